@@ -1,0 +1,1 @@
+"""Partitions of speakers into cohorts, and the statistics that rank them."""

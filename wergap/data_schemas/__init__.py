@@ -1,0 +1,6 @@
+"""Input contracts and readers: decode logs, census tables, embeddings."""
+
+from wergap.data_schemas._errors import InputError, WergapError
+from wergap.data_schemas._provenance import add_drops, carry, provenance
+
+__all__ = ["InputError", "WergapError", "add_drops", "carry", "provenance"]

@@ -1,0 +1,50 @@
+"""Input errors that name the file, the row and the column.
+
+Every reader raises :class:`InputError` for bad input, so the CLI can print one line and
+exit with status 2, and a notebook user sees where to look instead of a traceback deep in
+pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class WergapError(Exception):
+    """Base class of every error wergap raises on purpose."""
+
+
+@dataclass
+class InputError(WergapError, ValueError):
+    """Bad input: what was expected, and where it was not found.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what was expected.
+    file : str, optional
+        The file the bad input came from (``None`` for an in-memory DataFrame).
+    row : int, optional
+        1-based line number in the file (for a DataFrame: the 0-based row position).
+    column : str, optional
+        The column (field) at fault.
+    """
+
+    message: str
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(str(self.file))
+        if self.row is not None:
+            where.append(f"line {self.row}" if self.file is not None else f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message

@@ -1,0 +1,1 @@
+"""Cohort discovery methods: geographic tree, census splits, embedding k-means."""

@@ -1,0 +1,1 @@
+"""Disparity reports: self-contained HTML and machine-readable exports."""
