@@ -2,5 +2,6 @@
 
 from wergap.data_schemas._errors import InputError, WergapError
 from wergap.data_schemas._provenance import add_drops, carry, provenance
+from wergap.data_schemas.zips import normalize_zip
 
-__all__ = ["InputError", "WergapError", "add_drops", "carry", "provenance"]
+__all__ = ["InputError", "WergapError", "add_drops", "carry", "normalize_zip", "provenance"]
