@@ -1,0 +1,225 @@
+"""Readers for tabular decode logs: CSV, TSV, JSON lines (NeMo manifests too), Parquet.
+
+The fast path is always a C/Arrow reader over the whole file; Python only walks the lines
+again when something is wrong, to name the line. Each reader returns a :class:`Raw` table
+with the log's own column names; :mod:`wergap.data_schemas.log` renames and validates it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from wergap.data_schemas._columns import STRING_COLUMNS, rename_map
+from wergap.data_schemas._errors import InputError
+from wergap.data_schemas._text import EMPTY_FILE, check_file, read_text, split_lines
+
+WRONG_FIELD_COUNT = "expected {expected} fields as in the header, found {found}"
+NO_DATA_ROWS = "no data rows after the header: expected at least one utterance"
+BAD_JSON = "not valid JSON: {reason}"
+NOT_JSON_OBJECT = "expected one JSON object per line, found {kind}"
+NOT_PARQUET = "cannot be read as Parquet: {reason}"
+BAD_HEADER = "cannot read the header line: {reason}"
+
+MALFORMED = "malformed line"
+
+
+@dataclass
+class Raw:
+    """A log as read: the table, where each row came from, and what was skipped.
+
+    ``locate(pos)`` returns ``(file, line)`` of the row at 0-based position ``pos`` for
+    error messages (``line`` is ``None`` when the format has no lines, e.g. Parquet, and
+    ``file`` is ``None`` for an in-memory DataFrame, whose ``line`` is then ``pos``).
+    """
+
+    frame: pd.DataFrame
+    sources: list[str]
+    format: str
+    rows_read: int
+    locate: Callable[[int], tuple[str | None, int | None]]
+    dropped: dict[str, int] = field(default_factory=dict)
+    file: str | None = None
+    notes: dict = field(default_factory=dict)
+
+
+def read_delimited(
+    path: Path, *, sep: str, columns: Mapping[str, str] | None, drop_invalid: bool
+) -> Raw:
+    """Read CSV (``sep=","``, RFC 4180 quoting) or TSV (``sep="\\t"``, no quoting: a quote
+    character in a transcript is just a character, as in Kaldi/ESPnet/Common Voice TSVs)."""
+    file = str(path)
+    text = read_text(path)
+    quoted = sep != "\t"
+    header = _header(text, sep, quoted, file)
+    renames = rename_map(header, columns, file=file)
+    strings = {name: pa.string() for name in header if renames.get(name, name) in STRING_COLUMNS}
+
+    invalid: list[int] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        invalid.append(row.actual_columns)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep,
+                quote_char='"' if quoted else False,
+                newlines_in_values=quoted,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=strings,
+                null_values=[""],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as err:  # e.g. an unterminated quote at the end of the file
+        line, found = _first_malformed(text, sep, quoted, len(header))
+        raise InputError(
+            WRONG_FIELD_COUNT.format(expected=len(header), found=found)
+            if line
+            else BAD_HEADER.format(reason=str(err).splitlines()[0]),
+            file=file,
+            row=line or 1,
+        ) from None
+
+    if invalid and not drop_invalid:
+        line, found = _first_malformed(text, sep, quoted, len(header))
+        raise InputError(
+            WRONG_FIELD_COUNT.format(expected=len(header), found=found), file=file, row=line
+        )
+    frame = table.to_pandas()
+    if len(frame) == 0 and not invalid:
+        raise InputError(NO_DATA_ROWS, file=file)
+
+    lines: list[np.ndarray] = []
+
+    def locate(pos: int) -> tuple[str, int]:
+        if not lines:
+            lines.append(_record_lines(text, sep, quoted, len(header)))
+        return file, int(lines[0][pos])
+
+    dropped = {MALFORMED: len(invalid)} if invalid else {}
+    return Raw(frame, [file], "csv" if quoted else "tsv", len(frame) + len(invalid), locate,
+               dropped, file)
+
+
+def _reader(text: str, sep: str, quoted: bool) -> csv.reader:
+    return csv.reader(
+        io.StringIO(text, newline=""),
+        delimiter=sep,
+        quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
+        strict=False,
+    )
+
+
+def _header(text: str, sep: str, quoted: bool, file: str) -> list[str]:
+    try:
+        return next(_reader(text, sep, quoted))
+    except (csv.Error, StopIteration) as err:
+        raise InputError(BAD_HEADER.format(reason=err), file=file, row=1) from None
+
+
+def _walk(text: str, sep: str, quoted: bool):
+    """Yield ``(first line, field count)`` of each non-blank record after the header."""
+    reader = _reader(text, sep, quoted)
+    next(reader)
+    previous = reader.line_num
+    try:
+        for record in reader:
+            start, previous = previous + 1, reader.line_num
+            if record:
+                yield start, len(record)
+    except csv.Error:
+        yield previous + 1, -1
+
+
+def _first_malformed(text: str, sep: str, quoted: bool, expected: int) -> tuple[int | None, int]:
+    for line, found in _walk(text, sep, quoted):
+        if found != expected:
+            return line, found
+    return None, expected
+
+
+def _record_lines(text: str, sep: str, quoted: bool, expected: int) -> np.ndarray:
+    """1-based first line of each record the Arrow reader kept (well-formed, non-blank)."""
+    return np.array([line for line, found in _walk(text, sep, quoted) if found == expected])
+
+
+def read_jsonl(path: Path, *, drop_invalid: bool, fmt: str = "jsonl") -> Raw:
+    """Read JSON lines: one object per line; ``NaN``/``Infinity`` (written by some NeMo
+    tools for the WER of an empty reference) are accepted as the numbers they mean."""
+    file = str(path)
+    text = read_text(path)
+    lines = split_lines(text)
+    numbered = [i + 1 for i, line in enumerate(lines) if line.strip()]
+    frame = None
+    try:
+        frame = pd.read_json(io.StringIO(text), lines=True, dtype=False)
+    except ValueError:
+        pass
+    dropped: dict[str, int] = {}
+    if frame is None or len(frame) != len(numbered) or not all(isinstance(c, str) for c in frame):
+        frame, numbered, bad = _jsonl_slow(lines, file, drop_invalid)
+        if bad:
+            dropped[MALFORMED] = bad
+    line_array = np.asarray(numbered)
+    return Raw(frame, [file], fmt, len(frame) + sum(dropped.values()),
+               lambda pos: (file, int(line_array[pos])), dropped, file)
+
+
+def _jsonl_slow(lines: list[str], file: str, drop_invalid: bool):
+    """Parse line by line, to name the first bad line (or skip and count bad lines)."""
+    records, numbered, bad = [], [], 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            problem = None if isinstance(record, dict) else NOT_JSON_OBJECT.format(
+                kind=type(record).__name__
+            )
+        except json.JSONDecodeError as err:
+            problem = BAD_JSON.format(reason=f"{err.msg} at column {err.colno}")
+        if problem is None:
+            records.append(record)
+            numbered.append(number)
+        elif drop_invalid:
+            bad += 1
+        else:
+            raise InputError(problem, file=file, row=number)
+    return pd.DataFrame.from_records(records), numbered, bad
+
+
+def read_parquet(path: Path) -> Raw:
+    """Read a Parquet file (rows have no line numbers: errors name the 0-based row)."""
+    file = str(path)
+    check_file(path)
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError, pa.ArrowException) as err:
+        raise InputError(NOT_PARQUET.format(reason=str(err).splitlines()[0]), file=file) from None
+    if len(frame) == 0:
+        raise InputError(EMPTY_FILE, file=file)
+    frame = frame.reset_index(drop=True)
+    return Raw(frame, [file], "parquet", len(frame), lambda pos: (file, None), {}, file,
+               {"row_positions": True})
+
+
+def from_frame(frame: pd.DataFrame) -> Raw:
+    """Wrap an in-memory DataFrame (errors name its 0-based row position)."""
+    frame = frame.reset_index(drop=True).copy()
+    return Raw(frame, ["<DataFrame>"], "dataframe", len(frame), lambda pos: (None, pos))

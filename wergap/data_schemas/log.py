@@ -1,0 +1,499 @@
+"""Read a decode log in any of the formats ASR teams keep, as wergap's utterance table.
+
+:func:`read_log` is the one entry point. It reads CSV/TSV/JSON-lines/Parquet tables, NeMo
+manifests, sclite ``trn`` pairs and Kaldi ``text``/``utt2spk`` files, renames the columns
+other tools use to wergap's names (:mod:`wergap.data_schemas._columns`), and checks every
+row against the contract in ``docs/architecture.md``. Bad input raises an
+:class:`~wergap.data_schemas.InputError` naming the file, the line and the column; with
+``drop_invalid=True`` the bad rows are dropped instead and counted, by reason, in the
+table's provenance, so that ``rows_read == len(table) + sum(dropped.values())``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wergap.data_schemas._columns import (
+    COUNT_COLUMNS,
+    SPLIT_COLUMNS,
+    aliases_text,
+    rename_map,
+)
+from wergap.data_schemas._errors import InputError
+from wergap.data_schemas._pairs import (
+    pair,
+    parse_kaldi_line,
+    parse_trn_line,
+    parse_utt2spk_line,
+    read_entries,
+)
+from wergap.data_schemas._provenance import provenance
+from wergap.data_schemas._tables import Raw, from_frame, read_delimited, read_jsonl, read_parquet
+from wergap.data_schemas._text import read_text
+from wergap.data_schemas.zips import normalize_zip
+
+__all__ = ["FORMATS", "read_log"]
+
+#: Formats ``read_log(format=...)`` accepts.
+FORMATS = ("csv", "tsv", "jsonl", "parquet", "trn", "kaldi", "nemo")
+
+UNKNOWN_FORMAT = "unknown log format {format!r}: accepted formats are " + ", ".join(FORMATS)
+UNDETECTED_FORMAT = (
+    "cannot tell the log format from the name {name!r}: pass format= (one of "
+    + ", ".join(FORMATS)
+    + ")"
+)
+NO_SOURCE = "nothing to read: pass a log file or DataFrame, or ref= and hyp= files"
+SOURCE_AND_PAIR = "pass either a log (source) or ref=/hyp= files, not both"
+PAIR_INCOMPLETE = "ref= and hyp= go together: pass both files"
+PAIR_FORMAT = "format {format!r} is one file; ref=/hyp= pairs are 'trn' or 'kaldi'"
+NEEDS_PAIR = "format {format!r} needs ref= and hyp= files (source must be None)"
+UTT2SPK_NOT_KALDI = "utt2spk= is a Kaldi file; it goes with format 'kaldi'"
+BAD_SOURCE = "source must be a path or a pandas DataFrame, not {kind}"
+BAD_PATTERN = (
+    "speaker_pattern must be 'sclite' or a regular expression with exactly one group: {reason}"
+)
+
+MISSING_COLUMNS = (
+    "missing required column(s) {missing}: a decode log needs 'ref' and 'hyp' text or "
+    "'errors' and 'ref_words' counts; accepted names: {accepted} (or map yours with columns=)"
+)
+MISSING_SPEAKER_COLUMN = (
+    "no speaker column and no utterance id to derive one from; accepted names: {accepted}"
+)
+MISSING_VALUE = "expected {what}, got an empty value"
+DUPLICATE_UTT_ID = "duplicate utt_id {utt_id!r} (first at {first})"
+NO_SPEAKER_IN_ID = (
+    "cannot derive a speaker from utt_id {utt_id!r} with speaker_pattern {pattern!r}; "
+    "add a speaker column (or utt2spk=) or pass another speaker_pattern"
+)
+BAD_COUNT = "expected a non-negative whole number of words, got {value!r}"
+SPLIT_MISMATCH = (
+    "substitutions + deletions + insertions = {total} but errors = {errors}: the counts "
+    "disagree"
+)
+NOT_A_NUMBER = "expected a number in decimal degrees, got {value!r}"
+OUT_OF_RANGE = "{value!r} is outside {low}..{high} degrees"
+
+# Drop reasons (keys of provenance["dropped"]).
+MISSING_UTT_ID = "missing utt_id"
+DUPLICATE = "duplicate utt_id"
+MISSING_SPEAKER = "missing speaker_id"
+NO_SPEAKER = "no speaker in utt_id"
+MISSING_REFERENCE = "missing reference"
+INVALID_COUNTS = "invalid counts"
+INVALID_COORDINATES = "invalid coordinates"
+
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".trn": "trn",
+}
+_NEMO_FIELDS = {"audio_filepath", "text", "pred_text"}
+_SCLITE = "sclite"
+_COORDINATES = {"lat": (-90.0, 90.0), "lon": (-180.0, 180.0)}
+
+
+def read_log(
+    source: str | Path | pd.DataFrame | None = None,
+    *,
+    format: str | None = None,  # noqa: A002 - the CLI flag is --format
+    ref: str | Path | None = None,
+    hyp: str | Path | None = None,
+    utt2spk: str | Path | None = None,
+    speaker_pattern: str = _SCLITE,
+    drop_invalid: bool = False,
+    columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read a decode log as wergap's utterance table, checking every row.
+
+    Parameters
+    ----------
+    source : str, Path or DataFrame, optional
+        A table log (``.csv``, ``.tsv``/``.txt`` with a tab header, ``.jsonl``/``.json``
+        JSON lines, NeMo manifest, ``.parquet``/``.pq``) or an in-memory DataFrame. Leave
+        it ``None`` for two-file logs given as ``ref=``/``hyp=``.
+    format : {"csv", "tsv", "jsonl", "parquet", "trn", "kaldi", "nemo"}, optional
+        Detected from the file name (and, for ref/hyp pairs, the first lines) when omitted.
+    ref, hyp : str or Path, optional
+        sclite ``trn`` files (``words (utt_id)`` per line) or Kaldi ``text`` files
+        (``utt_id words...``) holding references and hypotheses; paired by utterance id.
+    utt2spk : str or Path, optional
+        Kaldi ``utt2spk`` (``utt_id speaker_id``). Without it the speaker comes from the
+        utterance id (see ``speaker_pattern``).
+    speaker_pattern : str, default "sclite"
+        How to find the speaker in an utterance id when the log has no speaker column:
+        ``"sclite"`` takes the part before the first ``-`` (before the first ``_`` when
+        there is no ``-``), as sclite's ``-i rm`` and ESPnet's ``(<spk>-<uttid>)`` ids do;
+        any other value is a regular expression with one group, searched in each id.
+    drop_invalid : bool, default False
+        Drop bad rows and count them by reason in ``provenance(df)["dropped"]`` instead of
+        raising. Problems with the whole file (format, encoding, missing columns, sclite
+        alternations) still raise.
+    columns : mapping, optional
+        ``{their_name: our_name}`` applied before the built-in aliases, e.g.
+        ``{"wordcount": "ref_words"}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per utterance, in file order, ``RangeIndex``: ``utt_id`` (unique str),
+        ``speaker_id`` (str), ``ref`` and ``hyp`` (str; a missing hypothesis is ``""``)
+        and/or ``errors``, ``ref_words`` (int64) with optional ``substitutions``,
+        ``deletions``, ``insertions``; optional ``lat``, ``lon`` (float64), ``zip``
+        (5-digit str or NaN), ``audio``, ``system`` (str); other columns as read.
+        ``df.attrs["wergap"]`` holds ``sources``, ``format``, ``rows_read``, ``dropped``,
+        and, when they apply, ``invalid_zip``, ``renamed``, ``utt_id_from`` and
+        ``speaker_from``.
+
+    Raises
+    ------
+    InputError
+        Bad input, naming the file, the 1-based line (for a DataFrame, the 0-based row)
+        and the column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = read_log(pd.DataFrame({"id": ["spk1-a", "spk1-b"], "reference": ["hi", "yo"],
+    ...                              "hypothesis": ["hi", None]}))
+    >>> log[["utt_id", "speaker_id", "ref", "hyp"]].values.tolist()
+    [['spk1-a', 'spk1', 'hi', 'hi'], ['spk1-b', 'spk1', 'yo', '']]
+    """
+    pattern = _speaker_regex(speaker_pattern)
+    raw = _read_raw(source, format, ref, hyp, utt2spk, columns, drop_invalid)
+    return _Validator(raw, columns, pattern, speaker_pattern, drop_invalid).run()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_raw(source, fmt, ref, hyp, utt2spk, columns, drop_invalid) -> Raw:
+    if fmt is not None and fmt not in FORMATS:
+        raise InputError(UNKNOWN_FORMAT.format(format=fmt))
+    if ref is not None or hyp is not None:
+        if source is not None:
+            raise InputError(SOURCE_AND_PAIR)
+        if ref is None or hyp is None:
+            raise InputError(PAIR_INCOMPLETE)
+        return _read_pair(Path(ref), Path(hyp), utt2spk, fmt, drop_invalid)
+    if utt2spk is not None:
+        raise InputError(UTT2SPK_NOT_KALDI)
+    if source is None:
+        raise InputError(NO_SOURCE)
+    if fmt in ("trn", "kaldi"):
+        raise InputError(NEEDS_PAIR.format(format=fmt))
+    if isinstance(source, pd.DataFrame):
+        return from_frame(source)
+    if not isinstance(source, (str, Path)):
+        raise InputError(BAD_SOURCE.format(kind=type(source).__name__))
+    path = Path(source)
+    fmt = fmt or _detect_table(path)
+    if fmt in ("csv", "tsv"):
+        return read_delimited(path, sep="," if fmt == "csv" else "\t", columns=columns,
+                              drop_invalid=drop_invalid)
+    if fmt == "parquet":
+        return read_parquet(path)
+    raw = read_jsonl(path, drop_invalid=drop_invalid, fmt=fmt)
+    if fmt == "jsonl" and _NEMO_FIELDS <= {str(c).lower() for c in raw.frame.columns}:
+        raw.format = "nemo"
+    return raw
+
+
+def _detect_table(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in _EXTENSIONS:
+        fmt = _EXTENSIONS[suffix]
+        if fmt == "trn":
+            raise InputError(NEEDS_PAIR.format(format="trn"), file=str(path))
+        return fmt
+    if suffix == ".txt" and path.is_file():
+        first = read_text(path).split("\n", 1)[0]
+        if "\t" in first:
+            return "tsv"
+    raise InputError(UNDETECTED_FORMAT.format(name=path.name), file=str(path))
+
+
+def _read_pair(ref: Path, hyp: Path, utt2spk, fmt, drop_invalid) -> Raw:
+    if fmt is not None and fmt not in ("trn", "kaldi"):
+        raise InputError(PAIR_FORMAT.format(format=fmt))
+    if fmt is None:
+        fmt = "trn" if ".trn" in (ref.suffix.lower(), hyp.suffix.lower()) else _sniff_pair(ref)
+    if utt2spk is not None and fmt != "kaldi":
+        raise InputError(UTT2SPK_NOT_KALDI)
+    parse = parse_trn_line if fmt == "trn" else parse_kaldi_line
+    refs = read_entries(ref, parse, drop_invalid=drop_invalid)
+    hyps = read_entries(hyp, parse, drop_invalid=drop_invalid)
+    spk = None
+    if utt2spk is not None:
+        spk = read_entries(Path(utt2spk), parse_utt2spk_line, drop_invalid=drop_invalid)
+    return pair(refs, hyps, fmt, drop_invalid=drop_invalid, spk=spk)
+
+
+def _sniff_pair(ref: Path) -> str:
+    """trn when the first lines all end in ``(id)``, else Kaldi ``text``."""
+    head = [line for line in read_text(ref).split("\n", 50)[:50] if line.strip()][:5]
+    return "trn" if head and all(_trn_like(line) for line in head) else "kaldi"
+
+
+def _trn_like(line: str) -> bool:
+    try:
+        return isinstance(parse_trn_line(line), tuple)
+    except ValueError:  # sclite alternation markup: trn all the same (read_entries says so)
+        return True
+
+
+def _speaker_regex(speaker_pattern: str) -> re.Pattern | None:
+    if speaker_pattern == _SCLITE:
+        return None
+    try:
+        regex = re.compile(speaker_pattern)
+    except (re.error, TypeError) as err:
+        raise InputError(BAD_PATTERN.format(reason=err)) from None
+    if regex.groups != 1:
+        raise InputError(BAD_PATTERN.format(reason=f"{speaker_pattern!r} has {regex.groups}"))
+    return regex
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class _Validator:
+    """Checks a raw table row by row (vectorised), raising at or dropping bad rows."""
+
+    def __init__(self, raw, columns, pattern, speaker_pattern, drop_invalid):
+        self.raw = raw
+        self.columns = columns
+        self.pattern = pattern
+        self.speaker_pattern = speaker_pattern
+        self.drop_invalid = drop_invalid
+        self.dropped = dict(raw.dropped)
+        self.notes = dict(raw.notes)
+        self.notes.pop("row_positions", None)
+
+    def run(self) -> pd.DataFrame:
+        raw = self.raw
+        renames = rename_map(raw.frame.columns, self.columns, file=raw.file)
+        self.original = {ours: theirs for theirs, ours in renames.items()}
+        df = raw.frame.rename(columns=renames)
+        self.df = df
+        self.keep = np.ones(len(df), dtype=bool)
+        self._require_columns()
+        self._utt_ids()
+        self._speakers()
+        self._texts()
+        self._counts()
+        self._coordinates()
+        self._strings()
+        out = df.loc[self.keep].reset_index(drop=True) if not self.keep.all() else df
+        meta = provenance(out)
+        meta.update(
+            sources=list(raw.sources),
+            format=raw.format,
+            rows_read=int(raw.rows_read),
+            dropped={reason: int(n) for reason, n in self.dropped.items() if n},
+        )
+        if renames:
+            meta["renamed"] = dict(renames)
+        meta.update(self.notes)
+        return out
+
+    # -- helpers
+
+    def _where(self, pos: int, column: str | None) -> dict:
+        file, line = self.raw.locate(pos)
+        theirs = self.original.get(column, column) if column else None
+        return {"file": file, "row": line, "column": theirs}
+
+    def _error(self, message: str, pos: int, column: str | None) -> InputError:
+        where = self._where(pos, column)
+        if where["file"] is not None and where["row"] is None:  # Parquet: rows, not lines
+            message = f"{message} (row {pos})"
+        return InputError(message, **where)
+
+    def _reject(self, bad: np.ndarray, reason: str, column: str,
+                message: Callable[[int], str]) -> None:
+        """Raise at the first ``bad`` kept row, or drop the bad kept rows under ``reason``."""
+        bad = np.asarray(bad, dtype=bool) & self.keep
+        if not bad.any():
+            return
+        if not self.drop_invalid:
+            pos = int(np.flatnonzero(bad)[0])
+            raise self._error(message(pos), pos, column)
+        self.dropped[reason] = self.dropped.get(reason, 0) + int(bad.sum())
+        self.keep &= ~bad
+
+    @staticmethod
+    def _missing(values: pd.Series) -> np.ndarray:
+        missing = values.isna().to_numpy(dtype=bool, copy=True)
+        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            text = values.astype("str")
+            missing |= (text.str.strip() == "").fillna(True).to_numpy(dtype=bool)
+        return missing
+
+    # -- checks
+
+    def _require_columns(self) -> None:
+        df = self.df
+        has_text = "ref" in df and "hyp" in df
+        has_counts = "errors" in df and "ref_words" in df
+        if has_text or has_counts:
+            return
+        if "ref" in df or "hyp" in df:
+            missing = ["hyp" if "ref" in df else "ref"]
+        elif "errors" in df or "ref_words" in df:
+            missing = ["ref_words" if "errors" in df else "errors"]
+        else:
+            missing = ["ref", "hyp"]
+        accepted = "; ".join(aliases_text(name) for name in missing)
+        raise InputError(
+            MISSING_COLUMNS.format(missing=", ".join(map(repr, missing)), accepted=accepted),
+            file=self.raw.file,
+        )
+
+    def _utt_ids(self) -> None:
+        df = self.df
+        if "utt_id" not in df:
+            if self.raw.format == "nemo" and "audio" in df:
+                ids = df["audio"].astype("str").str.extract(r"([^/\\]+?)(?:\.[^./\\]*)?$")[0]
+                self.notes["utt_id_from"] = "audio file name (NeMo manifest)"
+            else:
+                if "speaker_id" not in df:
+                    raise InputError(
+                        MISSING_SPEAKER_COLUMN.format(accepted=aliases_text("speaker_id")),
+                        file=self.raw.file,
+                    )
+                stem = Path(self.raw.file).stem if self.raw.file else "dataframe"
+                ids = pd.Series([f"{stem}:{i}" for i in range(len(df))], dtype="str")
+                self.notes["utt_id_from"] = f"synthesised as '{stem}:<row>' (0-based data row)"
+            df.insert(0, "utt_id", ids)
+        self._reject(self._missing(df["utt_id"]), MISSING_UTT_ID, "utt_id",
+                     lambda pos: MISSING_VALUE.format(what="an utterance id"))
+        ids = df["utt_id"].astype("str")
+        df["utt_id"] = ids
+        kept = ids[self.keep]
+        dup = kept.duplicated(keep="first")
+        if dup.any():
+            bad = np.zeros(len(df), dtype=bool)
+            bad[dup.index[dup.to_numpy()]] = True
+            first_pos = kept.drop_duplicates(keep="first")
+            first_of = pd.Series(first_pos.index, index=first_pos.to_numpy())
+
+            def message(pos: int) -> str:
+                first = int(first_of[ids.iloc[pos]])
+                file, line = self.raw.locate(first)
+                where = f"line {line}" if line is not None else f"row {first}"
+                return DUPLICATE_UTT_ID.format(utt_id=ids.iloc[pos], first=where)
+
+            self._reject(bad, DUPLICATE, "utt_id", message)
+
+    def _speakers(self) -> None:
+        df = self.df
+        if "speaker_id" in df:
+            self._reject(self._missing(df["speaker_id"]), MISSING_SPEAKER, "speaker_id",
+                         lambda pos: MISSING_VALUE.format(what="a speaker id"))
+            df["speaker_id"] = df["speaker_id"].astype("str")
+            self.notes.setdefault("speaker_from", "column")
+            return
+        ids = df["utt_id"]
+        if self.pattern is None:
+            speakers = ids.str.extract(r"^([^-]+)-", expand=False)
+            speakers = speakers.fillna(ids.str.extract(r"^([^_]+)_", expand=False))
+        else:
+            speakers = ids.str.extract(self.pattern, expand=False)
+        speakers = speakers.astype("str")
+        no_speaker = (speakers.isna() | (speakers == "")).to_numpy()
+        self._reject(no_speaker, NO_SPEAKER, "utt_id",
+                     lambda pos: NO_SPEAKER_IN_ID.format(utt_id=ids.iloc[pos],
+                                                        pattern=self.speaker_pattern))
+        df.insert(1, "speaker_id", speakers)
+        self.notes["speaker_from"] = f"utt_id, speaker_pattern {self.speaker_pattern!r}"
+
+    def _texts(self) -> None:
+        df = self.df
+        if "ref" in df:
+            self._reject(df["ref"].isna().to_numpy(), MISSING_REFERENCE, "ref",
+                         lambda pos: MISSING_VALUE.format(what="reference text"))
+            df["ref"] = df["ref"].astype("str")
+        if "hyp" in df:
+            df["hyp"] = df["hyp"].astype("str").fillna("")
+
+    def _counts(self) -> None:
+        df = self.df
+        numbers = {}
+        for name in COUNT_COLUMNS:
+            if name not in df:
+                continue
+            values = df[name]
+            blank = self._missing(values)
+            num = pd.to_numeric(values.where(~blank), errors="coerce")
+            num = num.to_numpy(dtype="float64", na_value=np.nan)
+            required = name in ("errors", "ref_words")
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isnan(num) & ((num < 0) | (num != np.floor(num)) | ~np.isfinite(num))
+            bad |= ~blank & np.isnan(num)
+            if required:
+                bad |= blank
+            self._reject(bad, INVALID_COUNTS, name,
+                         lambda pos, v=values: BAD_COUNT.format(value=_plain(v.iloc[pos])))
+            numbers[name] = num
+        if all(name in numbers for name in SPLIT_COLUMNS + ("errors",)):
+            total = sum(numbers[name] for name in SPLIT_COLUMNS)
+            errors = numbers["errors"]
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isnan(total) & ~np.isnan(errors) & (total != errors)
+            self._reject(bad, INVALID_COUNTS, "errors",
+                         lambda pos: SPLIT_MISMATCH.format(total=int(total[pos]),
+                                                           errors=int(errors[pos])))
+        for name, num in numbers.items():
+            kept = num[self.keep]
+            if np.isnan(kept).any():
+                df[name] = pd.array(np.where(np.isnan(num), 0, num).astype("int64"),
+                                    dtype="Int64")
+                df.loc[np.isnan(num), name] = pd.NA
+            else:
+                df[name] = np.where(self.keep, np.nan_to_num(num), 0).astype("int64")
+
+    def _coordinates(self) -> None:
+        df = self.df
+        for name, (low, high) in _COORDINATES.items():
+            if name not in df:
+                continue
+            values = df[name]
+            blank = self._missing(values)
+            num = pd.to_numeric(values.where(~blank), errors="coerce")
+            num = num.to_numpy(dtype="float64", na_value=np.nan)
+            self._reject(~blank & np.isnan(num), INVALID_COORDINATES, name,
+                         lambda pos, v=values: NOT_A_NUMBER.format(value=_plain(v.iloc[pos])))
+            with np.errstate(invalid="ignore"):
+                outside = (num < low) | (num > high)
+            self._reject(outside, INVALID_COORDINATES, name,
+                         lambda pos, n=num, lo=low, hi=high: OUT_OF_RANGE.format(
+                             value=float(n[pos]), low=lo, high=hi))
+            df[name] = num
+        if "zip" in df:
+            zips, n_invalid = normalize_zip(df["zip"].where(self.keep))
+            df["zip"] = zips
+            self.notes["invalid_zip"] = int(n_invalid)
+
+    def _strings(self) -> None:
+        df = self.df
+        for name in ("audio", "system"):
+            if name in df:
+                df[name] = df[name].astype("str")
+
+
+def _plain(value):
+    """A cell as shown in an error: numpy scalars as plain Python values."""
+    return value.item() if isinstance(value, np.generic) else value
+
