@@ -34,7 +34,7 @@ from wergap.data_schemas._pairs import (
 )
 from wergap.data_schemas._provenance import provenance
 from wergap.data_schemas._tables import Raw, from_frame, read_delimited, read_jsonl, read_parquet
-from wergap.data_schemas._text import read_text
+from wergap.data_schemas._text import check_file, read_text
 from wergap.data_schemas.zips import normalize_zip
 
 __all__ = ["FORMATS", "read_log"]
@@ -198,6 +198,7 @@ def _read_raw(source, fmt, ref, hyp, utt2spk, columns, drop_invalid) -> Raw:
     if not isinstance(source, (str, Path)):
         raise InputError(BAD_SOURCE.format(kind=type(source).__name__))
     path = Path(source)
+    check_file(path)
     fmt = fmt or _detect_table(path)
     if fmt in ("csv", "tsv"):
         return read_delimited(path, sep="," if fmt == "csv" else "\t", columns=columns,
@@ -217,7 +218,7 @@ def _detect_table(path: Path) -> str:
         if fmt == "trn":
             raise InputError(NEEDS_PAIR.format(format="trn"), file=str(path))
         return fmt
-    if suffix == ".txt" and path.is_file():
+    if suffix == ".txt":
         first = read_text(path).split("\n", 1)[0]
         if "\t" in first:
             return "tsv"
@@ -445,7 +446,7 @@ class _Validator:
             if required:
                 bad |= blank
             self._reject(bad, INVALID_COUNTS, name,
-                         lambda pos, v=values: BAD_COUNT.format(value=_plain(v.iloc[pos])))
+                         lambda pos, v=values, b=blank: _count_message(v, b, pos))
             numbers[name] = num
         if all(name in numbers for name in SPLIT_COLUMNS + ("errors",)):
             total = sum(numbers[name] for name in SPLIT_COLUMNS)
@@ -491,6 +492,12 @@ class _Validator:
         for name in ("audio", "system"):
             if name in df:
                 df[name] = df[name].astype("str")
+
+
+def _count_message(values: pd.Series, blank: np.ndarray, pos: int) -> str:
+    if blank[pos]:
+        return MISSING_VALUE.format(what="a non-negative whole number of words")
+    return BAD_COUNT.format(value=_plain(values.iloc[pos]))
 
 
 def _plain(value):
