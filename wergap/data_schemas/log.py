@@ -69,7 +69,7 @@ MISSING_SPEAKER_COLUMN = (
 MISSING_VALUE = "expected {what}, got an empty value"
 DUPLICATE_UTT_ID = "duplicate utt_id {utt_id!r} (first at {first})"
 NO_SPEAKER_IN_ID = (
-    "cannot derive a speaker from utt_id {utt_id!r} with speaker_pattern {pattern!r}; "
+    "cannot derive a speaker from utt_id {utt_id!r} with speaker_pattern '{pattern}'; "
     "add a speaker column (or utt2spk=) or pass another speaker_pattern"
 )
 BAD_COUNT = "expected a non-negative whole number of words, got {value!r}"
@@ -418,7 +418,7 @@ class _Validator:
                      lambda pos: NO_SPEAKER_IN_ID.format(utt_id=ids.iloc[pos],
                                                         pattern=self.speaker_pattern))
         df.insert(1, "speaker_id", speakers)
-        self.notes["speaker_from"] = f"utt_id, speaker_pattern {self.speaker_pattern!r}"
+        self.notes["speaker_from"] = f"utt_id, speaker_pattern '{self.speaker_pattern}'"
 
     def _texts(self) -> None:
         df = self.df
