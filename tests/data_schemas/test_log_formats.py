@@ -227,3 +227,26 @@ def test_dataframe_source_is_not_modified():
     before = frame.copy()
     read_log(frame)
     pd.testing.assert_frame_equal(frame, before)
+
+
+def test_jsonl_with_changing_types_and_blank_lines(write):
+    # Arrow's reader refuses a field whose type changes between lines; the line-by-line
+    # fallback reads it, and ids stay text either way.
+    path = write(
+        "log.jsonl",
+        '{"id": 7, "ref": "a", "hyp": "a", "spk": "s"}\n\n'
+        '{"id": "s-8", "ref": "b", "hyp": null, "spk": "s", "wer": NaN}\n',
+    )
+    log = read_log(path)
+    assert log["utt_id"].tolist() == ["7", "s-8"]
+    assert log["hyp"].tolist() == ["a", ""]
+    assert provenance(log)["rows_read"] == 2
+
+
+def test_dates_and_late_text_in_extra_columns_are_kept_as_text(write):
+    rows = "".join(f"s-{i},a,a,{i},2020-01-0{1 + i % 9}\n" for i in range(5))
+    log = read_log(write("log.csv", "utt_id,ref,hyp,snr,day\n" + rows + "s-9,a,a,loud,x\n"))
+    assert log["day"].tolist()[:2] == ["2020-01-01", "2020-01-02"]
+    assert log["snr"].tolist()[-2:] == ["4", "loud"]
+    numeric = read_log(write("n.csv", "utt_id,ref,hyp,snr\n" + "s-1,a,a,2.5\n"))
+    assert numeric["snr"].dtype == "float64"

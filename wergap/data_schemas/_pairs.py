@@ -37,7 +37,6 @@ NO_HYP = "no hypothesis"
 NO_REF = "no reference"
 NO_SPK = "no speaker in utt2spk"
 
-_TRN_LINE = re.compile(r"^(?P<words>.*?)[ \t]*\((?P<id>[^()]*)\)[ \t]*$")
 _TRN_MARKUP = re.compile(r"[{}()]")
 _FIELDS = re.compile(r"[ \t]+")
 
@@ -56,15 +55,21 @@ class Entries:
 
 
 def parse_trn_line(line: str) -> tuple[str, str] | str:
-    """``(utt_id, words)`` of a trn line, or the error message for it."""
-    match = _TRN_LINE.match(line)
-    if match is None or not match["id"].strip():
+    """``(utt_id, words)`` of a trn line, or the error message for it.
+
+    The id is the last parenthesised group, at the end of the line. Plain string methods,
+    not a regular expression: this runs once per line of logs with millions of lines.
+    """
+    stripped = line.rstrip(" \t")
+    start = stripped.rfind("(")
+    utt_id = stripped[start + 1 : -1].strip(" \t")
+    if not stripped.endswith(")") or start < 0 or not utt_id or ")" in utt_id:
         return TRN_MALFORMED
-    words = match["words"].strip(" \t")
-    markup = _TRN_MARKUP.search(words)
-    if markup is not None:
+    words = stripped[:start].strip(" \t")
+    if "{" in words or "}" in words or "(" in words or ")" in words:
+        markup = _TRN_MARKUP.search(words)
         raise _Fatal(TRN_ALTERNATION.format(markup=_markup_around(words, markup.start())))
-    return match["id"].strip(), words
+    return utt_id, words
 
 
 def parse_kaldi_line(line: str) -> tuple[str, str] | str:

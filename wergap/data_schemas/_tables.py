@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.json as pajson
 
 from wergap.data_schemas._columns import STRING_COLUMNS, rename_map
 from wergap.data_schemas._errors import InputError
@@ -70,9 +71,12 @@ def read_delimited(
         invalid.append(row.actual_columns)
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(text.encode("utf-8")),
+    data = pa.py_buffer(text.encode("utf-8"))
+
+    def arrow_read(types: dict[str, pa.DataType]) -> pa.Table:
+        invalid.clear()
+        return pacsv.read_csv(
+            data,
             parse_options=pacsv.ParseOptions(
                 delimiter=sep,
                 quote_char='"' if quoted else False,
@@ -80,12 +84,20 @@ def read_delimited(
                 invalid_row_handler=on_invalid,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=strings,
+                column_types=types,
                 null_values=[""],
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
+
+    try:
+        try:
+            table = arrow_read(strings)
+        except pa.ArrowInvalid:
+            # Arrow types a column from the first block; when a later row does not fit
+            # (a number column with text further down), keep every column as text.
+            table = arrow_read({name: pa.string() for name in header})
     except pa.ArrowInvalid as err:  # e.g. an unterminated quote at the end of the file
         line, found = _first_malformed(text, sep, quoted, len(header))
         raise InputError(
@@ -95,6 +107,11 @@ def read_delimited(
             file=file,
             row=line or 1,
         ) from None
+    # Arrow also turns ISO dates and times into timestamps; other columns are kept as
+    # written, so read those as text (pandas' own default) too.
+    temporal = [f.name for f in table.schema if pa.types.is_temporal(f.type)]
+    if temporal:
+        table = arrow_read({**strings, **{name: pa.string() for name in temporal}})
 
     if invalid and not drop_invalid:
         line, found = _first_malformed(text, sep, quoted, len(header))
@@ -161,24 +178,41 @@ def _record_lines(text: str, sep: str, quoted: bool, expected: int) -> np.ndarra
 
 def read_jsonl(path: Path, *, drop_invalid: bool, fmt: str = "jsonl") -> Raw:
     """Read JSON lines: one object per line; ``NaN``/``Infinity`` (written by some NeMo
-    tools for the WER of an empty reference) are accepted as the numbers they mean."""
+    tools for the WER of an empty reference) are accepted as the numbers they mean.
+
+    Arrow's JSON reader does the work; it refuses ``Infinity``, a field whose type changes
+    between lines, or a bad line, and then Python's :mod:`json` parses line by line, which
+    accepts the first two and names the line of the third.
+    """
     file = str(path)
     text = read_text(path)
-    lines = split_lines(text)
-    numbered = [i + 1 for i, line in enumerate(lines) if line.strip()]
+    data = text.encode("utf-8")
+    n_objects = sum(1 for line in text.split("\n") if line.strip())
     frame = None
     try:
-        frame = pd.read_json(io.StringIO(text), lines=True, dtype=False)
-    except ValueError:
+        table = pajson.read_json(pa.py_buffer(data))
+        if table.num_rows == n_objects:
+            frame = table.to_pandas()
+    except pa.ArrowException:
         pass
     dropped: dict[str, int] = {}
-    if frame is None or len(frame) != len(numbered) or not all(isinstance(c, str) for c in frame):
-        frame, numbered, bad = _jsonl_slow(lines, file, drop_invalid)
+    if frame is None:
+        frame, numbered, bad = _jsonl_slow(split_lines(text), file, drop_invalid)
+        line_array = np.asarray(numbered)
         if bad:
             dropped[MALFORMED] = bad
-    line_array = np.asarray(numbered)
-    return Raw(frame, [file], fmt, len(frame) + sum(dropped.values()),
-               lambda pos: (file, int(line_array[pos])), dropped, file)
+    else:
+        line_array = None
+
+    def locate(pos: int) -> tuple[str, int]:
+        nonlocal line_array
+        if line_array is None:
+            line_array = np.array(
+                [i for i, line in enumerate(split_lines(text), start=1) if line.strip()]
+            )
+        return file, int(line_array[pos])
+
+    return Raw(frame, [file], fmt, len(frame) + sum(dropped.values()), locate, dropped, file)
 
 
 def _jsonl_slow(lines: list[str], file: str, drop_invalid: bool):

@@ -54,24 +54,34 @@ def normalize_zip(values: pd.Series) -> tuple[pd.Series, int]:
     if pd.api.types.is_bool_dtype(values.dtype):
         n_given = int(values.notna().sum())
         return pd.Series(np.nan, index=values.index, name=values.name, dtype="str"), n_given
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return _from_numbers(values)
-    return _from_text(values)
+    # A log has millions of rows but only tens of thousands of ZIPs: normalise each
+    # distinct value once.
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniques = pd.Series(uniques)
+    if pd.api.types.is_numeric_dtype(uniques.dtype):
+        normal, bad = _from_numbers(uniques)
+    else:
+        normal, bad = _from_text(uniques)
+    taken = normal.to_numpy(dtype=object)[np.maximum(codes, 0)]
+    taken[codes < 0] = np.nan
+    zips = pd.Series(taken, index=values.index, name=values.name).astype("str")
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    return zips, int(counts[bad.to_numpy()].sum())
 
 
-def _from_numbers(values: pd.Series) -> tuple[pd.Series, int]:
-    """Integer or float ZIPs: whole numbers in 1..99999, zero-padded."""
+def _from_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Integer or float ZIPs: whole numbers in 1..99999, zero-padded; and the invalid mask."""
     numbers = pd.to_numeric(values, errors="coerce").astype("float64")
     given = numbers.notna()
     ok = given & np.isfinite(numbers) & (numbers == np.floor(numbers))
     ok &= (numbers >= 1) & (numbers <= _MAX_ZIP)
     out = pd.Series(np.nan, index=values.index, name=values.name, dtype="str")
     out[ok] = numbers[ok].astype("int64").astype("str").str.zfill(5)
-    return out, int((given & ~ok).sum())
+    return out, given & ~ok
 
 
-def _from_text(values: pd.Series) -> tuple[pd.Series, int]:
-    """String or mixed object ZIPs, matched against :data:`ZIP_PATTERN`."""
+def _from_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """String or mixed object ZIPs, matched against :data:`ZIP_PATTERN`; and the invalid mask."""
     text = values.astype("str").str.strip()
     # astype("str") keeps missing values missing; blanks are missing too, not invalid.
     given = text.notna() & (text != "")
@@ -80,4 +90,4 @@ def _from_text(values: pd.Series) -> tuple[pd.Series, int]:
     ok = given & code.notna() & (code != "00000")
     out = pd.Series(np.nan, index=values.index, name=values.name, dtype="str")
     out[ok] = code[ok]
-    return out, int((given & ~ok).sum())
+    return out, given & ~ok
