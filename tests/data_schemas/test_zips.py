@@ -18,6 +18,7 @@ CASES = [
     (["02134-1234", "021341234", "2134.0"], ["02134", "02134", "02134"], 0),
     (["", None, np.nan], [np.nan, np.nan, np.nan], 0),
     (["abc", "00000", "123456", "02134-12", "0213a"], [np.nan] * 5, 5),
+    ([None, np.nan], [np.nan, np.nan], 0),  # nothing to normalise
     (["x", "x", "02134", "x"], [np.nan, np.nan, "02134", np.nan], 3),  # repeats all counted
     (pd.Series([2134, "02134", None, 2134.0], dtype=object), ["02134", "02134", np.nan, "02134"], 0),
 ]

@@ -75,7 +75,9 @@ def rename_map(
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            raise InputError(DUPLICATE_COLUMN.format(column=name), file=file, row=1 if file else None)
+            raise InputError(
+                DUPLICATE_COLUMN.format(column=name), file=file, row=1 if file else None
+            )
         seen.add(name)
 
     renames: dict[str, str] = {}

@@ -62,8 +62,8 @@ def normalize_zip(values: pd.Series) -> tuple[pd.Series, int]:
         normal, bad = _from_numbers(uniques)
     else:
         normal, bad = _from_text(uniques)
-    taken = normal.to_numpy(dtype=object)[np.maximum(codes, 0)]
-    taken[codes < 0] = np.nan
+    taken = np.full(len(codes), np.nan, dtype=object)
+    taken[codes >= 0] = normal.to_numpy(dtype=object)[codes[codes >= 0]]
     zips = pd.Series(taken, index=values.index, name=values.name).astype("str")
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     return zips, int(counts[bad.to_numpy()].sum())
