@@ -1,0 +1,117 @@
+"""disaggregate: WER per value of a known attribute, from utterances or speakers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wergap.cohorts import DISAGGREGATE_COLUMNS, OTHER, disaggregate
+from wergap.data_schemas import InputError
+
+
+def scored_utterances(seed=0, n_speakers=60, per_speaker=8):
+    """Utterances where each speaker mostly uses one device but sometimes another."""
+    rng = np.random.default_rng(seed)
+    n = n_speakers * per_speaker
+    speaker = np.repeat([f"s{i:03d}" for i in range(n_speakers)], per_speaker)
+    home = np.repeat(rng.choice(["phone", "far_field", "headset"], n_speakers), per_speaker)
+    device = np.where(rng.random(n) < 0.8, home, rng.choice(["phone", "far_field", "headset"], n))
+    words = rng.integers(3, 25, n)
+    p = pd.Series(device).map({"phone": 0.10, "far_field": 0.25, "headset": 0.06}).to_numpy()
+    gender = np.repeat(np.where(np.arange(n_speakers) % 2, "female", "male"), per_speaker)
+    return pd.DataFrame(
+        {
+            "utt_id": [f"u{i}" for i in range(n)],
+            "speaker_id": speaker,
+            "device": device,
+            "gender": gender,
+            "ref_words": words,
+            "errors": rng.binomial(words, p),
+        }
+    )
+
+
+@pytest.mark.parametrize("by", ["device", "gender", ["device", "gender"]])
+def test_matches_pandas_groupby_on_utterances(by):
+    utts = scored_utterances()
+    out = disaggregate(utts, by, n_boot=200)
+    columns = [by] if isinstance(by, str) else by
+    key = utts[columns].astype(str).agg(" · ".join, axis=1)
+    g = utts.groupby(key).agg(
+        speakers=("speaker_id", "nunique"), utterances=("utt_id", "size"),
+        ref_words=("ref_words", "sum"), errors=("errors", "sum"),
+    )
+    g["wer"] = g["errors"] / g["ref_words"]
+    g = g.sort_values("wer", ascending=False)
+    assert list(out.columns) == DISAGGREGATE_COLUMNS
+    assert out["value"].tolist() == g.index.tolist()
+    for column in ("speakers", "utterances", "ref_words", "errors"):
+        assert out[column].tolist() == g[column].tolist(), column
+    np.testing.assert_allclose(out["wer"], g["wer"], rtol=1e-12)
+    best = g["wer"].min()
+    np.testing.assert_allclose(out["gap_vs_best_pct"], 100 * (g["wer"] - best) / best, rtol=1e-9, atol=1e-12)
+    assert out["gap_vs_best_pct"].iloc[-1] == 0
+    assert ((out["wer_ci_low"] <= out["wer"]) & (out["wer"] <= out["wer_ci_high"])).all()
+    if by == "device":  # far-field is planted 4x worse than headset: the interval excludes 0
+        assert out.loc[0, "value"] == "far_field" and out.loc[0, "gap_vs_best_ci_low"] > 0
+
+
+def test_speaker_with_two_devices_counts_in_both_groups():
+    utts = scored_utterances()
+    out = disaggregate(utts, "device", n_boot=50).set_index("value")
+    per_device = utts.groupby("device")["speaker_id"].nunique()
+    assert out["speakers"].sum() == per_device.sum() > utts["speaker_id"].nunique()
+
+
+def test_speaker_table_input_uses_speakers_as_units():
+    utts = scored_utterances()
+    speakers = utts.groupby("speaker_id", as_index=False).agg(
+        utterances=("utt_id", "size"), ref_words=("ref_words", "sum"), errors=("errors", "sum"), gender=("gender", "first")
+    )
+    out = disaggregate(speakers, "gender", n_boot=50).set_index("value")
+    from_utts = disaggregate(utts, "gender", n_boot=50).set_index("value")
+    pd.testing.assert_frame_equal(
+        out[["speakers", "utterances", "ref_words", "errors", "wer"]],
+        from_utts[["speakers", "utterances", "ref_words", "errors", "wer"]],
+    )
+
+
+def test_missing_values_are_counted_not_lost():
+    utts = scored_utterances()
+    utts.loc[[0, 5, 9], "device"] = None
+    out = disaggregate(utts, "device", n_boot=20)
+    assert out["utterances"].sum() == len(utts) - 3
+    assert out.attrs["wergap"]["dropped"] == {"missing device": 3}
+
+
+def test_small_groups_are_pooled_or_hidden():
+    utts = scored_utterances(n_speakers=40)
+    utts["accent"] = np.where(utts["speaker_id"].isin(["s000", "s001"]), "rare", "common")
+    out = disaggregate(utts, "accent", min_speakers=5, n_boot=20)
+    assert out["value"].tolist() == ["common"]
+    assert out.attrs["wergap"]["disaggregation"]["unreported"] == {OTHER: 2}
+
+
+def test_zero_wer_best_group_gives_nan_gaps():
+    speakers = pd.DataFrame(
+        {"speaker_id": list("abcd"), "ref_words": [10, 10, 10, 10], "errors": [0, 0, 3, 4], "g": ["x", "x", "y", "y"]}
+    )
+    out = disaggregate(speakers, "g", n_boot=50)
+    assert out["wer"].tolist() == [0.35, 0.0]
+    assert out["gap_vs_best_pct"].isna().all()
+    assert math.isnan(out["gap_vs_best_ci_low"].iloc[0])
+
+
+@pytest.mark.parametrize(("mutate", "message", "column"), [
+    (lambda t: t.drop(columns="device"), "missing attribute column 'device'", "device"),
+    (lambda t: t.drop(columns="errors"), "missing required column 'errors'", "errors"),
+    (lambda t: t.assign(device=None), "no rows with a value for 'device'", "device"),
+    (lambda t: t.assign(errors=t["errors"].where(t.index != 4, -2)), "non-negative whole number", "errors"),
+])
+def test_bad_input(mutate, message, column):
+    with pytest.raises(InputError) as err:
+        disaggregate(mutate(scored_utterances()), "device", n_boot=10)
+    assert message in str(err.value) and err.value.column == column
