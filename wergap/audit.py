@@ -1,0 +1,403 @@
+"""One call from a decode log to every cohort-discovery method, side by side.
+
+:func:`audit` scores the log if needed, builds the speaker table, runs each discovery
+method whose inputs are present (geographic tree: lat/lon; census splits: ZIP + a census
+table; embedding k-means: speaker embeddings), and for each computes the cohort table, the
+bottom-vs-top gap with its interval and the held-out gap. A method whose inputs are
+missing is skipped with a stated reason, never an exception, so the same call works on a
+counts-only production log and on a fully annotated corpus. :class:`Audit` holds the
+results; :meth:`Audit.summary` is the Alexa papers' comparison table, one row per method.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import importlib
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wergap.cohorts import (
+    GapSummary,
+    HeldOutGap,
+    Partition,
+    cohort_table,
+    disaggregate,
+    gap_summary,
+    held_out_gap,
+    overall_wer,
+)
+from wergap.data_schemas._errors import InputError, WergapError
+
+#: The discovery methods, in the order they are run and shown.
+METHODS = ("geo_tree", "census_splits", "embedding_kmeans")
+#: method -> (module, estimator class)
+ESTIMATORS = {
+    "geo_tree": ("wergap.discovery.geo_tree", "GeoTree"),
+    "census_splits": ("wergap.discovery.census_splits", "CensusSplits"),
+    "embedding_kmeans": ("wergap.discovery.embedding_kmeans", "EmbeddingKMeans"),
+}
+#: Columns never treated as known attributes when ``known_attributes`` is automatic.
+NOT_ATTRIBUTES = frozenset(
+    {"speaker_id", "utt_id", "zip", "audio", "ref", "hyp", "system", "embedding", "lat", "lon", "cohort"}
+)
+#: Most distinct values an automatically chosen known attribute may have.
+MAX_ATTRIBUTE_VALUES = 12
+
+#: Columns of :meth:`Audit.summary`, in order.
+SUMMARY_COLUMNS = [
+    "method",
+    "cohorts",
+    "bottom_cohort",
+    "bottom_definition",
+    "wer_bottom",
+    "wer_top",
+    "gap_pct",
+    "gap_ci_low",
+    "gap_ci_high",
+    "held_out_gap_pct",
+    "held_out_ci_low",
+    "held_out_ci_high",
+    "bottom_share_pct",
+    "bottom_utterance_share_pct",
+    "gap_vs_rest_pct",
+    "speakers",
+    "note",
+]
+
+UNKNOWN_METHOD = "unknown method {method!r}; choose from {choices}"
+UNKNOWN_ATTRIBUTE = "known attribute {column!r} is not a column of the speaker table (it has: {have})"
+NOT_A_TABLE = "expected a decode log path or a DataFrame, got {kind}"
+NOT_RECOGNISED = (
+    "cannot tell what this table is: a decode log needs utt_id, speaker_id and ref/hyp or "
+    "errors/ref_words; a speaker table needs speaker_id, ref_words, errors"
+)
+UNKNOWN_RESULT = "no results for method {method!r}; ran: {ran}; skipped: {skipped}"
+NOT_INSTALLED = "{module} is not available in this installation ({error})"
+NO_COORDINATES = "no lat/lon columns in the log"
+NO_COORDINATES_VALUES = "no speaker has lat/lon values"
+NO_CENSUS = "no census table given (census=)"
+NO_ZIP = "no zip column in the log"
+NO_ZIP_VALUES = "no speaker has a ZIP code"
+NO_EMBEDDINGS = "no speaker embeddings (embeddings= or an 'embedding' column)"
+FIT_FAILED = "discovery failed: {error}"
+
+
+def _load(method: str) -> Any:
+    module, name = ESTIMATORS[method]
+    return getattr(importlib.import_module(module), name)
+
+
+def _speaker_table(data: Any) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(speakers, scored utterances or None) from a path, a log, scored utterances or speakers."""
+    if isinstance(data, (str, os.PathLike)):
+        from wergap.data_schemas import read_log
+
+        data = read_log(data)
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(NOT_A_TABLE.format(kind=type(data).__name__))
+    columns = set(data.columns)
+    if "utt_id" not in columns:
+        if {"speaker_id", "ref_words", "errors"} <= columns:
+            return data, None
+        raise InputError(NOT_RECOGNISED)
+    from wergap.scoring import score  # imports flow one way: audit sits above scoring
+    from wergap.speaker_table import speakers
+
+    scored_columns = {"substitutions", "deletions", "insertions", "hits", "ref_words", "errors"}
+    scored = data if scored_columns <= columns else score(data)
+    return speakers(scored), scored
+
+
+def _has_values(speakers: pd.DataFrame, *columns: str) -> bool:
+    return bool(speakers[list(columns)].notna().all(axis=1).any())
+
+
+def _inputs_missing(method: str, speakers: pd.DataFrame, census: pd.DataFrame | None) -> str | None:
+    """Why ``method`` cannot run on these inputs, or None."""
+    if method == "geo_tree":
+        if not {"lat", "lon"} <= set(speakers.columns):
+            return NO_COORDINATES
+        if not _has_values(speakers, "lat", "lon"):
+            return NO_COORDINATES_VALUES
+    elif method == "census_splits":
+        if census is None:
+            return NO_CENSUS
+        if "zip" not in speakers.columns:
+            return NO_ZIP
+        if not _has_values(speakers, "zip"):
+            return NO_ZIP_VALUES
+    elif method == "embedding_kmeans" and "embedding" not in speakers.columns:
+        return NO_EMBEDDINGS
+    return None
+
+
+def _known_attributes(speakers: pd.DataFrame, requested: Sequence[str] | None) -> list[str]:
+    if requested is not None:
+        for column in requested:
+            if column not in speakers.columns:
+                have = ", ".join(map(str, speakers.columns))
+                raise InputError(UNKNOWN_ATTRIBUTE.format(column=column, have=have), column=column)
+        return list(requested)
+    found = []
+    for column in speakers.columns:
+        series = speakers[column]
+        if column in NOT_ATTRIBUTES or column.endswith("_id"):
+            continue
+        if not (pd.api.types.is_string_dtype(series) or isinstance(series.dtype, pd.CategoricalDtype)):
+            continue
+        if 2 <= series.nunique(dropna=True) <= MAX_ATTRIBUTE_VALUES:
+            found.append(column)
+    return found
+
+
+def audit(
+    log_or_scored: Any,
+    *,
+    census: pd.DataFrame | None = None,
+    embeddings: pd.DataFrame | None = None,
+    methods: Sequence[str] | None = None,
+    min_speakers: int = 30,
+    seed: int = 0,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    max_regions: int = 8,
+    n_clusters: int = 10,
+    bottom_share: float | None = None,
+    known_attributes: Sequence[str] | None = None,
+) -> Audit:
+    """Discover the worst-served cohorts with every applicable method and measure their gaps.
+
+    Parameters
+    ----------
+    log_or_scored : DataFrame or path
+        A decode log (path, or table with ``ref``/``hyp`` or counts: scored with
+        :func:`wergap.scoring.score`), scored utterances (aggregated with
+        :func:`wergap.speaker_table.speakers`) or a speaker table (used as is).
+    census : DataFrame, optional
+        Census table (``zip`` + attributes) for the census splits.
+    embeddings : DataFrame, optional
+        Speaker or utterance embeddings, attached with
+        :func:`wergap.data_schemas.embeddings.attach_embeddings`.
+    methods : sequence of str, optional
+        Subset of :data:`METHODS`; default all. Methods whose inputs are missing are
+        skipped with a reason in :attr:`Audit.skipped`.
+    min_speakers : int, default 30
+        Smallest cohort reported (and each estimator's ``min_speakers``).
+    seed : int, default 0
+        Seeds every estimator (``random_state``), the bootstrap and the held-out split.
+    n_boot, confidence
+        Speaker bootstrap resamples and interval coverage.
+    max_regions : int, default 8
+        Leaves of the geographic tree.
+    n_clusters : int, default 10
+        Clusters of the embedding k-means.
+    bottom_share : float, optional
+        Pool the worst cohorts up to this share of speakers as the bottom (see
+        :func:`wergap.cohorts.gap_summary`).
+    known_attributes : sequence of str, optional
+        Speaker-table columns to disaggregate WER by. Default: every string column with
+        2 to 12 distinct values other than ids, ZIP, paths and text.
+
+    Returns
+    -------
+    Audit
+
+    Examples
+    --------
+    >>> result = audit(read_log("decode.tsv"), census=census)  # doctest: +SKIP
+    >>> result.summary()  # doctest: +SKIP
+    """
+    chosen = list(METHODS if methods is None else methods)
+    for method in chosen:
+        if method not in ESTIMATORS:
+            raise InputError(UNKNOWN_METHOD.format(method=method, choices=", ".join(METHODS)))
+    speakers, scored = _speaker_table(log_or_scored)
+    if embeddings is not None:
+        from wergap.data_schemas.embeddings import attach_embeddings
+
+        speakers = attach_embeddings(speakers, embeddings)
+    params = {
+        "methods": chosen,
+        "min_speakers": min_speakers,
+        "seed": seed,
+        "n_boot": n_boot,
+        "confidence": confidence,
+        "max_regions": max_regions,
+        "n_clusters": n_clusters,
+        "bottom_share": bottom_share,
+    }
+    stats = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
+    settings = {
+        "geo_tree": {"max_regions": max_regions, "min_speakers": min_speakers, "random_state": seed},
+        "census_splits": {"census": census, "min_speakers": min_speakers},
+        "embedding_kmeans": {"n_clusters": n_clusters, "min_speakers": min_speakers, "random_state": seed},
+    }
+    result = Audit(speakers=speakers, params=params)
+    result.overall = overall_wer(speakers, **stats)
+    for method in chosen:
+        reason = _inputs_missing(method, speakers, census)
+        if reason is not None:
+            result.skipped[method] = reason
+            continue
+        try:
+            estimator_class = _load(method)
+        except ImportError as error:
+            result.skipped[method] = NOT_INSTALLED.format(module=ESTIMATORS[method][0], error=error)
+            continue
+        estimator = estimator_class(**settings[method])
+        try:
+            fitted = estimator.fit(speakers)
+        except (WergapError, ValueError) as error:
+            result.skipped[method] = FIT_FAILED.format(error=error)
+            continue
+        partition = fitted.partition_
+        result.estimators[method] = fitted
+        result._partitions[method] = partition
+        result._tables[method] = cohort_table(speakers, partition, min_speakers=min_speakers, **stats)
+        result.gaps[method] = gap_summary(
+            speakers, partition, bottom_share=bottom_share, min_speakers=min_speakers, **stats
+        )
+        result.held_out[method] = held_out_gap(
+            estimator, speakers, bottom_share=bottom_share, min_speakers=min_speakers, **stats
+        )
+    attributes = _known_attributes(speakers, known_attributes)
+    source = scored if scored is not None else speakers
+    for column in attributes:
+        table = source if column in source.columns else speakers
+        result.disaggregated[column] = disaggregate(table, column, min_speakers=min_speakers, **stats)
+    return result
+
+
+class Audit:
+    """Results of :func:`audit`: one entry per discovery method that ran.
+
+    Attributes
+    ----------
+    speakers : DataFrame
+        The speaker table every method read (with ``embedding`` when attached).
+    overall : Series
+        WER over all speakers with its bootstrap interval (:func:`wergap.cohorts.overall_wer`).
+    gaps : dict of str to GapSummary
+    held_out : dict of str to HeldOutGap
+    estimators : dict of str to fitted estimator
+    disaggregated : dict of str to DataFrame
+        WER by each known attribute (:func:`wergap.cohorts.disaggregate`).
+    skipped : dict of str to str
+        Method -> why it did not run.
+    params : dict
+        The options :func:`audit` was called with (except the tables).
+    provenance : dict
+        The speaker table's ``attrs["wergap"]``: files, rows read, rows dropped and why.
+    """
+
+    def __init__(self, speakers: pd.DataFrame, params: dict[str, Any]) -> None:
+        self.speakers = speakers
+        self.params = params
+        self.provenance: dict[str, Any] = copy.deepcopy(speakers.attrs.get("wergap", {}))
+        self.overall: pd.Series | None = None
+        self.gaps: dict[str, GapSummary] = {}
+        self.held_out: dict[str, HeldOutGap] = {}
+        self.estimators: dict[str, Any] = {}
+        self.disaggregated: dict[str, pd.DataFrame] = {}
+        self.skipped: dict[str, str] = {}
+        self._partitions: dict[str, Partition] = {}
+        self._tables: dict[str, pd.DataFrame] = {}
+
+    @property
+    def methods(self) -> list[str]:
+        """Methods that ran, in run order."""
+        return list(self._partitions)
+
+    def _check(self, method: str) -> None:
+        if method not in self._partitions:
+            raise KeyError(
+                UNKNOWN_RESULT.format(
+                    method=method, ran=", ".join(self.methods) or "none", skipped=self.skipped or "none"
+                )
+            )
+
+    def partition(self, method: str) -> Partition:
+        """The partition ``method`` found (before pooling small cohorts)."""
+        self._check(method)
+        return self._partitions[method]
+
+    def cohorts(self, method: str) -> pd.DataFrame:
+        """The cohort table of ``method`` (:func:`wergap.cohorts.cohort_table`), worst first."""
+        self._check(method)
+        return self._tables[method]
+
+    def assignments(self) -> pd.DataFrame:
+        """Speaker × method -> cohort label (NA where a method could not place the speaker)."""
+        frame = pd.DataFrame(index=pd.Index(self.speakers["speaker_id"].astype("str"), name="speaker_id"))
+        for method, partition in self._partitions.items():
+            frame[method] = partition.labels.reindex(frame.index)
+        return frame.reset_index()
+
+    def summary(self) -> pd.DataFrame:
+        """One row per method that ran, in the shape of the Alexa papers' comparison table.
+
+        Bottom and top as in :func:`wergap.cohorts.gap_summary`; for census splits the row
+        is the best split. ``held_out_*`` from :func:`wergap.cohorts.held_out_gap`;
+        ``note`` collects the reasons behind any NaN.
+        """
+        rows = []
+        for method in self.methods:
+            gap, held = self.gaps[method], self.held_out[method]
+            notes = [n for n in (gap.reason, held.reason and f"held-out: {held.reason}") if n]
+            rows.append(
+                {
+                    "method": method,
+                    "cohorts": gap.n_cohorts,
+                    "bottom_cohort": gap.bottom,
+                    "bottom_definition": gap.bottom_definition,
+                    "wer_bottom": gap.wer_bottom,
+                    "wer_top": gap.wer_top,
+                    "gap_pct": gap.gap_pct,
+                    "gap_ci_low": gap.gap_ci_low,
+                    "gap_ci_high": gap.gap_ci_high,
+                    "held_out_gap_pct": held.gap_pct,
+                    "held_out_ci_low": held.ci_low,
+                    "held_out_ci_high": held.ci_high,
+                    "bottom_share_pct": gap.bottom_share_pct,
+                    "bottom_utterance_share_pct": gap.bottom_utterance_share_pct,
+                    "gap_vs_rest_pct": gap.gap_vs_rest_pct,
+                    "speakers": gap.n_speakers,
+                    "note": "; ".join(notes) or None,
+                }
+            )
+        frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+        frame.attrs["wergap"] = copy.deepcopy(self.provenance)
+        return frame
+
+    def to_frame(self) -> pd.DataFrame:
+        """The summary table (:meth:`summary`)."""
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        summary = self.summary().to_html(index=False, escape=True, na_rep="", float_format=lambda x: f"{x:.4g}")
+        skipped = "".join(
+            f"<li>{html.escape(method)}: {html.escape(reason)}</li>" for method, reason in self.skipped.items()
+        )
+        overall = ""
+        if self.overall is not None and not np.isnan(self.overall["wer"]):
+            o = self.overall
+            overall = (
+                f"<p>Overall WER {100 * o['wer']:.2f}% "
+                f"({100 * o['wer_ci_low']:.2f}–{100 * o['wer_ci_high']:.2f}%, "
+                f"{int(o['speakers'])} speakers)</p>"
+            )
+        return overall + summary + (f"<p>Skipped:</p><ul>{skipped}</ul>" if skipped else "")
+
+    def to_html(self, path: str | os.PathLike[str]) -> None:
+        """Write the self-contained HTML report (:func:`wergap.reports.html.write_html`)."""
+        from wergap.reports.html import write_html
+
+        write_html(self, path)
+
+    def __repr__(self) -> str:
+        return f"Audit(methods={self.methods}, skipped={sorted(self.skipped)}, speakers={len(self.speakers)})"
