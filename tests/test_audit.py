@@ -1,0 +1,123 @@
+"""audit(): input detection, skip reasons, the summary table and the Audit accessors."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wergap import audit as audit_module
+from wergap.audit import METHODS, SUMMARY_COLUMNS, Audit, audit
+from wergap.cohorts import disaggregate
+from wergap.data_schemas import InputError
+
+
+def speaker_table(n=240, seed=0, effect=1.0):
+    """Speakers on a lat/lon box; the south-west corner is served worse."""
+    rng = np.random.default_rng(seed)
+    lat, lon = rng.uniform(30, 45, n), rng.uniform(-120, -75, n)
+    words = rng.integers(40, 200, n)
+    p = np.where((lat < 36) & (lon < -100), 0.1 * (1 + effect), 0.1)
+    return pd.DataFrame(
+        {
+            "speaker_id": [f"spk{i:04d}" for i in range(n)],
+            "utterances": rng.integers(2, 20, n),
+            "ref_words": words,
+            "errors": rng.binomial(words, p),
+            "lat": lat,
+            "lon": lon,
+            "gender": rng.choice(["female", "male"], n),
+            "device": rng.choice(["phone", "far_field", "car"], n),
+            "session_note": [f"note {i}" for i in range(n)],  # many values: not an attribute
+        }
+    )
+
+
+def has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+SKIP_CASES = [
+    # columns dropped, census given, method, expected reason
+    (["lat", "lon"], False, "geo_tree", audit_module.NO_COORDINATES),
+    ([], False, "census_splits", audit_module.NO_CENSUS),
+    ([], False, "embedding_kmeans", audit_module.NO_EMBEDDINGS),
+]
+
+
+@pytest.mark.parametrize(("drop", "census", "method", "reason"), SKIP_CASES)
+def test_methods_without_inputs_are_skipped_with_reason(drop, census, method, reason):
+    result = audit(speaker_table().drop(columns=drop), methods=[method], n_boot=50)
+    assert result.skipped == {method: reason}
+    assert result.methods == []
+    assert list(result.summary().columns) == SUMMARY_COLUMNS and result.summary().empty
+    with pytest.raises(KeyError, match="no results for method"):
+        result.cohorts(method)
+
+
+def test_missing_coordinate_and_zip_values_are_reasons_too():
+    speakers = speaker_table().assign(lat=np.nan, zip=pd.NA)
+    census = pd.DataFrame({"zip": ["10001"], "share_x": [0.5]})
+    result = audit(speakers, census=census, methods=["geo_tree", "census_splits"], n_boot=20)
+    assert result.skipped == {
+        "geo_tree": audit_module.NO_COORDINATES_VALUES,
+        "census_splits": audit_module.NO_ZIP_VALUES,
+    }
+
+
+def test_unknown_method_and_attribute_are_input_errors():
+    with pytest.raises(InputError, match="unknown method 'kmeans'"):
+        audit(speaker_table(), methods=["kmeans"])
+    with pytest.raises(InputError, match="known attribute 'accent' is not a column"):
+        audit(speaker_table(), methods=[], known_attributes=["accent"])
+    with pytest.raises(InputError, match="cannot tell what this table is"):
+        audit(pd.DataFrame({"a": [1]}), methods=[])
+    with pytest.raises(InputError, match="expected a decode log path or a DataFrame"):
+        audit(42, methods=[])
+
+
+def test_overall_known_attributes_and_provenance():
+    speakers = speaker_table()
+    speakers.attrs["wergap"] = {"sources": ["decode.tsv"], "rows_read": 999, "dropped": {"empty ref": 2}}
+    result = audit(speakers, methods=[], n_boot=100, min_speakers=30)
+    overall = result.overall
+    assert overall["wer"] == pytest.approx(speakers["errors"].sum() / speakers["ref_words"].sum())
+    assert overall["wer_ci_low"] < overall["wer"] < overall["wer_ci_high"]
+    assert sorted(result.disaggregated) == ["device", "gender"]  # not ids, not free text
+    pd.testing.assert_frame_equal(
+        result.disaggregated["gender"], disaggregate(speakers, "gender", min_speakers=30, n_boot=100)
+    )
+    assert result.provenance["dropped"] == {"empty ref": 2}
+    assert result.params["n_boot"] == 100 and result.params["methods"] == []
+    assert result.assignments().columns.tolist() == ["speaker_id"]
+    assert len(result.assignments()) == len(speakers)
+
+
+def test_repr_html_escapes_and_lists_skips():
+    result = audit(speaker_table().drop(columns=["lat", "lon"]), n_boot=20, known_attributes=[])
+    page = result._repr_html_()
+    assert "<table" in page and "Overall WER" in page
+    for method in METHODS:
+        assert method in page
+    assert "&#x27;embedding&#x27;" in page or "&#39;embedding&#39;" in page  # quotes escaped
+    assert isinstance(result, Audit) and "Audit(" in repr(result)
+
+
+@pytest.mark.skipif(not has("wergap.discovery.geo_tree"), reason="wergap.discovery.geo_tree not written yet")
+def test_geo_tree_end_to_end_matches_cohort_functions():
+    from wergap.cohorts import cohort_table, gap_summary
+
+    speakers = speaker_table(n=400, effect=1.5)
+    result = audit(speakers, methods=["geo_tree"], n_boot=200, max_regions=4, known_attributes=[])
+    assert result.skipped == {}
+    row = result.summary().iloc[0]
+    partition = result.partition("geo_tree")
+    gap = gap_summary(speakers, partition, n_boot=200)
+    assert row["gap_pct"] == pytest.approx(gap.gap_pct)
+    assert row["bottom_definition"] == gap.bottom_definition
+    pd.testing.assert_frame_equal(result.cohorts("geo_tree"), cohort_table(speakers, partition, n_boot=200))
+    assert row["held_out_gap_pct"] > 0  # the planted corner is real: it survives held out
+    assigned = result.assignments().set_index("speaker_id")["geo_tree"]
+    assert assigned.dropna().to_dict() == partition.labels.to_dict()
