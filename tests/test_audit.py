@@ -121,3 +121,22 @@ def test_geo_tree_end_to_end_matches_cohort_functions():
     assert row["held_out_gap_pct"] > 0  # the planted corner is real: it survives held out
     assigned = result.assignments().set_index("speaker_id")["geo_tree"]
     assert assigned.dropna().to_dict() == partition.labels.to_dict()
+
+
+@pytest.mark.skipif(
+    not (has("wergap.scoring") and has("wergap.speaker_table")), reason="wergap.scoring / speaker_table not written yet"
+)
+def test_raw_log_is_scored_then_aggregated():
+    rng = np.random.default_rng(3)
+    refs = ["the cat sat on the mat", "turn on the kitchen light", "call mom"]
+    rows = []
+    for s in range(40):
+        for u in range(3):
+            ref = refs[u]
+            hyp = ref if rng.random() < 0.7 else ref.replace("the", "a")
+            rows.append({"utt_id": f"s{s}-{u}", "speaker_id": f"s{s}", "ref": ref, "hyp": hyp})
+    log = pd.DataFrame(rows)
+    result = audit(log, methods=[], n_boot=50)
+    assert len(result.speakers) == 40
+    assert result.overall["utterances"] == 120
+    assert result.overall["ref_words"] == 40 * sum(len(r.split()) for r in refs)

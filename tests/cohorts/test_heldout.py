@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
@@ -144,3 +145,29 @@ def test_bottom_share_pools_on_the_discovery_half():
     assert all(" + " in b for b in result.folds["bottom"])
     assert result.gap_pct > 0
     assert result.to_dict()["folds"][0]["fold"] == 1
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("wergap.discovery.geo_tree") is None, reason="wergap.discovery.geo_tree not written yet"
+)
+def test_null_effect_with_the_real_geo_tree():
+    from wergap.discovery.geo_tree import GeoTree
+
+    covered = 0
+    for seed in range(8):
+        rng = np.random.default_rng(100 + seed)
+        n = 300
+        words = rng.integers(50, 150, n)
+        speakers = pd.DataFrame(
+            {
+                "speaker_id": [f"s{i}" for i in range(n)],
+                "utterances": 5,
+                "ref_words": words,
+                "errors": rng.binomial(words, 0.12),
+                "lat": rng.uniform(30, 45, n),
+                "lon": rng.uniform(-120, -75, n),
+            }
+        )
+        result = held_out_gap(GeoTree(max_regions=4, min_speakers=20, random_state=seed), speakers, seed=seed, n_boot=200)
+        covered += result.ci_low <= 0 <= result.ci_high
+    assert covered >= 6
