@@ -223,3 +223,11 @@ def test_bad_options(make_speakers, kwargs, message):
         cohort_table(speakers, part, **kwargs)
     with pytest.raises(InputError, match="bottom_share must be strictly between 0 and 1"):
         gap_summary(speakers, part, bottom_share=1.5)
+
+
+def test_missing_speaker_id_is_named():
+    speakers = pd.DataFrame({"speaker_id": ["a", None], "ref_words": [3, 4], "errors": [1, 1]})
+    part = Partition("m", pd.Series(["x"], index=["a"]), {"x": "X"})
+    with pytest.raises(InputError) as err:
+        cohort_table(speakers, part, n_boot=5)
+    assert str(err.value) == f"row 1, column 'speaker_id': {stats_module.MISSING_SPEAKER}"

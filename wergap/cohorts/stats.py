@@ -37,6 +37,7 @@ from wergap.data_schemas._provenance import carry
 
 MISSING_COLUMN = "missing required column {column!r} (a speaker table needs speaker_id, ref_words, errors)"
 BAD_COUNT = "expected a non-negative whole number, got {value!r}"
+MISSING_SPEAKER = "expected a speaker id, got a missing value"
 DUPLICATE_SPEAKER = "speaker {speaker!r} appears on more than one row of the speaker table"
 UNKNOWN_SPEAKERS = (
     "the partition assigns {n} speaker(s) that are not in the speaker table (e.g. {example!r})"
@@ -88,12 +89,14 @@ def speaker_counts(speakers: pd.DataFrame) -> pd.DataFrame:
         if column not in speakers.columns:
             raise InputError(MISSING_COLUMN.format(column=column), column=column)
     out = pd.DataFrame({"speaker_id": speakers["speaker_id"].astype("str").to_numpy()})
-    if out["speaker_id"].isna().any():
-        raise InputError(BAD_COUNT.format(value=None), row=int(out["speaker_id"].isna().to_numpy().argmax()), column="speaker_id")
-    duplicated = out["speaker_id"].duplicated()
+    missing = out["speaker_id"].isna().to_numpy()
+    if missing.any():
+        raise InputError(MISSING_SPEAKER, row=int(missing.argmax()), column="speaker_id")
+    duplicated = out["speaker_id"].duplicated().to_numpy()
     if duplicated.any():
-        row = int(duplicated.to_numpy().argmax())
-        raise InputError(DUPLICATE_SPEAKER.format(speaker=out["speaker_id"].iloc[row]), row=row, column="speaker_id")
+        row = int(duplicated.argmax())
+        speaker = out["speaker_id"].iloc[row]
+        raise InputError(DUPLICATE_SPEAKER.format(speaker=speaker), row=row, column="speaker_id")
     for column in ("ref_words", "errors", "utterances"):
         if column not in speakers.columns:
             out[column] = np.nan
