@@ -1,10 +1,52 @@
 """wergap: find the speakers a speech recognizer serves worst.
 
-Public API; implementation lives in the sub-packages.
+The public API; implementation lives in the sub-packages (``data_schemas`` → ``scoring``
+→ ``discovery`` → ``cohorts`` → ``reports``)::
+
+    import wergap as wg
+    log = wg.read_log("decode.tsv")
+    scored = wg.score(log)
+    spk = wg.speakers(scored)
+    audit = wg.audit(scored, census=wg.read_census("zcta.csv"))
 """
 
-from wergap.data_schemas import InputError, WergapError
+from wergap.audit import Audit, audit
+from wergap.cohorts import (
+    GapSummary,
+    HeldOutGap,
+    Partition,
+    cohort_table,
+    disaggregate,
+    gap_summary,
+    held_out_gap,
+    merge_small,
+    overall_wer,
+)
+from wergap.data_schemas import InputError, WergapError, normalize_zip, read_log
+from wergap.scoring import corpus_wer, normalize, score
+from wergap.speaker_table import speakers
 
 __version__ = "0.1.0"
 
-__all__ = ["InputError", "WergapError", "__version__"]
+__all__ = [
+    "Audit",
+    "GapSummary",
+    "HeldOutGap",
+    "InputError",
+    "Partition",
+    "WergapError",
+    "__version__",
+    "audit",
+    "cohort_table",
+    "corpus_wer",
+    "disaggregate",
+    "gap_summary",
+    "held_out_gap",
+    "merge_small",
+    "normalize",
+    "normalize_zip",
+    "overall_wer",
+    "read_log",
+    "score",
+    "speakers",
+]
