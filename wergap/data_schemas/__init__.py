@@ -2,6 +2,7 @@
 
 from wergap.data_schemas._errors import InputError, WergapError
 from wergap.data_schemas._provenance import add_drops, carry, provenance
+from wergap.data_schemas.census import read_census
 from wergap.data_schemas.log import FORMATS, read_log
 from wergap.data_schemas.zips import normalize_zip
 
@@ -13,5 +14,6 @@ __all__ = [
     "carry",
     "normalize_zip",
     "provenance",
+    "read_census",
     "read_log",
 ]
