@@ -1,0 +1,269 @@
+"""The self-contained HTML disparity report of an :class:`wergap.audit.Audit`.
+
+One file, CSS and figures inline (PNG data URIs), no script and no external resource, so
+it opens offline and can be e-mailed. The page formats what the Audit holds: it computes
+no statistic. The template is rendered with Jinja2 autoescaping, so every user string
+(file names, attribute values, cohort definitions) is escaped. No transcript and no
+speaker id is written, and cohorts under ``min_speakers`` never appear as rows: the
+cohort tables an Audit holds have already pooled them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+import wergap
+from wergap._io import write_text_atomic
+from wergap.reports import figures
+
+#: Display names of the discovery methods.
+METHOD_TITLES = {
+    "geo_tree": "Geographic clustering tree",
+    "census_splits": "Zip-code census splits",
+    "embedding_kmeans": "Speaker-embedding k-means",
+}
+#: Census splits shown in the figure and table.
+TOP_SPLITS = 8
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("wergap.reports", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _missing(x: Any) -> bool:
+    try:
+        return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def pct(x: Any, digits: int = 1) -> str:
+    """A fraction as a percentage string (``0.1234`` -> ``12.3%``); ``–`` when missing."""
+    return "–" if _missing(x) else f"{100 * float(x):.{digits}f}%"
+
+
+def num(x: Any, digits: int = 1, suffix: str = "", *, signed: bool = False) -> str:
+    """A number already in the unit shown: a gap ``+42.0%`` (``signed``), a share ``12.0 %``."""
+    if _missing(x):
+        return "–"
+    return f"{float(x):{'+' if signed else ''}.{digits}f}{suffix}"
+
+
+def count(x: Any) -> str:
+    """An integer with thousands separators; ``–`` when missing."""
+    return "–" if _missing(x) else f"{int(x):,}"
+
+
+def interval(low: Any, high: Any, *, fraction: bool) -> str:
+    """``[low, high]`` formatted as percentages (``fraction`` values are multiplied by 100)."""
+    if _missing(low) or _missing(high):
+        return ""
+    scale = 100 if fraction else 1
+    return f"[{scale * float(low):.1f}, {scale * float(high):.1f}]"
+
+
+def _cohort_rows(table: pd.DataFrame, bottom: set[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "definition": r["definition"],
+            "speakers": count(r["speakers"]),
+            "utterances": count(r["utterances"]),
+            "wer": pct(r["wer"]),
+            "wer_ci": interval(r["wer_ci_low"], r["wer_ci_high"], fraction=True),
+            "gap": num(r["gap_vs_rest_pct"], suffix="%", signed=True),
+            "gap_ci": interval(r["gap_vs_rest_ci_low"], r["gap_vs_rest_ci_high"], fraction=False),
+            "share": num(r["share_speakers_pct"], suffix=" %"),
+            "bottom": str(r["cohort"]) in bottom,
+        }
+        for _, r in table.iterrows()
+    ]
+
+
+def _method_section(audit: Any, method: str, boundaries: str | os.PathLike[str] | None) -> dict[str, Any]:
+    table = audit.cohorts(method)
+    gap = audit.gaps[method]
+    held = audit.held_out[method]
+    bottom = {str(c) for c in (gap.bottom_cohorts or ((gap.bottom,) if gap.bottom else ()))}
+    estimator = audit.estimators.get(method)
+    section: dict[str, Any] = {
+        "id": method,
+        "title": METHOD_TITLES.get(method, method),
+        "rows": _cohort_rows(table, bottom),
+        "gap": num(gap.gap_pct, suffix="%", signed=True),
+        "gap_ci": interval(gap.gap_ci_low, gap.gap_ci_high, fraction=False),
+        "held_out": num(held.gap_pct, suffix="%", signed=True),
+        "held_out_ci": interval(held.ci_low, held.ci_high, fraction=False),
+        "reasons": [r for r in (gap.reason, held.reason and f"held-out gap: {held.reason}") if r],
+        "figures": [],
+        "splits": [],
+        "figure_note": None,
+    }
+    overall = None if audit.overall is None else audit.overall["wer"]
+    if method == "geo_tree" and getattr(estimator, "regions_", None) is not None:
+        fig = figures.region_map(estimator.regions_, table, bottom=bottom, boundaries=boundaries)
+        alt = "Map of the geographic regions coloured by WER" + (" with state outlines" if boundaries else "")
+        section["figures"].append({"uri": figures.to_data_uri(fig), "alt": alt})
+    elif method == "census_splits" and getattr(estimator, "splits_", None) is not None:
+        splits = estimator.splits_
+        minimum = audit.params.get("min_speakers", 30)
+        shown = splits[(splits["speakers_in"] >= minimum) & (splits["speakers_out"] >= minimum)].head(TOP_SPLITS)
+        if len(shown):
+            fig = figures.split_pairs(shown)
+            section["figures"].append({"uri": figures.to_data_uri(fig), "alt": "WER inside and outside the top census splits"})
+            if not figures.has_split_intervals(shown):
+                section["figure_note"] = (
+                    "The split ranking does not carry intervals, so these bars have no error bars; "
+                    "the best split's interval is in the cohort table below."
+                )
+        section["splits"] = [
+            {
+                "definition": r["definition"],
+                "speakers_in": count(r["speakers_in"]),
+                "speakers_out": count(r["speakers_out"]),
+                "wer_in": pct(r["wer_in"]),
+                "wer_out": pct(r["wer_out"]),
+                "gap": num(r["gap_pct"], suffix="%", signed=True),
+            }
+            for _, r in shown.iterrows()
+        ]
+    elif method == "embedding_kmeans" and getattr(estimator, "projection_", None) is not None:
+        fig = figures.embedding_scatter(estimator.projection_, table, bottom=bottom)
+        section["figures"].append({"uri": figures.to_data_uri(fig), "alt": "Speaker embeddings in 2-D coloured by cluster WER"})
+    title = f"{METHOD_TITLES.get(method, method)}: WER by cohort"
+    fig = figures.wer_bars(table, label="definition", title=title, bottom=bottom, overall=overall)
+    section["figures"].append({"uri": figures.to_data_uri(fig), "alt": f"WER by cohort, {method}"})
+    return section
+
+
+def _attribute_section(audit: Any, attribute: str, table: pd.DataFrame) -> dict[str, Any]:
+    best_gap = table["gap_vs_best_pct"].astype("float64")
+    worst = {str(table["value"].iloc[0])} if len(table) and best_gap.notna().any() else set()
+    overall = None if audit.overall is None else audit.overall["wer"]
+    figure = None
+    if len(table):
+        fig = figures.wer_bars(
+            table, label="value", key="value", title=f"WER by {attribute}", bottom=worst, overall=overall
+        )
+        figure = {"uri": figures.to_data_uri(fig), "alt": f"WER by {attribute}"}
+    rows = [
+        {
+            "value": r["value"],
+            "speakers": count(r["speakers"]),
+            "utterances": count(r["utterances"]),
+            "wer": pct(r["wer"]),
+            "wer_ci": interval(r["wer_ci_low"], r["wer_ci_high"], fraction=True),
+            "gap": num(r["gap_vs_best_pct"], suffix="%", signed=True),
+            "gap_ci": interval(r["gap_vs_best_ci_low"], r["gap_vs_best_ci_high"], fraction=False),
+            "share": num(r["share_speakers_pct"], suffix=" %"),
+            "bottom": str(r["value"]) in worst,
+        }
+        for _, r in table.iterrows()
+    ]
+    return {"name": attribute, "rows": rows, "figure": figure}
+
+
+def _summary_rows(audit: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "method": METHOD_TITLES.get(r["method"], r["method"]),
+            "cohorts": count(r["cohorts"]),
+            "bottom": r["bottom_definition"] if not _missing(r["bottom_definition"]) else "–",
+            "wer_bottom": pct(r["wer_bottom"]),
+            "wer_top": pct(r["wer_top"]),
+            "gap": num(r["gap_pct"], suffix="%", signed=True),
+            "gap_ci": interval(r["gap_ci_low"], r["gap_ci_high"], fraction=False),
+            "held_out": num(r["held_out_gap_pct"], suffix="%", signed=True),
+            "held_out_ci": interval(r["held_out_ci_low"], r["held_out_ci_high"], fraction=False),
+            "share": num(r["bottom_share_pct"], suffix=" %"),
+            "utt_share": num(r["bottom_utterance_share_pct"], suffix=" %"),
+            "gap_vs_rest": num(r["gap_vs_rest_pct"], suffix="%", signed=True),
+            "note": "" if _missing(r["note"]) else r["note"],
+        }
+        for _, r in audit.summary().iterrows()
+    ]
+
+
+def _data_summary(audit: Any) -> dict[str, Any]:
+    prov = audit.provenance or {}
+    overall = audit.overall
+    dropped = prov.get("dropped") or {}
+    return {
+        "sources": [str(s) for s in prov.get("sources") or []],
+        "format": prov.get("format"),
+        "rows_read": count(prov.get("rows_read")),
+        "dropped": [{"reason": str(k), "rows": count(v)} for k, v in dropped.items()],
+        "dropped_total": count(sum(int(v) for v in dropped.values())),
+        "speakers": count(None if overall is None else overall["speakers"]),
+        "utterances": count(None if overall is None else overall["utterances"]),
+        "words": count(None if overall is None else overall["ref_words"]),
+        "errors": count(None if overall is None else overall["errors"]),
+        "wer": pct(None if overall is None else overall["wer"], 2),
+        "wer_ci": "" if overall is None else interval(overall["wer_ci_low"], overall["wer_ci_high"], fraction=True),
+        "normalization": prov.get("normalization"),
+        "unit": prov.get("unit") or "word",
+        "empty_references": prov.get("empty_references"),
+        "aligner": prov.get("aligner"),
+    }
+
+
+def report_context(audit: Any, *, boundaries: str | os.PathLike[str] | None = None, title: str | None = None) -> dict[str, Any]:
+    """Everything the template shows, formatted as strings (no statistic is computed here)."""
+    params = dict(audit.params)
+    confidence = params.get("confidence", 0.95)
+    prov = audit.provenance or {}
+    return {
+        "title": title or "wergap disparity report",
+        "version": wergap.__version__,
+        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "simulated": bool(prov.get("simulated")),
+        "simulated_note": prov.get("note"),
+        "data": _data_summary(audit),
+        "confidence": f"{100 * float(confidence):.0f}",
+        "summary": _summary_rows(audit),
+        "methods": [_method_section(audit, m, boundaries) for m in audit.methods],
+        "attributes": [_attribute_section(audit, a, t) for a, t in audit.disaggregated.items()],
+        "skipped": [{"method": METHOD_TITLES.get(m, m), "reason": r} for m, r in audit.skipped.items()],
+        "params": [{"name": k, "value": "default" if v is None else ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)} for k, v in params.items()],
+        "min_speakers": params.get("min_speakers", 30),
+        "n_boot": params.get("n_boot", 1000),
+        "seed": params.get("seed", 0),
+        "bottom_share": params.get("bottom_share"),
+        "boundaries": None if boundaries is None else os.path.basename(os.fspath(boundaries)),
+    }
+
+
+def render_html(audit: Any, *, boundaries: str | os.PathLike[str] | None = None, title: str | None = None) -> str:
+    """Render the report of ``audit`` as one self-contained HTML string.
+
+    Parameters
+    ----------
+    audit : Audit
+        The result of :func:`wergap.audit.audit`.
+    boundaries : path, optional
+        GeoJSON outlines (e.g. US states) drawn under the geographic regions; without it
+        the map has plain latitude/longitude axes.
+    title : str, optional
+        Page title (escaped like every other string).
+    """
+    return _ENV.get_template("report.html.j2").render(**report_context(audit, boundaries=boundaries, title=title))
+
+
+def write_html(
+    audit: Any,
+    path: str | os.PathLike[str],
+    *,
+    boundaries: str | os.PathLike[str] | None = None,
+    title: str | None = None,
+) -> None:
+    """Write :func:`render_html` to ``path`` atomically (UTF-8)."""
+    write_text_atomic(path, render_html(audit, boundaries=boundaries, title=title))
