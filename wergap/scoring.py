@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -42,6 +43,9 @@ WHISPER_MISSING = (
     "normalisation 'whisper' needs the whisper-normalizer package: pip install whisper-normalizer"
 )
 
+MISSING_REF = "reference is missing (NaN); read the log with drop_invalid=True to drop such rows"
+# A progress bar advances once per this many utterances.
+PROGRESS_CHUNK = 250_000
 # Above this many utterances, alignment runs in worker processes (one per core).
 PARALLEL_THRESHOLD = 200_000
 
@@ -254,6 +258,7 @@ def score(
     normalization: str = "default",
     unit: str = "word",
     n_jobs: int | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Score a decode log: add per-utterance alignment counts to each row.
 
@@ -269,6 +274,8 @@ def score(
         spaces; ``ref_words`` then counts reference characters.
     n_jobs : int, optional
         Worker processes for logs above 200k utterances; default: every core.
+    progress : bool
+        Show a progress bar (tqdm, on stderr) for logs above 500k utterances.
 
     Returns
     -------
@@ -279,13 +286,23 @@ def score(
         aligner and the number of empty references.
     """
     if {"ref", "hyp"}.issubset(log.columns):
-        counts = align_counts(
-            log["ref"].to_numpy(dtype=object),
-            log["hyp"].fillna("").to_numpy(dtype=object),
-            normalization=normalization,
-            unit=unit,
-            n_jobs=n_jobs,
-        )
+        refs = log["ref"].to_numpy(dtype=object)
+        hyps = log["hyp"].fillna("").to_numpy(dtype=object)
+        bad = pd.isna(refs)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputError(MISSING_REF, row=row, column="ref")
+        step = PROGRESS_CHUNK if progress and len(refs) > PROGRESS_CHUNK else max(len(refs), 1)
+        starts = range(0, len(refs), step)
+        if step < len(refs):
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="scoring", unit="chunk", total=len(starts), file=sys.stderr)
+        parts = [
+            align_counts(refs[a : a + step], hyps[a : a + step], normalization=normalization, unit=unit, n_jobs=n_jobs)
+            for a in starts
+        ]
+        counts = pd.concat(parts, ignore_index=True) if parts else align_counts([], [])
         out = log.drop(columns=[c for c in COUNT_COLUMNS if c in log.columns]).copy()
         for col in COUNT_COLUMNS:
             out[col] = counts[col].to_numpy()

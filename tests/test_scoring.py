@@ -1,0 +1,177 @@
+"""Scoring equals jiwer on every utterance, S/D/I split included."""
+
+from __future__ import annotations
+
+import jiwer
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import wergap as wg
+from wergap.scoring import MISSING_REF, NO_TEXT_OR_COUNTS, align_counts, normalize
+
+# Small alphabets make repeated words, and so alignment ties, likely.
+WORDS = st.sampled_from(["a", "b", "c", "the", "cat", "Hat", "hat,", "ß", "naïve", "日本"])
+SPACES = st.sampled_from([" ", "  ", "\t", "\u00a0", " \n "])
+
+
+@st.composite
+def sentences(draw) -> str:
+    words = draw(st.lists(WORDS, max_size=12))
+    out = draw(st.sampled_from(["", " "]))
+    for w in words:
+        out += w + draw(SPACES)
+    return out
+
+
+def jiwer_counts(ref: str, hyp: str, unit: str = "word") -> tuple[int, int, int, int]:
+    fn = jiwer.process_characters if unit == "char" else jiwer.process_words
+    out = fn(ref, hyp)
+    return out.substitutions, out.deletions, out.insertions, out.hits
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(sentences(), sentences()), min_size=1, max_size=20))
+def test_default_normalisation_matches_jiwer_on_normalised_text(pairs):
+    refs, hyps = zip(*pairs)
+    ours = align_counts(refs, hyps)
+    for k, (r, h) in enumerate(zip(normalize(refs), normalize(hyps))):
+        row = ours.iloc[k]
+        assert (row.substitutions, row.deletions, row.insertions, row.hits) == jiwer_counts(r, h)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(sentences(), sentences()), min_size=1, max_size=20))
+def test_none_normalisation_matches_jiwer_on_raw_text(pairs):
+    refs, hyps = zip(*pairs)
+    ours = align_counts(refs, hyps, normalization="none")
+    for k, (r, h) in enumerate(pairs):
+        row = ours.iloc[k]
+        assert (row.substitutions, row.deletions, row.insertions, row.hits) == jiwer_counts(r, h)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(sentences(), sentences()), min_size=1, max_size=10))
+def test_character_unit_matches_jiwer_process_characters(pairs):
+    refs, hyps = zip(*pairs)
+    ours = align_counts(refs, hyps, unit="char")
+    for k, (r, h) in enumerate(zip(normalize(refs), normalize(hyps))):
+        row = ours.iloc[k]
+        assert (row.substitutions, row.deletions, row.insertions, row.hits) == jiwer_counts(r, h, "char")
+
+
+CASES = [
+    # ref, hyp, (S, D, I, hits, ref_words, errors)
+    ("the cat sat", "the cat sat", (0, 0, 0, 3, 3, 0)),
+    ("the cat sat", "the hat sat", (1, 0, 0, 2, 3, 1)),
+    ("the cat sat", "the sat", (0, 1, 0, 2, 3, 1)),
+    ("the cat", "the cat sat", (0, 0, 1, 2, 2, 1)),
+    ("", "uh huh", (0, 0, 2, 0, 0, 2)),  # empty reference: insertions are errors, 0 words
+    ("", "", (0, 0, 0, 0, 0, 0)),
+    ("Hello, World!", "hello world", (0, 0, 0, 2, 2, 0)),  # case and punctuation folded
+    ("a\u00a0b\tc", "a b c", (0, 0, 0, 3, 3, 0)),  # any Unicode whitespace is a boundary
+]
+
+
+@pytest.mark.parametrize("ref,hyp,expected", CASES)
+def test_known_counts(ref, hyp, expected):
+    row = align_counts([ref], [hyp]).iloc[0]
+    assert tuple(row[c] for c in ("substitutions", "deletions", "insertions", "hits", "ref_words", "errors")) == expected
+
+
+def test_whisper_normalisation_expands_contractions_and_numbers():
+    assert normalize(["I'm going to Mr. Smith's"], "whisper") == normalize(["i am going to mister smith's"], "whisper")
+    row = align_counts(["It's 10 o'clock"], ["it is ten o'clock"], normalization="whisper").iloc[0]
+    assert row.errors == 0
+
+
+def test_score_adds_counts_and_records_provenance():
+    log = wg.read_log(
+        pd.DataFrame(
+            {
+                "utt_id": ["u1", "u2", "u3"],
+                "speaker_id": ["s1", "s1", "s2"],
+                "ref": ["turn on the lights", "", "play jazz"],
+                "hyp": ["turn on lights", "hey", None],
+                "device": ["echo", "echo", "phone"],
+            }
+        )
+    )
+    scored = wg.score(log)
+    assert scored["errors"].tolist() == [1, 1, 2]
+    assert scored["ref_words"].tolist() == [4, 0, 2]
+    assert scored["device"].tolist() == ["echo", "echo", "phone"]
+    meta = scored.attrs["wergap"]
+    assert meta["normalization"] == "default"
+    assert meta["empty_references"] == 1
+    assert "jiwer" in meta["aligner"]
+    assert wg.corpus_wer(scored) == pytest.approx(4 / 6)
+
+
+def test_score_keeps_counts_only_logs():
+    log = wg.read_log(pd.DataFrame({"utt_id": ["a", "b"], "speaker_id": ["x", "y"], "errors": [1, 0], "ref_words": [5, 3]}))
+    scored = wg.score(log)
+    assert scored["errors"].tolist() == [1, 0]
+    assert scored["substitutions"].isna().all()
+
+
+def test_score_rejects_tables_without_text_or_counts():
+    with pytest.raises(wg.InputError, match="neither text columns"):
+        wg.score(pd.DataFrame({"utt_id": ["a"], "speaker_id": ["s"]}))
+    assert "read it with wergap.read_log" in NO_TEXT_OR_COUNTS
+
+
+def test_score_names_the_row_of_a_missing_reference():
+    df = pd.DataFrame({"utt_id": ["a", "b"], "speaker_id": ["s", "s"], "ref": ["x", None], "hyp": ["x", "y"]})
+    with pytest.raises(wg.InputError) as err:
+        wg.score(df)
+    assert err.value.row == 1 and err.value.column == "ref"
+    assert MISSING_REF in str(err.value)
+
+
+def test_parallel_and_chunked_paths_agree_with_serial(monkeypatch):
+    rng = np.random.default_rng(0)
+    vocab = np.array(["a", "b", "c", "d", "e"])
+    refs = [" ".join(rng.choice(vocab, size=rng.integers(0, 8))) for _ in range(3000)]
+    hyps = [" ".join(rng.choice(vocab, size=rng.integers(0, 8))) for _ in range(3000)]
+    serial = align_counts(refs, hyps, n_jobs=1)
+    monkeypatch.setattr("wergap.scoring.PARALLEL_THRESHOLD", 100)
+    parallel = align_counts(refs, hyps, n_jobs=2)
+    pd.testing.assert_frame_equal(serial, parallel)
+    monkeypatch.setattr("wergap.scoring.PROGRESS_CHUNK", 700)
+    log = pd.DataFrame({"utt_id": [str(i) for i in range(3000)], "speaker_id": "s", "ref": refs, "hyp": hyps})
+    chunked = wg.score(log, progress=True, n_jobs=1)
+    assert chunked["errors"].tolist() == serial["errors"].tolist()
+
+
+def test_unknown_normalisation_and_unit_are_input_errors():
+    with pytest.raises(wg.InputError, match="unknown normalisation"):
+        align_counts(["a"], ["a"], normalization="lower")
+    with pytest.raises(wg.InputError, match="unknown unit"):
+        align_counts(["a"], ["a"], unit="phone")
+
+
+def test_speakers_sums_and_takes_typical_metadata():
+    scored = wg.score(
+        pd.DataFrame(
+            {
+                "utt_id": ["1", "2", "3", "4"],
+                "speaker_id": ["s1", "s1", "s1", "s2"],
+                "ref": ["a b c d", "a b", "", "x y"],
+                "hyp": ["a b c", "a b", "z", "x y"],
+                "lat": [40.0, 42.0, 41.0, 30.0],
+                "zip": ["02134", "02134", "10001", None],
+                "device": ["echo", "phone", "echo", "echo"],
+            }
+        )
+    )
+    spk = wg.speakers(scored).set_index("speaker_id")
+    assert spk.loc["s1", "utterances"] == 3
+    assert spk.loc["s1", "ref_words"] == 6 and spk.loc["s1", "errors"] == 2
+    assert spk.loc["s1", "wer"] == pytest.approx(2 / 6)
+    assert spk.loc["s1", "lat"] == 41.0
+    assert spk.loc["s1", "zip"] == "02134" and spk.loc["s1", "device"] == "echo"
+    assert pd.isna(spk.loc["s2", "zip"])
+    assert "ref" not in spk.columns and "utt_id" not in spk.columns

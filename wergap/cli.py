@@ -1,0 +1,167 @@
+"""The ``wergap`` command: a thin layer over the library.
+
+Each subcommand parses its arguments and calls the same functions a notebook would; no
+logic lives only here. Bad input prints one line (``wergap: error: ...``) and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from wergap import __version__
+from wergap._io import atomic_path
+from wergap.data_schemas import InputError, WergapError, provenance, read_log
+from wergap.data_schemas.log import FORMATS
+from wergap.scoring import NORMALIZATIONS, UNITS, corpus_wer, score
+from wergap.speaker_table import speakers
+
+TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl"}
+BAD_OUTPUT = "cannot write {path}: choose an output ending in {choices}"
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a table atomically, in the format its suffix names."""
+    path = Path(path)
+    kind = TABLE_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise InputError(BAD_OUTPUT.format(path=path, choices=", ".join(TABLE_SUFFIXES)))
+    with atomic_path(path) as tmp:
+        if kind == "parquet":
+            df.to_parquet(tmp, index=False)
+        elif kind == "csv":
+            df.to_csv(tmp, index=False)
+        elif kind == "tsv":
+            df.to_csv(tmp, sep="\t", index=False)
+        else:
+            df.to_json(tmp, orient="records", lines=True, force_ascii=False)
+
+
+def _column_map(pairs: Sequence[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    mapping = {}
+    for pair in pairs:
+        theirs, sep, ours = pair.partition("=")
+        if not sep or not theirs or not ours:
+            raise InputError(f"--column takes THEIRS=OURS, got {pair!r}")
+        mapping[theirs] = ours
+    return mapping
+
+
+def add_log_arguments(p: argparse.ArgumentParser) -> None:
+    """The decode-log options shared by every subcommand that reads a log."""
+    p.add_argument("log", nargs="?", help="decode log: csv, tsv, jsonl, parquet or NeMo manifest")
+    p.add_argument("--format", choices=FORMATS, help="override format detection")
+    p.add_argument("--ref", help="reference file of a sclite trn or Kaldi text pair")
+    p.add_argument("--hyp", help="hypothesis file of a sclite trn or Kaldi text pair")
+    p.add_argument("--utt2spk", help="Kaldi utt2spk file")
+    p.add_argument(
+        "--speaker-pattern",
+        default="sclite",
+        help="how to take the speaker from an utterance id when no speaker column exists: "
+        "'sclite' (before the first '-', else '_') or a regex with one group",
+    )
+    p.add_argument("--column", action="append", metavar="THEIRS=OURS", help="rename a column (repeatable)")
+    p.add_argument("--drop-invalid", action="store_true", help="drop and count bad rows instead of stopping")
+    p.add_argument("--normalization", choices=NORMALIZATIONS, default="default", help="text normalisation")
+    p.add_argument("--unit", choices=UNITS, default="word", help="word (WER) or char (CER)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes for scoring (default: all cores)")
+
+
+def load_scored(args: argparse.Namespace) -> pd.DataFrame:
+    """Read the log named by the shared options and score it."""
+    if args.log is None and not (args.ref and args.hyp):
+        raise InputError("give a decode log, or --ref and --hyp files")
+    log = read_log(
+        args.log,
+        format=args.format,
+        ref=args.ref,
+        hyp=args.hyp,
+        utt2spk=args.utt2spk,
+        speaker_pattern=args.speaker_pattern,
+        drop_invalid=args.drop_invalid,
+        columns=_column_map(args.column),
+    )
+    return score(
+        log,
+        normalization=args.normalization,
+        unit=args.unit,
+        n_jobs=args.jobs,
+        progress=sys.stderr.isatty(),
+    )
+
+
+def summary_lines(scored: pd.DataFrame) -> list[str]:
+    """The short summary every subcommand prints after reading a log."""
+    meta = provenance(scored)
+    words = int(scored["ref_words"].sum())
+    unit = "characters" if meta.get("unit") == "char" else "words"
+    lines = [
+        f"read        {', '.join(map(str, meta.get('sources', [])))} ({meta.get('format', '?')})",
+        f"utterances  {len(scored):,} of {int(meta.get('rows_read', len(scored))):,} rows read",
+        f"speakers    {scored['speaker_id'].nunique():,}",
+        f"{unit:<11} {words:,} reference, {int(scored['errors'].sum()):,} errors",
+        f"{'CER' if unit == 'characters' else 'WER':<11} {100 * corpus_wer(scored):.2f} % "
+        f"(normalisation: {meta.get('normalization')})",
+    ]
+    dropped = meta.get("dropped") or {}
+    if dropped:
+        lines.append("dropped     " + "; ".join(f"{n:,} {why}" for why, n in dropped.items()))
+    else:
+        lines.append("dropped     none")
+    if meta.get("empty_references"):
+        lines.append(
+            f"note        {meta['empty_references']:,} empty references: "
+            "their insertions count as errors, they add no reference words"
+        )
+    return lines
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    scored = load_scored(args)
+    write_table(scored, args.output)
+    if args.speakers:
+        write_table(speakers(scored), args.speakers)
+    for line in summary_lines(scored):
+        print(line)
+    print(f"wrote       {args.output}" + (f", {args.speakers}" if args.speakers else ""))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wergap",
+        description="Find the speakers a speech recognizer serves worst.",
+    )
+    parser.add_argument("--version", action="version", version=f"wergap {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("score", help="score a decode log: per-utterance S/D/I, WER summary")
+    add_log_arguments(p)
+    p.add_argument("-o", "--output", required=True, help="scored utterances (.parquet, .csv, .tsv, .jsonl)")
+    p.add_argument("--speakers", help="also write the per-speaker table here")
+    p.set_defaults(func=cmd_score)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``wergap`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except WergapError as exc:
+        print(f"wergap: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("wergap: interrupted; no output was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
