@@ -1,0 +1,655 @@
+"""Speaker embeddings from audio with SpeechBrain's ECAPA-TDNN speaker encoder.
+
+The embedding k-means discovery (Dheram et al., Interspeech 2022) needs one vector per
+speaker. When a decode log points at its audio, :func:`embed_audio` computes those vectors
+with ``speechbrain.inference.speaker.EncoderClassifier`` (by default the public
+``speechbrain/spkrec-ecapa-voxceleb`` model), :func:`speaker_mean_embeddings` averages them
+per speaker, and :func:`write_embeddings` stores them as Parquet for
+``wergap.data_schemas.embeddings.read_embeddings``.
+
+Design choices, and why:
+
+- **Models.** ``model`` is a Hugging Face id (downloaded on first use) or a local folder
+  holding a SpeechBrain model (``hyperparams.yaml`` + checkpoints). A local folder is how
+  offline users and the tests run: it is loaded in place (no copies, no symlinks, no
+  network), and when its ``hyperparams.yaml`` sets ``pretrained_path`` (as the published
+  model's does, naming the Hub id) that key is overridden with the folder itself.
+- **Cache.** Encoding dominates the cost, so each embedding is stored under ``cache_dir``
+  as ``<model key>/<sha256 of the audio file's bytes>.npy``. The model key hashes the
+  model's identity (for a folder: its ``hyperparams.yaml`` and ``*.ckpt`` bytes; for a Hub
+  id: the id), the sample rate and :data:`PIPELINE_VERSION`. A rerun computes only new or
+  changed audio, and a renamed or copied file is not recomputed. The counts are reported in
+  ``attrs["wergap"]["embed"]`` (``computed``, ``from_cache``) so callers can check them.
+- **Batching.** Utterances are sorted by length and batched, zero-padded, with relative
+  lengths ``wav_lens`` so SpeechBrain's feature normalisation and attentive statistics
+  pooling ignore the padding. Same inputs and options give the same vectors.
+- **Bad audio** (no path, missing, unreadable, empty, shorter than ``min_seconds``,
+  non-finite samples) never raises: the utterance is dropped and counted by reason in
+  ``attrs["wergap"]["dropped"]``, and listed in ``attrs["wergap"]["embed"]["failures"]``.
+
+torch, torchaudio, speechbrain and soundfile are the ``wergap[embed]`` extra; this module
+imports them only when it needs them, so ``import wergap`` works without them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wergap._io import atomic_path
+from wergap.data_schemas import InputError, WergapError, add_drops, provenance
+from wergap.discovery import _audio
+
+DEFAULT_MODEL = "speechbrain/spkrec-ecapa-voxceleb"
+#: Shortest usable audio, in seconds. ECAPA-TDNN's 80-band filterbank uses 25 ms windows
+#: every 10 ms and attentive statistics pooling needs several frames; 0.1 s gives 10.
+MIN_SECONDS = 0.1
+#: Bumped whenever preprocessing changes (mono mix, resampling, padding), so old cache
+#: entries are not reused for vectors the current code would compute differently.
+PIPELINE_VERSION = "wergap-embed-1"
+#: Suffixes treated as audio files when a folder is given (soundfile reads them).
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au", ".sph", ".opus")
+#: Suffixes of plain lists of audio paths (one per line; ``#`` starts a comment).
+LIST_SUFFIXES = (".lst", ".list")
+
+MISSING_EXTRA = (
+    "computing embeddings from audio needs the [embed] extra (torch, torchaudio, "
+    "speechbrain, soundfile): pip install 'wergap[embed]' ({error})"
+)
+NO_MODEL_FILE = (
+    "expected a SpeechBrain model folder holding hyperparams.yaml (and its checkpoints), "
+    "or a Hugging Face model id such as {default!r}"
+)
+MODEL_LOAD_FAILED = (
+    "could not load the speaker encoder {model!r}: {error}. Offline, pass a local folder "
+    "holding the SpeechBrain model (hyperparams.yaml + checkpoints)"
+)
+NO_AUDIO_COLUMN = "expected a column 'audio' holding audio file paths"
+DUPLICATE_UTT = "utterance id {utt_id!r} appears more than once"
+BAD_EMBEDDING = "expected a 1-D numeric vector of length {dim}, got {got}"
+NO_EMBEDDINGS_TO_WRITE = "missing required column {column!r} in the embeddings table"
+
+EMBED_COLUMNS = ("utt_id", "speaker_id", "audio", "embedding")
+WRITE_COLUMNS = ("utt_id", "speaker_id", "embedding")
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def embed_audio(
+    log_or_paths: pd.DataFrame | str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    model: str | os.PathLike[str] = DEFAULT_MODEL,
+    cache_dir: str | os.PathLike[str] | None = None,
+    batch_size: int = 16,
+    device: str = "cpu",
+    progress: bool = False,
+    base_dir: str | os.PathLike[str] | None = None,
+    min_seconds: float = MIN_SECONDS,
+) -> pd.DataFrame:
+    """Compute one ECAPA-TDNN speaker embedding per utterance from its audio file.
+
+    Parameters
+    ----------
+    log_or_paths : DataFrame, path or iterable of paths
+        One of: an utterance table with an ``audio`` column (``utt_id`` and
+        ``speaker_id`` are used when present; a ``wergap.read_log`` result qualifies);
+        a decode-log file (read with ``wergap.read_log``, paths relative to its folder);
+        a ``.lst``/``.list`` file of audio paths, one per line (relative to its folder);
+        a folder (every audio file below it); one audio file; or an iterable of audio
+        paths. For paths without a table, the speaker is the parent folder's name and the
+        utterance id the file stem (the path below ``base_dir`` when stems collide).
+    model : str or path, default "speechbrain/spkrec-ecapa-voxceleb"
+        A Hugging Face id (downloaded on first use, needs a network) or a local folder
+        holding a SpeechBrain speaker-encoder model (``hyperparams.yaml`` + checkpoints).
+    cache_dir : str or path, optional
+        Where embeddings (and models downloaded from the Hub) are kept between runs. Without
+        it nothing is cached and Hub models go to SpeechBrain's/Hugging Face's own cache.
+    batch_size : int, default 16
+        Utterances encoded together (sorted by length, so padding stays small).
+    device : str, default "cpu"
+        Torch device for the encoder, e.g. ``"cuda:0"``.
+    progress : bool, default False
+        Show a tqdm progress bar on stderr.
+    base_dir : str or path, optional
+        Folder that relative audio paths are resolved against. Defaults to the log's or
+        list's folder, else the current directory.
+    min_seconds : float, default 0.1
+        Shorter audio is dropped as ``"audio too short"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per embedded utterance, input order, ``RangeIndex``: ``utt_id``,
+        ``speaker_id``, ``audio`` (str, as given) and ``embedding`` (object column of 1-D
+        float32 arrays, all the same length). ``attrs["wergap"]`` carries ``dropped``
+        ({reason: utterances}) and ``embed``: ``model``, ``model_key``, ``sample_rate``,
+        ``dim``, ``computed``, ``from_cache``, ``seconds`` (audio embedded or taken from
+        cache), ``min_seconds``, ``failures`` (list of ``[utt_id, reason]``).
+
+    Raises
+    ------
+    InputError
+        The input table has no ``audio`` column or repeats an utterance id; the model
+        folder has no ``hyperparams.yaml``; ``batch_size`` is not positive.
+    WergapError
+        The ``[embed]`` extra is not installed, or the model cannot be loaded.
+
+    Examples
+    --------
+    >>> emb = embed_audio("decode.tsv", model="models/ecapa", cache_dir="~/.cache/wergap")  # doctest: +SKIP
+    >>> emb.attrs["wergap"]["embed"]["computed"], emb.attrs["wergap"]["dropped"]  # doctest: +SKIP
+    (1200, {'audio missing': 3})
+    """
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+    items, sources = _collect(log_or_paths, base_dir)
+    encoder = _Encoder(model, cache_dir=cache_dir, device=device)
+
+    failures: list[list[str]] = []
+    infos: dict[int, _audio.AudioInfo] = {}
+    for i, item in enumerate(items):
+        if item["path"] is None:
+            failures.append([item["utt_id"], _audio.NO_PATH])
+            continue
+        info = _audio.inspect(item["path"], min_seconds)
+        if info.reason is not None:
+            failures.append([item["utt_id"], info.reason])
+            continue
+        infos[i] = info
+
+    cache = _Cache(cache_dir, encoder.model_key) if cache_dir is not None else None
+    vectors: dict[str, np.ndarray] = {}  # content hash -> embedding
+    from_cache = 0
+    if cache is not None:
+        for info in infos.values():
+            if info.sha256 not in vectors:
+                vec = cache.get(info.sha256)
+                if vec is not None:
+                    vectors[info.sha256] = vec
+                    from_cache += 1
+
+    todo: dict[str, _audio.AudioInfo] = {}
+    for info in infos.values():
+        if info.sha256 not in vectors:
+            todo.setdefault(info.sha256, info)
+    bad_hashes: dict[str, str] = {}
+    computed = 0
+    if todo:
+        new, bad_hashes = encoder.encode(
+            sorted(todo.values(), key=lambda a: (-a.seconds, a.sha256)),
+            batch_size=batch_size,
+            min_seconds=min_seconds,
+            progress=progress,
+        )
+        computed = len(new)
+        vectors.update(new)
+        if cache is not None:
+            for key, vec in new.items():
+                cache.put(key, vec)
+
+    rows = []
+    seconds = 0.0
+    for i, item in enumerate(items):
+        info = infos.get(i)
+        if info is None:
+            continue
+        if info.sha256 in bad_hashes:
+            failures.append([item["utt_id"], bad_hashes[info.sha256]])
+            continue
+        seconds += info.seconds
+        rows.append((item["utt_id"], item["speaker_id"], item["audio"], vectors[info.sha256]))
+
+    out = pd.DataFrame(
+        {
+            "utt_id": pd.array([r[0] for r in rows], dtype="str"),
+            "speaker_id": pd.array([r[1] for r in rows], dtype="str"),
+            "audio": pd.array([r[2] for r in rows], dtype="str"),
+            "embedding": pd.Series([r[3] for r in rows], dtype=object),
+        }
+    )
+    meta = provenance(out)
+    meta["sources"] = sources
+    meta["rows_read"] = len(items)
+    for _, reason in failures:
+        add_drops(out, reason, 1)
+    dims = {int(v.shape[0]) for v in vectors.values()}
+    meta["embed"] = {
+        "model": str(model),
+        "model_key": encoder.model_key,
+        "sample_rate": encoder.sample_rate_if_known(),
+        "dim": dims.pop() if len(dims) == 1 else None,
+        "computed": computed,
+        "from_cache": from_cache,
+        "seconds": round(seconds, 3),
+        "min_seconds": float(min_seconds),
+        "failures": failures,
+        "pipeline": PIPELINE_VERSION,
+    }
+    return out
+
+
+def speaker_mean_embeddings(embeddings: pd.DataFrame) -> pd.DataFrame:
+    """Average utterance embeddings per speaker (the vector k-means clusters).
+
+    Parameters
+    ----------
+    embeddings : DataFrame
+        ``speaker_id`` and ``embedding`` (1-D arrays of one length), e.g. from
+        :func:`embed_audio`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``speaker_id`` (str), ``utterances`` (int64), ``embedding`` (float32 arrays: the
+        plain mean; ``EmbeddingKMeans`` length-normalises it), sorted by speaker,
+        provenance carried over.
+
+    Raises
+    ------
+    InputError
+        A required column is missing or the vectors differ in length.
+    """
+    for column in ("speaker_id", "embedding"):
+        if column not in embeddings.columns:
+            raise InputError(NO_EMBEDDINGS_TO_WRITE.format(column=column), column=column)
+    matrix = _matrix(embeddings["embedding"])
+    speakers = embeddings["speaker_id"].astype(str).to_numpy()
+    order = sorted(set(speakers))
+    ids = {s: k for k, s in enumerate(order)}
+    codes = np.fromiter((ids[s] for s in speakers), dtype=np.int64, count=len(speakers))
+    counts = np.bincount(codes, minlength=len(order))
+    sums = np.zeros((len(order), matrix.shape[1]), dtype=np.float64)
+    np.add.at(sums, codes, matrix)
+    means = (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)
+    out = pd.DataFrame(
+        {
+            "speaker_id": pd.array(order, dtype="str"),
+            "utterances": counts.astype(np.int64),
+            "embedding": pd.Series(list(means), dtype=object),
+        }
+    )
+    from wergap.data_schemas import carry
+
+    return carry(embeddings, out)
+
+
+def write_embeddings(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write utterance embeddings to Parquet atomically.
+
+    Columns written: ``utt_id`` and ``speaker_id`` (string) and ``embedding``
+    (``list<float32>``), the layout ``wergap.data_schemas.embeddings.read_embeddings``
+    reads. Provenance (``attrs["wergap"]``) travels in the file's pandas metadata.
+
+    Parameters
+    ----------
+    df : DataFrame
+        From :func:`embed_audio` (``utt_id`` may be absent for per-speaker tables).
+    path : str or path
+        Destination; written to a temporary file beside it, then renamed.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        A required column is missing or a vector is not 1-D numeric of the common length.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for column in ("speaker_id", "embedding"):
+        if column not in df.columns:
+            raise InputError(NO_EMBEDDINGS_TO_WRITE.format(column=column), column=column)
+    matrix = _matrix(df["embedding"])
+    columns = [c for c in WRITE_COLUMNS if c in df.columns]
+    arrays = []
+    for column in columns:
+        if column == "embedding":
+            flat = pa.array(matrix.reshape(-1), type=pa.float32())
+            offsets = pa.array(np.arange(len(df) + 1, dtype=np.int64) * matrix.shape[1],
+                               type=pa.int32())
+            arrays.append(pa.ListArray.from_arrays(offsets, flat))
+        else:
+            arrays.append(pa.array(df[column].astype(str).tolist(), type=pa.string()))
+    table = pa.Table.from_arrays(arrays, names=columns)
+    frame_meta = pd.DataFrame({c: df[c] for c in columns if c != "embedding"})
+    frame_meta.attrs = {"wergap": _jsonable(df.attrs.get("wergap", {}))}
+    pandas_meta = pa.Schema.from_pandas(frame_meta, preserve_index=False).metadata or {}
+    table = table.replace_schema_metadata({**pandas_meta})
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp)
+    return target
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _collect(source: Any, base_dir: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """Turn any accepted input into ``[{utt_id, speaker_id, audio, path}]`` and sources."""
+    if isinstance(source, pd.DataFrame):
+        base = Path(base_dir) if base_dir is not None else Path.cwd()
+        return _from_table(source, base, file=None), list(provenance(source).get("sources", []))
+    if isinstance(source, (str, os.PathLike)):
+        p = Path(source).expanduser()
+        if p.is_dir():
+            files = sorted(f for f in p.rglob("*") if f.is_file()
+                           and f.suffix.lower() in AUDIO_SUFFIXES)
+            base = Path(base_dir) if base_dir is not None else p
+            return _from_paths([str(f) for f in files], base), [str(p)]
+        if p.suffix.lower() in AUDIO_SUFFIXES:
+            base = Path(base_dir) if base_dir is not None else Path.cwd()
+            return _from_paths([str(p)], base), [str(p)]
+        if not p.is_file():
+            raise InputError("file not found", file=str(p))
+        base = Path(base_dir) if base_dir is not None else p.parent
+        if p.suffix.lower() in LIST_SUFFIXES:
+            return _from_paths(_read_list(p), base), [str(p)]
+        from wergap.data_schemas import read_log
+
+        log = read_log(p)
+        return _from_table(log, base, file=str(p)), [str(p)]
+    try:
+        paths = [os.fspath(x) for x in source]
+    except TypeError as err:
+        raise InputError(
+            f"expected a DataFrame, a file, a folder or a list of audio paths, got "
+            f"{type(source).__name__}"
+        ) from err
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    return _from_paths(paths, base), []
+
+
+def _read_list(path: Path) -> list[str]:
+    """Audio paths of a list file: one per line, blank lines and ``#`` comments skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"cannot read the audio list: {err}", file=str(path)) from err
+    return [s for line in text.splitlines() if (s := line.split("#", 1)[0].strip())]
+
+
+def _resolve(audio: str, base: Path) -> Path:
+    p = Path(audio).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def _from_paths(paths: Sequence[str], base: Path) -> list[dict[str, Any]]:
+    """Speaker = parent folder name, utt_id = stem (relative path when stems collide)."""
+    resolved = [_resolve(a, base) for a in paths]
+    stems = [r.stem for r in resolved]
+    seen: dict[str, int] = {}
+    for s in stems:
+        seen[s] = seen.get(s, 0) + 1
+    items = []
+    for audio, r, stem in zip(paths, resolved, stems):
+        utt = stem
+        if seen[stem] > 1:
+            try:
+                rel = r.relative_to(base)
+            except ValueError:
+                rel = r
+            utt = rel.with_suffix("").as_posix()
+        items.append({"utt_id": utt, "speaker_id": r.parent.name, "audio": audio, "path": r})
+    utts: set[str] = set()
+    for row, item in enumerate(items):
+        if item["utt_id"] in utts:
+            raise InputError(DUPLICATE_UTT.format(utt_id=item["utt_id"]), row=row,
+                             column="audio")
+        utts.add(item["utt_id"])
+    return items
+
+
+def _from_table(df: pd.DataFrame, base: Path, file: str | None) -> list[dict[str, Any]]:
+    """Rows of a table with ``audio`` (+ optional ``utt_id``/``speaker_id``)."""
+    if "audio" not in df.columns:
+        raise InputError(NO_AUDIO_COLUMN, file=file, column="audio")
+    audio = df["audio"].tolist()
+    paths: list[Path | None] = []
+    for a in audio:
+        ok = isinstance(a, (str, os.PathLike)) and str(a).strip() != ""
+        paths.append(_resolve(str(a).strip(), base) if ok else None)
+    utt = (df["utt_id"].astype(str).tolist() if "utt_id" in df.columns
+           else [p.stem if p is not None else f"row{k}" for k, p in enumerate(paths)])
+    spk = (df["speaker_id"].astype(str).tolist() if "speaker_id" in df.columns
+           else [p.parent.name if p is not None else "" for p in paths])
+    seen: set[str] = set()
+    for row, u in enumerate(utt):
+        if u in seen:
+            raise InputError(DUPLICATE_UTT.format(utt_id=u), file=file, row=row, column="utt_id")
+        seen.add(u)
+    return [
+        {"utt_id": u, "speaker_id": s, "audio": "" if p is None else str(a).strip(), "path": p}
+        for u, s, a, p in zip(utt, spk, audio, paths)
+    ]
+
+
+# --------------------------------------------------------------------------- model
+
+
+def _import_torch() -> tuple[Any, Any]:
+    """Import torch and torchaudio, or raise the install hint."""
+    try:
+        import torch
+        import torchaudio.functional as taf
+    except ImportError as err:  # pragma: no cover - exercised only without the extra
+        raise WergapError(MISSING_EXTRA.format(error=err)) from err
+    return torch, taf
+
+
+def _model_key(model: str | os.PathLike[str]) -> str:
+    """Hash of what determines the vectors: the model's files (or Hub id) and pipeline."""
+    digest = hashlib.sha256(PIPELINE_VERSION.encode())
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        hparams = folder / "hyperparams.yaml"
+        if not hparams.is_file():
+            raise InputError(NO_MODEL_FILE.format(default=DEFAULT_MODEL), file=str(folder))
+        for f in [hparams, *sorted(folder.glob("*.ckpt"))]:
+            digest.update(f.name.encode())
+            digest.update(_audio.file_sha256(f).encode())
+    else:
+        digest.update(f"hub:{model}".encode())
+    return digest.hexdigest()
+
+
+class _Encoder:
+    """A lazily loaded ``EncoderClassifier``: nothing is imported or read until needed."""
+
+    def __init__(self, model: str | os.PathLike[str], *, cache_dir: Any, device: str) -> None:
+        self.model = model
+        self.cache_dir = None if cache_dir is None else Path(cache_dir).expanduser()
+        self.device = device
+        self.model_key = _model_key(model)
+        self._classifier: Any = None
+        self._sample_rate: int | None = None
+
+    def sample_rate_if_known(self) -> int | None:
+        return self._sample_rate
+
+    def load(self) -> Any:
+        if self._classifier is not None:
+            return self._classifier
+        _import_torch()
+        try:
+            from speechbrain.inference.speaker import EncoderClassifier
+            from speechbrain.utils.fetching import LocalStrategy
+        except ImportError as err:  # pragma: no cover - exercised only without the extra
+            raise WergapError(MISSING_EXTRA.format(error=err)) from err
+        folder = Path(self.model).expanduser()
+        kwargs: dict[str, Any] = {"run_opts": {"device": self.device}}
+        if folder.is_dir():
+            # Load in place: no copies or symlinks, and never the network.
+            kwargs.update(source=str(folder.resolve()), savedir=None,
+                          local_strategy=LocalStrategy.NO_LINK)
+            if _yaml_has_key(folder / "hyperparams.yaml", "pretrained_path"):
+                kwargs["overrides"] = {"pretrained_path": str(folder.resolve())}
+        else:
+            savedir = None
+            if self.cache_dir is not None:
+                safe = re.sub(r"[^A-Za-z0-9_.-]+", "--", str(self.model))
+                savedir = str(self.cache_dir / "models" / safe)
+            kwargs.update(source=str(self.model), savedir=savedir)
+        try:
+            self._classifier = EncoderClassifier.from_hparams(**kwargs)
+        except Exception as err:  # SpeechBrain/HF raise many types; all mean "no model"
+            raise WergapError(MODEL_LOAD_FAILED.format(model=str(self.model), error=err)) from err
+        if self._classifier is None:
+            raise WergapError(MODEL_LOAD_FAILED.format(model=str(self.model), error="None"))
+        normalizer = getattr(self._classifier, "audio_normalizer", None)
+        rate = getattr(normalizer, "sample_rate", None) or getattr(
+            self._classifier.hparams, "sample_rate", None) or 16000
+        self._sample_rate = int(rate)
+        return self._classifier
+
+    def encode(
+        self,
+        infos: Sequence[_audio.AudioInfo],
+        *,
+        batch_size: int,
+        min_seconds: float,
+        progress: bool,
+    ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+        """Embed files (sorted longest first); return {sha256: vector} and {sha256: reason}."""
+        torch, taf = _import_torch()
+        classifier = self.load()
+        rate = self._sample_rate or 16000
+        from tqdm.auto import tqdm
+
+        vectors: dict[str, np.ndarray] = {}
+        bad: dict[str, str] = {}
+        bar = tqdm(total=len(infos), disable=not progress, unit="utt", desc="embedding")
+        try:
+            for start in range(0, len(infos), batch_size):
+                chunk = infos[start:start + batch_size]
+                wavs, keys = [], []
+                for info in chunk:
+                    samples, file_rate, reason = _audio.read_mono(info.path)
+                    if reason is None and samples is not None:
+                        wav = torch.from_numpy(samples)
+                        if file_rate != rate:
+                            wav = taf.resample(wav, file_rate, rate)
+                        if wav.numel() < max(1, int(round(min_seconds * rate))):
+                            reason = _audio.TOO_SHORT
+                    if reason is not None:
+                        bad[info.sha256] = reason
+                        continue
+                    wavs.append(wav)
+                    keys.append(info.sha256)
+                if wavs:
+                    for key, vec in zip(keys, self._encode_batch(torch, classifier, wavs)):
+                        vectors[key] = vec
+                bar.update(len(chunk))
+        finally:
+            bar.close()
+        return vectors, bad
+
+    def _encode_batch(self, torch: Any, classifier: Any, wavs: list[Any]) -> list[np.ndarray]:
+        """Pad a batch, pass relative lengths, return float32 numpy vectors."""
+        lengths = torch.tensor([w.numel() for w in wavs], dtype=torch.float32)
+        longest = int(lengths.max().item())
+        batch = torch.zeros(len(wavs), longest, dtype=torch.float32)
+        for k, w in enumerate(wavs):
+            batch[k, : w.numel()] = w
+        with torch.inference_mode():
+            out = classifier.encode_batch(batch, lengths / longest)
+        out = out.reshape(len(wavs), -1).to("cpu", torch.float32).numpy()
+        return [np.array(row, dtype=np.float32) for row in out]
+
+
+def _yaml_has_key(path: Path, key: str) -> bool:
+    """Whether a top-level ``key:`` appears in a YAML file (without running its tags)."""
+    pattern = re.compile(rf"^{re.escape(key)}\s*:", re.MULTILINE)
+    try:
+        return bool(pattern.search(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+# --------------------------------------------------------------------------- cache
+
+
+class _Cache:
+    """One ``.npy`` per (model key, audio content hash) under ``cache_dir/embeddings``."""
+
+    def __init__(self, cache_dir: str | os.PathLike[str], model_key: str) -> None:
+        self.folder = Path(cache_dir).expanduser() / "embeddings" / model_key[:24]
+
+    def _file(self, content_hash: str) -> Path:
+        return self.folder / content_hash[:2] / f"{content_hash}.npy"
+
+    def get(self, content_hash: str) -> np.ndarray | None:
+        """The stored vector, or ``None`` when absent or unreadable (then recomputed)."""
+        f = self._file(content_hash)
+        try:
+            vec = np.load(f, allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return None
+        if vec.ndim != 1 or vec.size == 0 or not np.isfinite(vec).all():
+            return None
+        return vec.astype(np.float32, copy=False)
+
+    def put(self, content_hash: str, vec: np.ndarray) -> None:
+        """Store ``vec`` atomically (a crash never leaves a half-written entry)."""
+        with atomic_path(self._file(content_hash)) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, np.asarray(vec, dtype=np.float32), allow_pickle=False)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _matrix(column: pd.Series) -> np.ndarray:
+    """Stack a column of vectors into a float32 matrix, naming the first bad row."""
+    rows = column.tolist()
+    if not rows:
+        return np.zeros((0, 0), dtype=np.float32)
+    dim = None
+    out = []
+    for row, value in enumerate(rows):
+        try:
+            vec = np.asarray(value, dtype=np.float32)
+        except (TypeError, ValueError):
+            vec = None
+        if vec is None or vec.ndim != 1 or (dim is not None and vec.shape[0] != dim):
+            got = "a non-numeric value" if vec is None else f"shape {tuple(vec.shape)}"
+            raise InputError(BAD_EMBEDDING.format(dim=dim if dim is not None else "n", got=got),
+                             row=row, column="embedding")
+        dim = vec.shape[0]
+        out.append(vec)
+    return np.stack(out)
+
+
+def _jsonable(value: Any) -> Any:
+    """Provenance reduced to JSON types (pandas stores attrs as JSON in Parquet)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MIN_SECONDS",
+    "embed_audio",
+    "speaker_mean_embeddings",
+    "write_embeddings",
+]
+
