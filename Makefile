@@ -24,7 +24,7 @@ setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
 
 demo: setup
-	$(BIN)/wergap score examples/decode_log.tsv -o $(OUT)/scored.parquet
+	$(BIN)/wergap demo -o $(OUT)/report.html --outdir $(OUT)
 
 test: setup-test
 	$(BIN)/python -m pytest

@@ -133,6 +133,65 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from wergap.audit import audit
+    from wergap.data_schemas.census import read_census
+    from wergap.reports.exports import write_exports
+    from wergap.reports.html import write_html
+
+    scored = load_scored(args)
+    census = read_census(args.census) if args.census else None
+    result = audit(
+        scored,
+        census=census,
+        embeddings=args.embeddings,
+        methods=args.methods,
+        min_speakers=args.min_speakers,
+        seed=args.seed,
+        n_boot=args.n_boot,
+        max_regions=args.max_regions,
+        n_clusters=args.n_clusters,
+        bottom_share=args.bottom_share,
+    )
+    write_html(result, args.output, boundaries=args.boundaries)
+    written = [str(args.output)]
+    if args.outdir:
+        written += [str(p) for p in write_exports(result, args.outdir).values()]
+    for line in summary_lines(scored):
+        print(line)
+    print_summary(result)
+    print("wrote       " + ", ".join(written))
+    return 0
+
+
+def print_summary(result: object) -> None:
+    """The method comparison table and skip reasons, as plain text."""
+    table = result.summary()  # type: ignore[attr-defined]
+    cols = [c for c in ("method", "gap_pct", "gap_ci_low", "gap_ci_high", "held_out_gap_pct", "bottom_share_pct") if c in table]
+    if len(table):
+        print()
+        print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    for method, reason in getattr(result, "skipped", {}).items():
+        print(f"skipped     {method}: {reason}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from wergap.demo import run_demo
+
+    result = run_demo(args.output, args.outdir, n_speakers=args.speakers, seed=args.seed, boundaries=args.boundaries)
+    print("SIMULATED example: a generated voice-assistant decode log with planted disparities")
+    print_summary(result)
+    print(f"wrote       {args.output}" + (f" and exports in {args.outdir}" if args.outdir else ""))
+    return 0
+
+
+def add_audit_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", required=True, help="the HTML report to write")
+    p.add_argument("--outdir", help="also write summary.json, cohorts.csv, assignments.parquet, regions.geojson here")
+    p.add_argument("--boundaries", help="GeoJSON of outlines (e.g. US states) drawn under the regions map")
+    p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wergap",
@@ -146,6 +205,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="scored utterances (.parquet, .csv, .tsv, .jsonl)")
     p.add_argument("--speakers", help="also write the per-speaker table here")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("audit", help="discover cohorts and write the disparity report")
+    add_log_arguments(p)
+    add_audit_arguments(p)
+    p.add_argument("--census", help="ZCTA census table (tidy CSV or an ACS data-profile export)")
+    p.add_argument("--embeddings", help="speaker or utterance embeddings (.parquet, .npy, .npz)")
+    p.add_argument("--methods", nargs="+", choices=("geo_tree", "census_splits", "embedding_kmeans"))
+    p.add_argument("--min-speakers", type=int, default=30, help="smallest cohort reported (default 30)")
+    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--max-regions", type=int, default=8, help="geo tree leaves (default 8)")
+    p.add_argument("--n-clusters", type=int, default=10, help="k-means clusters (default 10)")
+    p.add_argument("--bottom-share", type=float, help="pool the worst cohorts up to this share of speakers (0-1)")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("demo", help="audit the bundled SIMULATED example and write its report")
+    add_audit_arguments(p)
+    p.add_argument("--speakers", type=int, default=3000, help="simulated speakers (default 3000)")
+    p.set_defaults(func=cmd_demo)
     return parser
 
 
