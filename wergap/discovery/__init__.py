@@ -1,1 +1,8 @@
 """Cohort discovery methods: geographic tree, census splits, embedding k-means."""
+
+from wergap.discovery.census_splits import SPLIT_COLUMNS, CensusSplits
+
+__all__ = [
+    "SPLIT_COLUMNS",
+    "CensusSplits",
+]
