@@ -176,12 +176,15 @@ def print_summary(result: object) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from wergap.demo import run_demo
+    from wergap.demo import run_demo, write_example
 
     result = run_demo(args.output, args.outdir, n_speakers=args.speakers, seed=args.seed, boundaries=args.boundaries)
     print("SIMULATED example: a generated voice-assistant decode log with planted disparities")
     print_summary(result)
-    print(f"wrote       {args.output}" + (f" and exports in {args.outdir}" if args.outdir else ""))
+    print(f"wrote       {args.output}")
+    if args.outdir:
+        inputs = write_example(args.outdir, n_speakers=args.speakers, seed=args.seed)
+        print(f"wrote       exports and the simulated inputs in {args.outdir}: " + ", ".join(p.name for p in inputs.values()))
     return 0
 
 
