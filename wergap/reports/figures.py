@@ -76,6 +76,7 @@ def wer_bars(
     bottom: Collection[str] = (),
     key: str = "cohort",
     overall: float | None = None,
+    bottom_label: str = "bottom cohort",
 ) -> Figure:
     """Horizontal bars of WER (%) with interval error bars, worst at the top.
 
@@ -95,6 +96,8 @@ def wer_bars(
         Column matched against ``bottom``.
     overall : float, optional
         Overall WER (fraction), drawn as a dashed reference line.
+    bottom_label : str
+        Legend entry of the highlighted bars.
     """
     table = table.sort_values("wer", ascending=True, kind="stable")
     n = len(table)
@@ -111,10 +114,12 @@ def wer_bars(
     ax.set_yticks(y, [f"{_short(v)}  (n={int(s)})" for v, s in zip(table[label], table["speakers"])])
     if overall is not None and np.isfinite(overall):
         ax.axvline(100 * overall, color="#444444", ls="--", lw=1, label=f"overall {100 * overall:.1f}%")
-    handles = [Patch(color=BOTTOM_COLOUR, label="bottom cohort")] if any(c == BOTTOM_COLOUR for c in colours) else []
+    handles = [Patch(color=BOTTOM_COLOUR, label=bottom_label)] if any(c == BOTTOM_COLOUR for c in colours) else []
     line_handles, _ = ax.get_legend_handles_labels()
     if handles or line_handles:
-        ax.legend(handles=handles + line_handles, loc="lower right", fontsize=8, frameon=False)
+        ax.legend(
+            handles=handles + line_handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False
+        )
     ax.set_xlabel("WER (%), bars = 95 % speaker-bootstrap interval" if n else "WER (%)")
     ax.set_title(title)
     ax.set_xlim(left=0)

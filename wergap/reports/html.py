@@ -89,26 +89,16 @@ def _cohort_rows(table: pd.DataFrame, bottom: set[str]) -> list[dict[str, Any]]:
     ]
 
 
-def _method_section(audit: Any, method: str, boundaries: str | os.PathLike[str] | None) -> dict[str, Any]:
-    table = audit.cohorts(method)
-    gap = audit.gaps[method]
-    held = audit.held_out[method]
-    bottom = {str(c) for c in (gap.bottom_cohorts or ((gap.bottom,) if gap.bottom else ()))}
-    estimator = audit.estimators.get(method)
-    section: dict[str, Any] = {
-        "id": method,
-        "title": METHOD_TITLES.get(method, method),
-        "rows": _cohort_rows(table, bottom),
-        "gap": num(gap.gap_pct, suffix="%", signed=True),
-        "gap_ci": interval(gap.gap_ci_low, gap.gap_ci_high, fraction=False),
-        "held_out": num(held.gap_pct, suffix="%", signed=True),
-        "held_out_ci": interval(held.ci_low, held.ci_high, fraction=False),
-        "reasons": [r for r in (gap.reason, held.reason and f"held-out gap: {held.reason}") if r],
-        "figures": [],
-        "splits": [],
-        "figure_note": None,
-    }
-    overall = None if audit.overall is None else audit.overall["wer"]
+def _method_figure(
+    audit: Any,
+    method: str,
+    estimator: Any,
+    table: pd.DataFrame,
+    bottom: set[str],
+    boundaries: str | os.PathLike[str] | None,
+    section: dict[str, Any],
+) -> None:
+    """Add the method's own figure (map, split bars, embedding scatter) to ``section``."""
     if method == "geo_tree" and getattr(estimator, "regions_", None) is not None:
         fig = figures.region_map(estimator.regions_, table, bottom=bottom, boundaries=boundaries)
         alt = "Map of the geographic regions coloured by WER" + (" with state outlines" if boundaries else "")
@@ -139,6 +129,34 @@ def _method_section(audit: Any, method: str, boundaries: str | os.PathLike[str] 
     elif method == "embedding_kmeans" and getattr(estimator, "projection_", None) is not None:
         fig = figures.embedding_scatter(estimator.projection_, table, bottom=bottom)
         section["figures"].append({"uri": figures.to_data_uri(fig), "alt": "Speaker embeddings in 2-D coloured by cluster WER"})
+
+
+def _method_section(audit: Any, method: str, boundaries: str | os.PathLike[str] | None) -> dict[str, Any]:
+    table = audit.cohorts(method)
+    gap = audit.gaps[method]
+    held = audit.held_out[method]
+    bottom = {str(c) for c in (gap.bottom_cohorts or ((gap.bottom,) if gap.bottom else ()))}
+    estimator = audit.estimators.get(method)
+    section: dict[str, Any] = {
+        "id": method,
+        "title": METHOD_TITLES.get(method, method),
+        "rows": _cohort_rows(table, bottom),
+        "gap": num(gap.gap_pct, suffix="%", signed=True),
+        "gap_ci": interval(gap.gap_ci_low, gap.gap_ci_high, fraction=False),
+        "held_out": num(held.gap_pct, suffix="%", signed=True),
+        "held_out_ci": interval(held.ci_low, held.ci_high, fraction=False),
+        "reasons": [r for r in (gap.reason, held.reason and f"held-out gap: {held.reason}") if r],
+        "figures": [],
+        "splits": [],
+        "figure_note": None,
+    }
+    try:
+        _method_figure(audit, method, estimator, table, bottom, boundaries, section)
+    except (KeyError, AttributeError, TypeError, ValueError) as error:
+        # The estimator's plotting attributes are not in the documented shape: keep the
+        # tables (the numbers) and say why the figure is missing rather than lose the report.
+        section["figure_note"] = f"The {section['title'].lower()} figure could not be drawn: {error!r}"
+    overall = None if audit.overall is None else audit.overall["wer"]
     title = f"{METHOD_TITLES.get(method, method)}: WER by cohort"
     fig = figures.wer_bars(table, label="definition", title=title, bottom=bottom, overall=overall)
     section["figures"].append({"uri": figures.to_data_uri(fig), "alt": f"WER by cohort, {method}"})
@@ -152,7 +170,8 @@ def _attribute_section(audit: Any, attribute: str, table: pd.DataFrame) -> dict[
     figure = None
     if len(table):
         fig = figures.wer_bars(
-            table, label="value", key="value", title=f"WER by {attribute}", bottom=worst, overall=overall
+            table, label="value", key="value", title=f"WER by {attribute}", bottom=worst, overall=overall,
+            bottom_label="worst-served value",
         )
         figure = {"uri": figures.to_data_uri(fig), "alt": f"WER by {attribute}"}
     rows = [
