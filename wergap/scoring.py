@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import sys
 import re
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
@@ -84,7 +84,7 @@ def normalize(texts: Iterable[str], normalization: str = "default") -> list[str]
     ----------
     texts : iterable of str
     normalization : {"default", "none", "whisper"}
-        ``default``: casefold, delete Unicode punctuation, fold all Unicode whitespace
+        ``default``: lowercase, delete Unicode punctuation, fold all Unicode whitespace
         (tabs, no-break spaces) to single spaces — so formatting never counts as an
         error. ``none``: jiwer's own default (only runs of spaces collapsed).
         ``whisper``: the Whisper English normaliser (package ``whisper-normalizer``).
