@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import textwrap
 from collections.abc import Collection
 
 import matplotlib
@@ -32,8 +33,8 @@ CMAP = "viridis_r"
 BOTTOM_COLOUR = "#d62728"
 NEUTRAL_COLOUR = "#7f9db9"
 DPI = 100
-#: Longest cohort label drawn on an axis before it is shortened with an ellipsis.
-MAX_LABEL = 48
+#: Colours of the two sides of a census split (neither is "the bottom" by itself).
+INSIDE_COLOUR, OUTSIDE_COLOUR = "#3b528b", "#b8c4d0"
 
 
 def to_data_uri(fig: Figure) -> str:
@@ -46,9 +47,13 @@ def to_data_uri(fig: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _short(text: object) -> str:
-    text = str(text)
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+def _short(text: object, width: int = 34, lines: int = 3) -> str:
+    """``text`` wrapped to ``lines`` lines of ``width`` characters, ellipsis past that."""
+    wrapped = textwrap.wrap(str(text), width=width) or [""]
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = wrapped[-1][: width - 1] + "…"
+    return "\n".join(wrapped)
 
 
 def _wer_norm(values: pd.Series) -> Normalize:
@@ -101,7 +106,7 @@ def wer_bars(
     """
     table = table.sort_values("wer", ascending=True, kind="stable")
     n = len(table)
-    fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.38 * max(n, 2)))
+    fig, ax = plt.subplots(figsize=(8.0, 0.9 + 0.55 * max(n, 2)))
     colours = [BOTTOM_COLOUR if str(k) in set(map(str, bottom)) else NEUTRAL_COLOUR for k in table[key]]
     y = np.arange(n)
     ax.barh(
@@ -111,7 +116,7 @@ def wer_bars(
         color=colours,
         error_kw={"ecolor": "#333333", "capsize": 3, "lw": 1},
     )
-    ax.set_yticks(y, [f"{_short(v)}  (n={int(s)})" for v, s in zip(table[label], table["speakers"])])
+    ax.set_yticks(y, [f"{_short(v)} (n={int(s)})" for v, s in zip(table[label], table["speakers"])])
     if overall is not None and np.isfinite(overall):
         ax.axvline(100 * overall, color="#444444", ls="--", lw=1, label=f"overall {100 * overall:.1f}%")
     handles = [Patch(color=BOTTOM_COLOUR, label=bottom_label)] if any(c == BOTTOM_COLOUR for c in colours) else []
@@ -203,9 +208,9 @@ def split_pairs(splits: pd.DataFrame, *, n: int = 8, title: str = "Census splits
     """
     top = splits.head(n).iloc[::-1]
     y = np.arange(len(top))
-    fig, ax = plt.subplots(figsize=(8.0, 1.0 + 0.55 * max(len(top), 2)))
+    fig, ax = plt.subplots(figsize=(8.5, 1.0 + 0.75 * max(len(top), 2)))
     height = 0.38
-    for offset, side, colour, name in ((height / 2, "in", BOTTOM_COLOUR, "inside"), (-height / 2, "out", NEUTRAL_COLOUR, "outside")):
+    for offset, side, colour, name in ((height / 2, "in", INSIDE_COLOUR, "inside"), (-height / 2, "out", OUTSIDE_COLOUR, "outside")):
         ax.barh(
             y + offset,
             100 * top[f"wer_{side}"].astype("float64"),
@@ -216,14 +221,14 @@ def split_pairs(splits: pd.DataFrame, *, n: int = 8, title: str = "Census splits
             error_kw={"ecolor": "#333333", "capsize": 2, "lw": 1},
         )
     labels = [
-        f"{_short(d)}  ({int(si)} vs {int(so)} spk)"
+        f"{_short(d, width=44)}\n({int(si)} in / {int(so)} out)"
         for d, si, so in zip(top["definition"], top["speakers_in"], top["speakers_out"])
     ]
     ax.set_yticks(y, labels)
     ax.set_xlabel("WER (%)")
     ax.set_xlim(left=0)
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 

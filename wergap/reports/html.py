@@ -123,6 +123,7 @@ def _method_figure(
                 "wer_in": pct(r["wer_in"]),
                 "wer_out": pct(r["wer_out"]),
                 "gap": num(r["gap_pct"], suffix="%", signed=True),
+                "worse": {"in": "inside", "out": "outside"}.get(str(r.get("worse")), "–"),
             }
             for _, r in shown.iterrows()
         ]
