@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from wergap import audit as audit_module
 from wergap.audit import METHODS, SUMMARY_COLUMNS, Audit, audit
 from wergap.cohorts import disaggregate
 from wergap.data_schemas import InputError
+
+# wergap exports the function audit, which hides the module of the same name.
+audit_module = importlib.import_module("wergap.audit")
 
 
 def speaker_table(n=240, seed=0, effect=1.0):
