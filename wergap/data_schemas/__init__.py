@@ -3,6 +3,7 @@
 from wergap.data_schemas._errors import InputError, WergapError
 from wergap.data_schemas._provenance import add_drops, carry, provenance
 from wergap.data_schemas.census import read_census
+from wergap.data_schemas.embeddings import attach_embeddings, read_embeddings, speaker_mean_embeddings
 from wergap.data_schemas.log import FORMATS, read_log
 from wergap.data_schemas.zips import normalize_zip
 
@@ -11,9 +12,12 @@ __all__ = [
     "InputError",
     "WergapError",
     "add_drops",
+    "attach_embeddings",
     "carry",
     "normalize_zip",
     "provenance",
     "read_census",
+    "read_embeddings",
     "read_log",
+    "speaker_mean_embeddings",
 ]
