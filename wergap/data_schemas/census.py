@@ -71,6 +71,7 @@ NOT_NUMERIC = "expected a number or a Census placeholder ({placeholders}), got {
 PERCENT_OUT_OF_RANGE = "percent column: expected a value in 0–100, got {value!r}"
 UNKNOWN_PERCENT_COLUMN = "percent_columns names {column!r}, which is not an attribute column (have: {have})"
 NOT_A_ZCTA = "GEO_ID {value!r} is not a ZCTA (expected '860Z200US' followed by 5 digits)"
+UNIVERSE_COUNT = "percent column holding a universe count (values over 100)"
 ACS_SHORT = "an ACS data-profile export needs a code row, a label row and data rows"
 TABLES_SHARE_COLUMN = "attribute {column!r} is in more than one of the census tables given"
 
@@ -88,7 +89,7 @@ _PERCENT_NAME = re.compile(r"(?:(?<=[a-z0-9])P$)|(?:(?:^|_)pct(?:_|$))|percent",
 _P_SUFFIX = re.compile(r"(?<=[a-z0-9])P$")
 # data.census.gov variable codes: table, line, kind (E estimate, M margin, PE percent,
 # PM percent margin; a trailing A is the annotation of that value).
-_ACS_CODE = re.compile(r"^(?P<table>[A-Z]+\d+[A-Z]*)_(?P<line>\d+[A-Z]?)(?P<kind>PE|PM|E|M)(?P<annotation>A?)$")
+_ACS_CODE = re.compile(r"^(?P<table>[A-Z]+\d+[A-Z]*)_(?P<line>\d+)(?P<kind>PE|PM|E|M)(?P<annotation>A?)$")
 _ZCTA_GEO_ID = re.compile(r"^860Z200US(\d{5})$")
 _ZCTA_NAME = re.compile(r"^ZCTA5 (\d{5})$")
 # Estimates worth keeping from a data profile: the ones that describe a typical person or
@@ -310,11 +311,14 @@ def _finish(
     extra: dict[str, Any] | None = None,
     zips: pd.Series | None = None,
     drops: dict[str, int] | None = None,
+    universe_counts: bool = False,
 ) -> pd.DataFrame:
     """Validate ZIPs and values, convert percents, and assemble the census table.
 
     ``percent=None`` means "by name" (:func:`is_percent_name`); ``zips`` may be given
-    already normalised (ACS exports derive them from ``GEO_ID``).
+    already normalised (ACS exports derive them from ``GEO_ID``). With
+    ``universe_counts``, a percent column holding values over 100 is dropped (an ACS
+    universe total) instead of rejected.
     """
     frame = table.frame
     n_rows = len(frame)
@@ -363,6 +367,11 @@ def _finish(
         )
         values = parsed.numbers
         is_percent = name in percent if percent is not None else is_percent_name(name)
+        if is_percent and universe_counts and bool((values > 100).any()):
+            # A data profile repeats a table's universe (e.g. "Total population") as a
+            # count in its Percent column: not a share of anything.
+            columns_dropped[name] = UNIVERSE_COUNT
+            continue
         if is_percent:
             outside = (values.notna() & ((values < 0) | (values > 100))).to_numpy()
             reject(outside, DROP_PERCENT_RANGE, PERCENT_OUT_OF_RANGE, column)
@@ -558,6 +567,7 @@ def _acs(rows: list[list[str]], lines: list[int], file: str, *, drop_invalid: bo
         extra=extra,
         zips=zips,
         drops=drops,
+        universe_counts=True,
     )
     meta = provenance(out)
     meta["rows_read"] = len(rows) - 2
