@@ -22,6 +22,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
+	@# headless Chromium for the browser test (tests/reports/test_browser.py); the test
+	@# skips with a reason when it is missing, so a machine without apt still runs the rest
+	@if [ ! -x /usr/bin/chromium ]; then \
+		(apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
+			|| echo "setup-test: could not install chromium with apt; the browser test will be skipped"; \
+	fi
 
 demo: setup
 	$(BIN)/wergap demo -o $(OUT)/report.html --outdir $(OUT)

@@ -163,20 +163,23 @@ def region_map(
     wer = table.set_index("cohort")["wer"]
     shown = regions[regions["cohort"].astype("str").isin(wer.index.astype("str"))].copy()
     shown["wer_pct"] = 100 * shown["cohort"].astype("str").map(wer).astype("float64")
-    fig, ax = plt.subplots(figsize=(8.5, 5.6))
+    fig, ax = plt.subplots(figsize=(10.0, 6.0))
     norm = _wer_norm(shown["wer_pct"] / 100) if len(shown) else Normalize(0, 1)
     if len(shown):
         shown.plot(ax=ax, column="wer_pct", cmap=CMAP, norm=norm, alpha=0.75, edgecolor="white", linewidth=0.8)
         worst = shown[shown["cohort"].astype("str").isin(set(map(str, bottom)))]
         if len(worst):
             worst.boundary.plot(ax=ax, color=BOTTOM_COLOUR, linewidth=2.2)
+        xmin, ymin, xmax, ymax = shown.total_bounds
         for _, row in shown.iterrows():
+            left, _, right, _ = row.geometry.bounds
+            if right - left < 0.04 * (xmax - xmin):
+                continue  # too narrow to label legibly: its WER is in the bar chart and table
             point = row.geometry.representative_point()
             ax.annotate(
                 f"{row['wer_pct']:.1f}%", (point.x, point.y), ha="center", va="center", fontsize=8,
                 color="black", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
             )
-        xmin, ymin, xmax, ymax = shown.total_bounds
     if boundaries is not None:
         outlines = gpd.read_file(boundaries)
         if outlines.crs is not None and len(shown) and shown.crs is not None:
@@ -192,7 +195,9 @@ def region_map(
     colourbar.set_label("WER (%)")
     ax.set_xlabel("longitude (° E)")
     ax.set_ylabel("latitude (° N)")
-    ax.set_aspect("equal" if boundaries is None else ax.get_aspect())
+    if len(shown):
+        # one degree of longitude is cos(latitude) degrees of latitude long on the ground
+        ax.set_aspect(1 / max(np.cos(np.radians((ymin + ymax) / 2)), 0.2))
     ax.set_title(title)
     if len(bottom):
         ax.legend(handles=[Patch(fc="none", ec=BOTTOM_COLOUR, lw=2, label="bottom cohort")], loc="lower left", fontsize=8)
