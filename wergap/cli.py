@@ -188,6 +188,169 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
+    """The audit options shared by ``check``, ``compare`` and ``export-weights``."""
+    p.add_argument("--census", help="ZCTA census table (tidy CSV or an ACS data-profile export)")
+    p.add_argument("--embeddings", help="speaker or utterance embeddings (.parquet, .npy, .npz)")
+    p.add_argument("--min-speakers", type=int, default=30, help="smallest cohort reported (default 30)")
+    p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
+    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--max-regions", type=int, default=8, help="geo tree leaves (default 8)")
+    p.add_argument("--n-clusters", type=int, default=10, help="k-means clusters (default 10)")
+    p.add_argument("--bottom-share", type=float, help="pool the worst cohorts up to this share of speakers (0-1)")
+
+
+def run_audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[str] | None) -> object:
+    """:func:`wergap.audit` with the options of :func:`add_discovery_arguments`."""
+    from wergap.audit import audit
+    from wergap.data_schemas.census import read_census
+
+    return audit(
+        scored,
+        census=read_census(args.census) if args.census else None,
+        embeddings=args.embeddings,
+        methods=methods,
+        min_speakers=args.min_speakers,
+        seed=args.seed,
+        n_boot=args.n_boot,
+        max_regions=args.max_regions,
+        n_clusters=args.n_clusters,
+        bottom_share=args.bottom_share,
+    )
+
+
+def write_json(data: object, path: str | Path) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    import json
+
+    from wergap._io import write_text_atomic
+
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from wergap.cohorts.compare import check
+
+    scored = load_scored(args)
+    result = run_audit(args, scored, args.method)
+    outcome = check(result, args.max_gap, methods=args.method, strict=args.strict)
+    if args.json:
+        payload = outcome.to_dict()
+        payload["provenance"] = {k: v for k, v in provenance(scored).items() if k in ("sources", "rows_read", "dropped")}
+        write_json(payload, args.json)
+    for line in outcome.lines():
+        print(line)
+    return outcome.exit_code
+
+
+SYSTEMS_NEED_ONE_LOG = "--systems A B compares two systems of one log: give one log, not two"
+NEED_TWO_LOGS = "give a baseline and a candidate log, or one log with a 'system' column and --systems A B"
+NO_SYSTEM_COLUMN = "{path} has no 'system' column (needed by --systems)"
+UNKNOWN_SYSTEM = "{path}: system {name!r} not found in column 'system' (it has: {have})"
+
+
+def _read_table(path: str) -> pd.DataFrame:
+    suffix = Path(path).suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if suffix in (".jsonl", ".json"):
+        return pd.read_json(path, lines=True, dtype=False)
+    return pd.read_csv(path, sep="\t" if suffix in (".tsv", ".txt") else ",", dtype=str, keep_default_na=False)
+
+
+def _scored_systems(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, str]]:
+    """(baseline, candidate, names) from two logs or from one log with a system column."""
+    import copy as _copy
+
+    if args.systems:
+        if args.candidate or args.log is None:
+            raise InputError(SYSTEMS_NEED_ONE_LOG if args.candidate else NEED_TWO_LOGS)
+        try:
+            table = _read_table(args.log)
+        except (OSError, ValueError) as error:
+            raise InputError(f"cannot read {args.log}: {error}", file=args.log) from error
+        if "system" not in table.columns:
+            raise InputError(NO_SYSTEM_COLUMN.format(path=args.log), file=args.log, column="system")
+        have = sorted(map(str, table["system"].dropna().unique()))
+        parts = []
+        for name in args.systems:
+            rows = table[table["system"].astype(str) == name].reset_index(drop=True)
+            if rows.empty:
+                raise InputError(UNKNOWN_SYSTEM.format(path=args.log, name=name, have=", ".join(have)), column="system")
+            rows.attrs["wergap"] = {"sources": [f"{args.log} [system={name}]"]}
+            sub = _copy.copy(args)
+            sub.log = rows
+            sub.format = None
+            parts.append(load_scored(sub))
+        return parts[0], parts[1], (args.systems[0], args.systems[1])
+    if args.candidate is None:
+        raise InputError(NEED_TWO_LOGS)
+    base = load_scored(args)
+    sub = _copy.copy(args)
+    sub.log = args.candidate
+    cand = load_scored(sub)
+    return base, cand, ("base", "candidate")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from wergap.cohorts.compare import compare, partitions_from_assignments
+
+    base, cand, names = _scored_systems(args)
+    partitions = None
+    if args.assignments:
+        try:
+            assignments = pd.read_parquet(args.assignments)
+        except (OSError, ValueError) as error:
+            raise InputError(f"cannot read {args.assignments}: {error}", file=args.assignments) from error
+        partitions = partitions_from_assignments(assignments)
+    census = None
+    if args.census:
+        from wergap.data_schemas.census import read_census
+
+        census = read_census(args.census)
+    result = compare(
+        base,
+        cand,
+        partitions=partitions,
+        census=census,
+        embeddings=args.embeddings,
+        methods=args.methods,
+        min_speakers=args.min_speakers,
+        bottom_share=args.bottom_share,
+        n_boot=args.n_boot,
+        seed=args.seed,
+        names=names,
+        max_regions=args.max_regions,
+        n_clusters=args.n_clusters,
+    )
+    if args.json:
+        write_json(result.to_dict(), args.json)
+    if args.output:
+        write_table(result.cohorts(), args.output)
+    if args.html:
+        from wergap.reports.compare import write_compare_html
+
+        write_compare_html(result, args.html)
+    counts = result.counts
+    print(
+        f"utterances  {counts['shared']:,} shared; {counts[f'only_{names[0]}']:,} only in {names[0]}, "
+        f"{counts[f'only_{names[1]}']:,} only in {names[1]} (left out); speakers {counts['speakers']:,}"
+    )
+    if counts["reference_words_differ"]:
+        print(
+            f"note        {counts['reference_words_differ']:,} shared utterances have different reference "
+            "word counts in the two logs: each system is scored against its own reference"
+        )
+    for method, reason in result.skipped.items():
+        print(f"skipped     {method}: {reason}")
+    for line in result.verdicts():
+        print(line)
+    written = [str(p) for p in (args.json, args.output, args.html) if p]
+    if written:
+        print("wrote       " + ", ".join(written))
+    return 0
+
+
 def add_audit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, help="the HTML report to write")
     p.add_argument("--outdir", help="also write summary.json, cohorts.csv, assignments.parquet, regions.geojson here")
@@ -226,6 +389,27 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_arguments(p)
     p.add_argument("--speakers", type=int, default=3000, help="simulated speakers (default 3000)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("check", help="release gate: exit 1 when a held-out WER gap exceeds a threshold")
+    add_log_arguments(p)
+    add_discovery_arguments(p)
+    p.add_argument("--max-gap", type=float, required=True, metavar="PCT", help="largest acceptable held-out gap, in percent")
+    p.add_argument("--method", nargs="+", choices=("geo_tree", "census_splits", "embedding_kmeans"), help="methods to gate on (default: all)")
+    p.add_argument("--strict", action="store_true", help="gate on the CI lower bound, and fail when a method cannot be measured")
+    p.add_argument("--json", help="write the decision per method as JSON here")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("compare", help="cohort WER change between a baseline and a candidate system")
+    add_log_arguments(p)
+    p.add_argument("candidate", nargs="?", help="the candidate system's decode log of the same utterances")
+    add_discovery_arguments(p)
+    p.add_argument("--systems", nargs=2, metavar=("BASE", "CANDIDATE"), help="compare two systems of one log's 'system' column")
+    p.add_argument("--assignments", help="cohorts from a previous audit's assignments.parquet instead of discovering")
+    p.add_argument("--methods", nargs="+", help="methods to compare (default: all that ran, or all in --assignments)")
+    p.add_argument("--json", help="write the comparison as JSON here")
+    p.add_argument("-o", "--output", help="write the per-cohort table here (.csv, .tsv, .parquet, .jsonl)")
+    p.add_argument("--html", help="write an HTML page of the comparison here")
+    p.set_defaults(func=cmd_compare)
     return parser
 
 

@@ -2,10 +2,21 @@
 
 Public names are re-exported here; the modules behind them are ``partition`` (the
 Partition contract), ``stats`` (WER per cohort, gap, shares, intervals), ``heldout`` (gap
-measured on speakers the discovery never saw) and ``disaggregate`` (WER by a known
-attribute).
+measured on speakers the discovery never saw), ``disaggregate`` (WER by a known
+attribute) and ``compare`` (a baseline's cohorts measured on a candidate system, paired;
+the ``check`` release gate).
 """
 
+from wergap.cohorts.compare import (
+    COMPARE_COLUMNS,
+    COMPARE_SUMMARY_COLUMNS,
+    CheckResult,
+    Comparison,
+    MethodCheck,
+    check,
+    compare,
+    partitions_from_assignments,
+)
 from wergap.cohorts.disaggregate import DISAGGREGATE_COLUMNS, disaggregate
 from wergap.cohorts.heldout import FOLD_COLUMNS, HeldOutGap, held_out_gap
 from wergap.cohorts.partition import OTHER, OTHER_DEFINITION, Partition, merge_small, partition_from_column
@@ -13,18 +24,26 @@ from wergap.cohorts.stats import COHORT_TABLE_COLUMNS, GapSummary, cohort_table,
 
 __all__ = [
     "COHORT_TABLE_COLUMNS",
+    "COMPARE_COLUMNS",
+    "COMPARE_SUMMARY_COLUMNS",
     "DISAGGREGATE_COLUMNS",
     "FOLD_COLUMNS",
+    "CheckResult",
+    "Comparison",
     "OTHER",
     "OTHER_DEFINITION",
     "GapSummary",
     "HeldOutGap",
+    "MethodCheck",
     "Partition",
+    "check",
     "cohort_table",
+    "compare",
     "disaggregate",
     "gap_summary",
     "held_out_gap",
     "merge_small",
     "overall_wer",
     "partition_from_column",
+    "partitions_from_assignments",
 ]

@@ -1,0 +1,114 @@
+"""wergap check (release gate exit codes), wergap compare and wergap export-weights, end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wergap.cli import main
+
+
+def make_log(*, gap: float, seed: int = 0, n_speakers: int = 400, n_zip: int = 40, base: float = 0.1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A counts-only decode log whose low-income ZIPs have WER ``base * (1 + gap)``, and its census table."""
+    rng = np.random.default_rng(seed)
+    zips = [f"{10000 + 7 * i:05d}" for i in range(n_zip)]
+    income = np.linspace(20000, 120000, n_zip)
+    rows = []
+    for s in range(n_speakers):
+        z = s % n_zip
+        p = base * (1 + gap) if income[z] < 45000 else base
+        for u in range(5):
+            words = int(rng.integers(5, 15))
+            rows.append((f"s{s:04d}-{u}", f"s{s:04d}", zips[z], words, int(rng.binomial(words, p))))
+    log = pd.DataFrame(rows, columns=["utt_id", "speaker_id", "zip", "ref_words", "errors"])
+    return log, pd.DataFrame({"zip": zips, "median_income": income})
+
+
+@pytest.fixture
+def files(tmp_path):
+    def write(gap: float, seed: int = 0) -> tuple[str, str]:
+        log, census = make_log(gap=gap, seed=seed)
+        log_path, census_path = tmp_path / f"log_{gap}_{seed}.tsv", tmp_path / "census.csv"
+        log.to_csv(log_path, sep="\t", index=False)
+        census.to_csv(census_path, index=False)
+        return str(log_path), str(census_path)
+
+    return write
+
+
+def test_check_fails_on_planted_gap_and_writes_json(files, tmp_path, capsys):
+    log, census = files(1.0)
+    out = tmp_path / "check.json"
+    code = main(["check", log, "--census", census, "--max-gap", "20", "--n-boot", "200", "--json", str(out)])
+    assert code == 1
+    text = capsys.readouterr().out
+    assert "FAIL  census_splits: held-out gap" in text and "SKIPPED  geo_tree" in text
+    data = json.loads(out.read_text())
+    assert data["passed"] is False and data["exit_code"] == 1
+    assert [m["status"] for m in data["methods"] if m["method"] == "census_splits"] == ["fail"]
+
+
+def test_check_passes_on_null_log(files, capsys):
+    log, census = files(0.0, seed=2)
+    code = main(["check", log, "--census", census, "--max-gap", "40", "--n-boot", "200", "--method", "census_splits"])
+    assert code == 0
+    assert "PASS  census_splits" in capsys.readouterr().out
+
+
+def test_check_strict_uses_the_lower_bound(files, capsys):
+    log, census = files(1.0)
+    # the planted gap is ~90 %: above 80 by its point estimate, not by its lower bound
+    assert main(["check", log, "--census", census, "--max-gap", "80", "--n-boot", "200", "--method", "census_splits"]) == 1
+    assert main(["check", log, "--census", census, "--max-gap", "80", "--n-boot", "200", "--method", "census_splits", "--strict"]) == 0
+    assert "CI lower bound" in capsys.readouterr().out
+
+
+def test_check_strict_fails_closed_on_a_named_method_that_cannot_run(files, capsys):
+    log, census = files(0.0)
+    args = ["check", log, "--census", census, "--max-gap", "1000", "--n-boot", "50", "--method", "geo_tree", "census_splits"]
+    assert main(args) == 0
+    assert "UNMEASURED  geo_tree" in capsys.readouterr().out
+    assert main([*args, "--strict"]) == 1
+    assert "FAIL  geo_tree: did not run" in capsys.readouterr().out
+
+
+def test_check_bad_input_exits_2(tmp_path, capsys):
+    path = tmp_path / "bad.tsv"
+    path.write_text("utt_id\tspeaker_id\tref\n1\ts\tx\n", encoding="utf-8")
+    assert main(["check", str(path), "--max-gap", "10"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("wergap: error: ") and err.count("\n") == 1
+
+
+def test_compare_two_logs_counts_unshared_utterances(files, tmp_path, capsys):
+    log, census = files(1.0)
+    base = pd.read_csv(log, sep="\t", dtype={"zip": str})
+    rng = np.random.default_rng(5)
+    cand = base.assign(errors=rng.binomial(base["ref_words"], 0.1)).iloc[4:]
+    cand_path = tmp_path / "cand.tsv"
+    cand.to_csv(cand_path, sep="\t", index=False)
+    out = tmp_path / "cmp.json"
+    html = tmp_path / "cmp.html"
+    args = ["compare", log, str(cand_path), "--census", census, "--n-boot", "200", "--json", str(out), "--html", str(html)]
+    code = main(args)
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "4 only in base" in text and "census_splits: gap narrowed from" in text
+    data = json.loads(out.read_text())
+    assert data["counts"]["only_base"] == 4 and data["summary"][0]["outcome"] == "narrowed"
+    assert "narrowed" in html.read_text()
+
+
+def test_compare_systems_of_one_log(files, tmp_path, capsys):
+    log, census = files(1.0)
+    base = pd.read_csv(log, sep="\t", dtype={"zip": str})
+    both = pd.concat([base.assign(system="A"), base.assign(system="B")])
+    path = tmp_path / "both.tsv"
+    both.to_csv(path, sep="\t", index=False)
+    assert main(["compare", str(path), "--systems", "A", "B", "--census", census, "--n-boot", "100"]) == 0
+    assert "no detectable change" in capsys.readouterr().out
+    assert main(["compare", str(path), "--systems", "A", "C", "--census", census]) == 2
+    assert "system 'C' not found" in capsys.readouterr().err
