@@ -140,7 +140,8 @@ class CensusSplits(BaseEstimator):
         fractions 0–1 for groups to be detected.
     attributes : list of str, optional
         Census columns to split on; by default every column. Columns of a group are split
-        on through the group only (majority), not one by one.
+        on through the group only (majority), not one by one. Groups are detected among
+        these columns only; groups given in ``groups`` are always used.
     min_speakers : int, default 30
         Fewest speakers on each side of a split.
     quantiles : sequence of float, default (0.25, 0.5, 0.75)
