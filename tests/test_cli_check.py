@@ -112,3 +112,30 @@ def test_compare_systems_of_one_log(files, tmp_path, capsys):
     assert "no detectable change" in capsys.readouterr().out
     assert main(["compare", str(path), "--systems", "A", "C", "--census", census]) == 2
     assert "system 'C' not found" in capsys.readouterr().err
+
+
+def test_export_weights_writes_weights_ids_and_features(files, tmp_path, capsys):
+    log, census = files(1.0)
+    out, utts, feats = tmp_path / "w.parquet", tmp_path / "bottom.txt", tmp_path / "features.csv"
+    args = ["export-weights", log, "--census", census, "-o", str(out), "--target-share", "0.5",
+            "--utterances-out", str(utts), "--speakers-out", str(feats), "--n-boot", "50"]
+    assert main(args) == 0
+    table = pd.read_parquet(out)
+    n_log = len(pd.read_csv(log, sep="\t"))
+    assert len(table) == n_log  # no utterance lost
+    bottom = table["bottom"].to_numpy()
+    assert (table.loc[~bottom, "weight"] == 1).all()
+    share = table.loc[bottom, "weight"].sum() / table["weight"].sum()
+    assert share == pytest.approx(0.5)
+    assert utts.read_text().split() == table.loc[bottom, "utt_id"].tolist()
+    assert "census_splits" in pd.read_csv(feats).columns
+    assert "bottom share 50.0 %" in capsys.readouterr().out
+
+
+def test_export_weights_without_any_method_is_one_line_error(tmp_path, capsys):
+    path = tmp_path / "log.tsv"
+    path.write_text("utt_id\tspeaker_id\tref_words\terrors\na-1\ta\t5\t1\nb-1\tb\t4\t0\n", encoding="utf-8")
+    assert main(["export-weights", str(path), "-o", str(tmp_path / "w.parquet"), "--n-boot", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "no discovery method found a bottom cohort" in err and err.count("\n") == 1
+    assert not (tmp_path / "w.parquet").exists()

@@ -351,6 +351,56 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_METHOD_TO_EXPORT = "no discovery method found a bottom cohort to export ({why})"
+
+
+def cmd_export_weights(args: argparse.Namespace) -> int:
+    import math
+
+    from wergap._io import write_text_atomic
+    from wergap.cohorts.mitigation import oversampling_weights, speaker_cohort_ids, utterance_cohorts
+
+    scored = load_scored(args)
+    result = run_audit(args, scored, [args.method] if args.method else None)
+    method = args.method
+    if method is None:  # the method whose bottom cohort is worst on held-out speakers
+        ranked = [m for m in result.methods if result.gaps[m].bottom_cohorts]
+        if not ranked:
+            why = "; ".join([f"{m}: {r}" for m, r in result.skipped.items()] + [f"{m}: {result.gaps[m].reason}" for m in result.methods])
+            raise InputError(NO_METHOD_TO_EXPORT.format(why=why or "none ran"))
+        held = {m: result.held_out[m].gap_pct for m in ranked}
+        method = max(ranked, key=lambda m: -math.inf if math.isnan(held[m]) else held[m])
+    elif method not in result.methods:
+        raise InputError(f"method {method} did not run: {result.skipped.get(method, 'unknown')}")
+    weights = oversampling_weights(scored, result, method, args.target_share)
+    info = weights.attrs["wergap"]["oversampling"]
+    table = utterance_cohorts(scored, result)
+    table["bottom"] = weights["bottom"].to_numpy()
+    table["weight"] = weights["weight"].to_numpy()
+    table = table.drop(columns=[c for c in table.columns if c.endswith("_bottom")])
+    write_table(table, args.output)
+    written = [str(args.output)]
+    if args.utterances_out:
+        ids = table.loc[table["bottom"], "utt_id"].tolist()
+        write_text_atomic(args.utterances_out, "".join(f"{i}\n" for i in ids))
+        written.append(str(args.utterances_out))
+    if args.speakers_out:
+        features = speaker_cohort_ids(result)
+        write_table(features, args.speakers_out)
+        written.append(str(args.speakers_out))
+    print(
+        f"method      {method}: bottom {' + '.join(info['bottom_cohorts'])} "
+        f"({info['n_bottom']:,} of {info['n_bottom'] + info['n_rest']:,} utterances, "
+        f"{100 * info['share_before']:.1f} %)"
+    )
+    print(
+        f"weights     bottom utterances {info['weight']:.3f}, others 1: bottom share "
+        f"{100 * info['share_after']:.1f} % (target {100 * info['target_share']:.1f} %; weights never below 1)"
+    )
+    print("wrote       " + ", ".join(written))
+    return 0
+
+
 def add_audit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, help="the HTML report to write")
     p.add_argument("--outdir", help="also write summary.json, cohorts.csv, assignments.parquet, regions.geojson here")
@@ -410,6 +460,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the per-cohort table here (.csv, .tsv, .parquet, .jsonl)")
     p.add_argument("--html", help="write an HTML page of the comparison here")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("export-weights", help="per-utterance cohort labels and oversampling weights for retraining")
+    add_log_arguments(p)
+    add_discovery_arguments(p)
+    p.add_argument("-o", "--output", required=True, help="weights table (.parquet, .csv, .tsv, .jsonl)")
+    p.add_argument("--method", choices=("geo_tree", "census_splits", "embedding_kmeans"),
+                   help="whose bottom cohort to oversample (default: the largest held-out gap)")
+    p.add_argument("--target-share", type=float, default=0.2, help="bottom-cohort share of utterances after weighting (default 0.2)")
+    p.add_argument("--utterances-out", help="also write the bottom-cohort utterance ids here, one per line")
+    p.add_argument("--speakers-out", help="also write per-speaker integer cohort ids (model features) here")
+    p.set_defaults(func=cmd_export_weights)
     return parser
 
 

@@ -4,7 +4,8 @@ Public names are re-exported here; the modules behind them are ``partition`` (th
 Partition contract), ``stats`` (WER per cohort, gap, shares, intervals), ``heldout`` (gap
 measured on speakers the discovery never saw), ``disaggregate`` (WER by a known
 attribute) and ``compare`` (a baseline's cohorts measured on a candidate system, paired;
-the ``check`` release gate).
+the ``check`` release gate) and ``mitigation`` (cohort labels, oversampling weights and
+bottom-cohort lists for retraining).
 """
 
 from wergap.cohorts.compare import (
@@ -19,6 +20,12 @@ from wergap.cohorts.compare import (
 )
 from wergap.cohorts.disaggregate import DISAGGREGATE_COLUMNS, disaggregate
 from wergap.cohorts.heldout import FOLD_COLUMNS, HeldOutGap, held_out_gap
+from wergap.cohorts.mitigation import (
+    bottom_utterances,
+    oversampling_weights,
+    speaker_cohort_ids,
+    utterance_cohorts,
+)
 from wergap.cohorts.partition import OTHER, OTHER_DEFINITION, Partition, merge_small, partition_from_column
 from wergap.cohorts.stats import COHORT_TABLE_COLUMNS, GapSummary, cohort_table, gap_summary, overall_wer
 
@@ -37,6 +44,7 @@ __all__ = [
     "MethodCheck",
     "Partition",
     "check",
+    "bottom_utterances",
     "cohort_table",
     "compare",
     "disaggregate",
@@ -44,6 +52,9 @@ __all__ = [
     "held_out_gap",
     "merge_small",
     "overall_wer",
+    "oversampling_weights",
     "partition_from_column",
     "partitions_from_assignments",
+    "speaker_cohort_ids",
+    "utterance_cohorts",
 ]
