@@ -14,7 +14,7 @@ from wergap.scoring import MISSING_REF, NO_TEXT_OR_COUNTS, align_counts, normali
 
 # Small alphabets make repeated words, and so alignment ties, likely.
 WORDS = st.sampled_from(["a", "b", "c", "the", "cat", "Hat", "hat,", "ß", "naïve", "日本"])
-SPACES = st.sampled_from([" ", "  ", "\t", "\u00a0", " \n "])
+SPACES = st.sampled_from([" ", "  ", "\t", "\u00a0", " \n ", "\u2003", "\x0b", "\u3000", "\x1f"])
 
 
 @st.composite
@@ -175,3 +175,15 @@ def test_speakers_sums_and_takes_typical_metadata():
     assert spk.loc["s1", "zip"] == "02134" and spk.loc["s1", "device"] == "echo"
     assert pd.isna(spk.loc["s2", "zip"])
     assert "ref" not in spk.columns and "utt_id" not in spk.columns
+
+
+def test_every_unicode_whitespace_is_a_word_boundary_every_time():
+    # pyarrow's utf8_split_whitespace returned different tokens from run to run on
+    # strings ending in multi-byte whitespace; scoring must be repeatable.
+    import sys
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    texts = [f"the{s}日本{s}" for s in spaces] + ["a  ß\u00a0", "ß  the "]
+    expected = [" ".join(t.lower().split()) for t in texts]
+    for _ in range(20):
+        assert normalize(texts) == expected

@@ -50,6 +50,10 @@ PROGRESS_CHUNK = 250_000
 PARALLEL_THRESHOLD = 200_000
 
 _MULTI_SPACE = re.compile(r"\s\s+")
+# Every character str.isspace() accepts beyond ASCII's space, \t, \n, \v, \f, \r (RE2 syntax).
+_NON_ASCII_WHITESPACE = (
+    r"[\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
+)
 
 
 def _normalize_none(text: str) -> str:
@@ -113,7 +117,11 @@ def _normalized_tokens(uniques: np.ndarray, normalization: str) -> pa.ListArray:
     arr = pa.array(uniques, type=pa.large_string())
     if normalization == "default":
         text = pc.replace_substring_regex(pc.utf8_lower(arr), pattern=r"\p{P}", replacement="")
-        return pc.utf8_split_whitespace(text)
+        # Arrow's utf8_split_whitespace gave run-to-run different tokens on strings ending
+        # in multi-byte whitespace (pyarrow 26); map Unicode whitespace to a space and
+        # split on ASCII whitespace instead (same boundaries as Python's str.split()).
+        text = pc.replace_substring_regex(text, pattern=_NON_ASCII_WHITESPACE, replacement=" ")
+        return pc.ascii_split_whitespace(text)
     fn = _normalizer(normalization)
     text = pa.array([fn(t) for t in uniques], type=pa.large_string())
     return pc.split_pattern(text, pattern=" ")
