@@ -228,7 +228,7 @@ class CensusSplits(BaseEstimator):
         ids, zips, errors, words = _speaker_columns(speakers)
 
         zip_known = zips.notna().to_numpy()
-        in_census = zip_known & zips.isin(census.index).to_numpy()
+        in_census = zip_known & (census.index.get_indexer(zips.to_numpy(dtype=object)) >= 0)
         excluded = {NO_ZIP: int((~zip_known).sum()), ZIP_NOT_IN_CENSUS: int((zip_known & ~in_census).sum())}
         excluded = {k: v for k, v in excluded.items() if v}
         if not in_census.any():
@@ -394,7 +394,9 @@ def _census_table(census: Any) -> pd.DataFrame:
         raise InputError(NOT_A_CENSUS.format(kind=type(census).__name__))
     if "zip" not in census.columns:
         raise InputError(CENSUS_NO_ZIP, column="zip")
-    zips, _ = normalize_zip(census["zip"])
+    zips = census["zip"]
+    if not (pd.api.types.is_string_dtype(zips.dtype) and (zips.str.fullmatch(r"\d{5}").fillna(False) & (zips != "00000")).all()):
+        zips, _ = normalize_zip(zips)  # a table not from read_census: int ZIPs, ZIP+4, ...
     bad = zips.isna().to_numpy()
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
