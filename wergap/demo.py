@@ -391,15 +391,7 @@ def run_demo(
     from wergap.reports.html import write_html
 
     example = make_example(n_speakers=n_speakers, seed=seed)
-    try:
-        import wergap.data_schemas.embeddings  # noqa: F401  (attach_embeddings, used by audit)
-    except ImportError as error:
-        embeddings, missing = None, f"wergap.data_schemas.embeddings is not available in this installation ({error})"
-    else:
-        embeddings, missing = example.embeddings, None
-    result = audit(example.log, census=example.census, embeddings=embeddings, seed=seed)
-    if missing is not None and "embedding_kmeans" in result.skipped:
-        result.skipped["embedding_kmeans"] = missing
+    result = audit(example.log, census=example.census, embeddings=example.embeddings, seed=seed)
     result.provenance["simulated"] = True
     result.provenance.setdefault("note", SIMULATED_NOTE)
     write_html(result, output_html, boundaries=boundaries)

@@ -48,15 +48,17 @@ class PageLoad:
     title: str = ""
 
 
-def load_report(html_path: Path, screenshot: Path | None = None, *, full_page: bool = False) -> PageLoad:
-    """Open ``html_path`` in headless Chromium; optionally save a PNG screenshot."""
+def load_report(
+    html_path: Path, screenshot: Path | None = None, *, full_page: bool = False, height: int = 1500
+) -> PageLoad:
+    """Open ``html_path`` in headless Chromium (1200 × ``height`` viewport); optionally save a PNG."""
     from playwright.sync_api import sync_playwright
 
     result = PageLoad()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 1500})
+            page = browser.new_page(viewport={"width": 1200, "height": height})
             page.on("console", lambda m: m.type == "error" and result.console_errors.append(m.text))
             page.on("pageerror", lambda e: result.page_errors.append(str(e)))
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from wergap.demo import run_demo
@@ -18,7 +21,7 @@ def loaded(tmp_path_factory, shared_data):
         pytest.skip(reason)
     out = tmp_path_factory.mktemp("browser")
     boundaries = shared_data / "boundaries" / "us_states_cb2016_simplified.geojson"
-    result = run_demo(out / "report.html", n_speakers=1500, boundaries=boundaries)
+    result = run_demo(out / "report.html", boundaries=boundaries)
     screenshot = out / "report.png"
     return result, load_report(out / "report.html", screenshot), screenshot
 
@@ -43,9 +46,22 @@ def test_no_network_request(loaded):
     assert page.network_requests == []
 
 
+#: The screenshot in the docs; refreshed by ``WERGAP_UPDATE_SCREENSHOT=1 pytest -m browser``.
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "report_screenshot.png"
+MAX_SCREENSHOT_BYTES = 300_000
+
+
 def test_screenshot_saved(loaded):
     _, _, screenshot = loaded
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("WERGAP_UPDATE_SCREENSHOT"):
+        from PIL import Image
+
+        tall = screenshot.with_name("docs.png")
+        load_report(screenshot.with_name("report.html"), tall, height=2300)
+        Image.open(tall).convert("RGB").quantize(colors=256).save(DOCS_SCREENSHOT, optimize=True)
+    if DOCS_SCREENSHOT.exists():
+        assert DOCS_SCREENSHOT.stat().st_size < MAX_SCREENSHOT_BYTES
 
 
 def test_the_harness_catches_what_it_checks(tmp_path):

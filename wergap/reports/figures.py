@@ -106,7 +106,9 @@ def wer_bars(
     """
     table = table.sort_values("wer", ascending=True, kind="stable")
     n = len(table)
-    fig, ax = plt.subplots(figsize=(8.0, 0.9 + 0.55 * max(n, 2)))
+    ticks = [f"{_short(v)} (n={int(s)})" for v, s in zip(table[label], table["speakers"])]
+    lines = max((t.count("\n") + 1 for t in ticks), default=1)
+    fig, ax = plt.subplots(figsize=(8.0, 0.9 + (0.2 + 0.17 * lines) * max(n, 2)))
     colours = [BOTTOM_COLOUR if str(k) in set(map(str, bottom)) else NEUTRAL_COLOUR for k in table[key]]
     y = np.arange(n)
     ax.barh(
@@ -116,7 +118,7 @@ def wer_bars(
         color=colours,
         error_kw={"ecolor": "#333333", "capsize": 3, "lw": 1},
     )
-    ax.set_yticks(y, [f"{_short(v)} (n={int(s)})" for v, s in zip(table[label], table["speakers"])])
+    ax.set_yticks(y, ticks)
     if overall is not None and np.isfinite(overall):
         ax.axvline(100 * overall, color="#444444", ls="--", lw=1, label=f"overall {100 * overall:.1f}%")
     handles = [Patch(color=BOTTOM_COLOUR, label=bottom_label)] if any(c == BOTTOM_COLOUR for c in colours) else []
