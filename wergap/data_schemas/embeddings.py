@@ -466,6 +466,19 @@ def _frame_vectors(frame: pd.DataFrame, file: str | None) -> tuple[str, _Vectors
 def _column_vectors(values: np.ndarray) -> _Vectors:
     """Lengths and a gatherer for an object column of vectors (arrays, lists, missing)."""
     n = len(values)
+    missing = np.fromiter((v is None for v in values), dtype=bool, count=n)
+    arrays_only = [v for v in values if v is not None]
+    if arrays_only and all(type(v) is np.ndarray and v.ndim == 1 and v.dtype.kind in "fiu" for v in arrays_only):
+        # Fast path (a table wergap wrote): numeric 1-D arrays of one length, or None.
+        if len({v.shape[0] for v in arrays_only}) == 1:
+            stacked = np.stack(arrays_only).astype(np.float32, copy=False)
+            lengths = np.where(missing, _MISSING, stacked.shape[1]).astype(np.int64)
+            position = np.cumsum(~missing) - 1  # row -> row of stacked
+
+            def gather_stacked(rows: np.ndarray, dim: int) -> np.ndarray:
+                return stacked[position[rows]]
+
+            return _Vectors(lengths, gather_stacked)
     lengths = np.empty(n, dtype=np.int64)
     arrays: list[np.ndarray | None] = [None] * n
     for i, value in enumerate(values):
@@ -508,14 +521,18 @@ def _arrow_vectors(column: pa.ChunkedArray) -> _Vectors | None:
     else:
         lengths = pc.list_value_length(array).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
     null = array.is_null().to_numpy(zero_copy_only=False)
-    flat = array.flatten().cast(pa.float64()).to_numpy(zero_copy_only=False)  # nulls inside -> NaN
+    # float32 is what we keep; a null inside a vector becomes NaN (then "non-finite").
+    flat = array.flatten().cast(pa.float32(), safe=False).to_numpy(zero_copy_only=False)
     sizes = np.where(null, 0, lengths)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     lengths = np.where(null, _MISSING, lengths)
 
     def gather(rows: np.ndarray, dim: int) -> np.ndarray:
+        present = ~null
+        if (sizes[present] == dim).all():  # the usual case: one block, no index matrix
+            return flat.reshape(-1, dim)[rows[present]]
         index = starts[rows][:, None] + np.arange(dim)
-        return flat[index].astype(np.float32)
+        return flat[index]
 
     return _Vectors(lengths, gather)
 
@@ -631,13 +648,9 @@ def _from_npz(path: Path, *, key: str) -> _Raw:
 
 def _id_values(values: pd.Series) -> np.ndarray:
     """Ids as an object array of str, None where missing or blank."""
-    out = values.to_numpy(dtype=object, na_value=None).copy()
-    for i, value in enumerate(out):
-        if value is None:
-            continue
-        text = str(value).strip() if not isinstance(value, str) else value.strip()
-        out[i] = text if text else None
-    return out
+    text = pd.Series(values, dtype=object).astype("str").str.strip()
+    text = text.where(text != "")
+    return text.to_numpy(dtype=object, na_value=None)
 
 
 # ---------------------------------------------------------------------------- validation
