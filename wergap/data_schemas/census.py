@@ -400,7 +400,8 @@ def _finish(
             first = int(positions[int(np.flatnonzero((zips == code).to_numpy())[0])])
             where_first = table.where(first)
             first_text = f"line {where_first['row']}" if table.file is not None else f"row {where_first['row']}"
-            raise InputError(DUPLICATE_ZIP.format(zip=code, first=first_text), column=str(zip_column), **table.where(pos))
+            message = DUPLICATE_ZIP.format(zip=code, first=first_text)
+            raise InputError(message, column=str(zip_column), **table.where(pos))
         drops[DROP_DUPLICATE_ZIP] = drops.get(DROP_DUPLICATE_ZIP, 0) + int(duplicated.sum())
         keep[positions[duplicated]] = False
         zips = zips[~duplicated]

@@ -395,7 +395,10 @@ def _census_table(census: Any) -> pd.DataFrame:
     if "zip" not in census.columns:
         raise InputError(CENSUS_NO_ZIP, column="zip")
     zips = census["zip"]
-    if not (pd.api.types.is_string_dtype(zips.dtype) and (zips.str.fullmatch(r"\d{5}").fillna(False) & (zips != "00000")).all()):
+    clean = pd.api.types.is_string_dtype(zips.dtype) and bool(
+        (zips.str.fullmatch(r"\d{5}").fillna(False) & (zips != "00000")).all()
+    )
+    if not clean:
         zips, _ = normalize_zip(zips)  # a table not from read_census: int ZIPs, ZIP+4, ...
     bad = zips.isna().to_numpy()
     if bad.any():
@@ -565,7 +568,8 @@ def _threshold_block(
     valid = ~np.isnan(values)
     if valid.sum() == 0:
         return None
-    raw = np.quantile(values[valid], np.asarray(quantiles, dtype="float64"), weights=weights[valid], method="inverted_cdf")
+    levels = np.asarray(quantiles, dtype="float64")
+    raw = np.quantile(values[valid], levels, weights=weights[valid], method="inverted_cdf")
     thresholds = sorted({_round_significant(t) for t in np.atleast_1d(raw)})
     share = unit == "share" or (unit is None and (is_percent_name(column) or _is_share(series)))
     dollars = unit == "dollars" or (unit is None and not share and bool(_DOLLAR_NAME.search(column)))
