@@ -22,7 +22,16 @@ from wergap.cohorts import (
     merge_small,
     overall_wer,
 )
-from wergap.data_schemas import InputError, WergapError, normalize_zip, read_log
+from wergap.data_schemas import (
+    InputError,
+    WergapError,
+    attach_embeddings,
+    normalize_zip,
+    read_census,
+    read_embeddings,
+    read_log,
+)
+from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoTree
 from wergap.scoring import corpus_wer, normalize, score
 from wergap.speaker_table import speakers
 
@@ -30,12 +39,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Audit",
+    "CensusSplits",
+    "EmbeddingKMeans",
+    "GeoTree",
     "GapSummary",
     "HeldOutGap",
     "InputError",
     "Partition",
     "WergapError",
     "__version__",
+    "attach_embeddings",
     "audit",
     "cohort_table",
     "corpus_wer",
@@ -46,6 +59,8 @@ __all__ = [
     "normalize",
     "normalize_zip",
     "overall_wer",
+    "read_census",
+    "read_embeddings",
     "read_log",
     "score",
     "speakers",
