@@ -123,3 +123,15 @@ def test_counts_only_table_without_attributes_still_renders():
 )
 def test_percent_formatting(value, expected):
     assert pct(value) == expected
+
+
+def test_a_figure_that_cannot_be_drawn_is_explained_not_fatal(speakers):
+    """Estimator plotting attributes in an unexpected shape cost the figure, not the report."""
+    result = audit(speakers, methods=["geo_tree"], n_boot=20, max_regions=4)
+    if "geo_tree" not in result.methods:
+        pytest.skip(f"geo_tree did not run: {result.skipped}")
+    result.estimators["geo_tree"].regions_ = pd.DataFrame({"cohort": ["region 1"]})  # no geometry
+    page = render_html(result)
+    assert "figure could not be drawn" in page
+    for definition in result.cohorts("geo_tree")["definition"]:
+        assert definition in page  # the numbers are all still there
