@@ -249,3 +249,52 @@ def test_html_page_escapes_and_shows_verdict(tmp_path):
     text = path.read_text()
     assert "<script>x" not in text and "&lt;script&gt;" in text
     assert "narrowed" in text and "only in base" in text
+
+
+def census_pair(*, gap_base: float, gap_cand: float, seed: int = 0, n_speakers: int = 400, n_zip: int = 40):
+    """Two systems on the same utterances; low-income ZIPs get WER 0.1 * (1 + gap); census table."""
+    rng = np.random.default_rng(seed)
+    zips = [f"{10000 + 7 * i:05d}" for i in range(n_zip)]
+    income = np.linspace(20000, 120000, n_zip)
+    rows = []
+    for s in range(n_speakers):
+        z = s % n_zip
+        low = income[z] < 45000
+        for u in range(5):
+            w = int(rng.integers(5, 15))
+            pb, pc = 0.1 * (1 + gap_base * low), 0.1 * (1 + gap_cand * low)
+            rows.append((f"s{s:04d}-{u}", f"s{s:04d}", zips[z], w, int(rng.binomial(w, pb)), int(rng.binomial(w, pc))))
+    frame = pd.DataFrame(rows, columns=["utt_id", "speaker_id", "zip", "ref_words", "eb", "ec"])
+    base = frame.drop(columns="ec").rename(columns={"eb": "errors"})
+    cand = frame.drop(columns="eb").rename(columns={"ec": "errors"})
+    return base, cand, pd.DataFrame({"zip": zips, "median_income": income})
+
+
+def test_discovered_on_baseline_held_out_change_with_real_estimator():
+    import wergap as wg
+
+    base, cand, census = census_pair(gap_base=1.0, gap_cand=0.0)
+    audit = wg.audit(wg.score(wg.read_log(base)), census=census, methods=["census_splits"], n_boot=0)
+    result = compare(base, cand, audit=audit, n_boot=200)
+    row = result.summary().iloc[0]
+    assert row["outcome"] == "narrowed" and row["held_out_outcome"] == "narrowed"
+    assert row["held_out_change_ci_high"] < 0
+    assert "held out" in result.verdict("census_splits")
+
+
+def test_equivalent_systems_held_out_change_covers_zero():
+    import wergap as wg
+
+    # no disparity anywhere, independent errors: any gap the baseline search finds is noise
+    base, cand, census = census_pair(gap_base=0.0, gap_cand=0.0, seed=0)
+    audit = wg.audit(wg.score(wg.read_log(base)), census=census, methods=["census_splits"], n_boot=0)
+    result = compare(base, cand, audit=audit, n_boot=300)
+    row = result.summary().iloc[0]
+    assert row["held_out_change_ci_low"] <= 0 <= row["held_out_change_ci_high"]
+    assert row["held_out_outcome"] == "no detectable change"
+
+
+def test_partitions_without_estimator_say_held_out_not_computed():
+    b, c, g = make_pair(gap_base=1.0, gap_cand=0.0, n_speakers=120)
+    row = compare(b, c, partitions=[partition_of(g)], n_boot=20).summary().iloc[0]
+    assert row["held_out_outcome"] == "not computed" and math.isnan(row["held_out_change_pts"])

@@ -88,6 +88,12 @@ COMPARE_SUMMARY_COLUMNS = [
     "gap_change_ci_low",
     "gap_change_ci_high",
     "outcome",
+    "held_out_gap_base_pct",
+    "held_out_gap_candidate_pct",
+    "held_out_change_pts",
+    "held_out_change_ci_low",
+    "held_out_change_ci_high",
+    "held_out_outcome",
     "speakers",
     "note",
 ]
@@ -340,7 +346,15 @@ class Comparison:
             head = f"{method}: no detectable change in the gap, {frm} → {to} {change}"
         else:
             head = f"{method}: gap {outcome} from {frm} to {to} {change}"
-        return f"{head}; {overall}"
+        held = ""
+        if row["held_out_outcome"] not in ("not computed", "unmeasured") and not pd.isna(row["held_out_outcome"]):
+            held = (
+                f"; held out (cohorts found on one half of the speakers, measured on the other): "
+                f"{row['held_out_outcome']}, {_fmt_pct(row['held_out_gap_base_pct'])} → "
+                f"{_fmt_pct(row['held_out_gap_candidate_pct'])} (change {_fmt_pts(row['held_out_change_pts'])} points, "
+                f"CI {_fmt_pts(row['held_out_change_ci_low'])} to {_fmt_pts(row['held_out_change_ci_high'])})"
+            )
+        return f"{head}{held}; {overall}"
 
     def verdicts(self) -> list[str]:
         """:meth:`verdict` of every method compared."""
@@ -506,6 +520,84 @@ def _compare_partition(
     return table, summary, part.excluded
 
 
+def _held_out_change(
+    estimator: Any,
+    meta: pd.DataFrame,
+    spk: pd.DataFrame,
+    *,
+    bottom_share: float | None,
+    min_speakers: int,
+    confidence: float,
+    n_boot: int,
+    seed: int,
+) -> tuple[dict[str, float], str | None]:
+    """Two-fold held-out change of the gap: discover on one half of the speakers, compare on the other.
+
+    Each fold fits a clone of the baseline's discovery estimator on one half (baseline
+    counts), takes its bottom and top cohorts, assigns the other half's speakers with
+    ``predict`` and measures both systems' gap between those cohorts there, with a paired
+    bootstrap; the folds' estimates and resamples are averaged (as
+    :func:`wergap.cohorts.held_out_gap`). Returns the numbers and a reason when NaN.
+
+    Like :func:`wergap.cohorts.held_out_gap`, the interval is conditional on the cohorts
+    each fold found: it does not include the variation of the discovery itself.
+    """
+    from sklearn.base import clone
+
+    nan = math.nan
+    keys = ("held_out_gap_base_pct", "held_out_gap_candidate_pct", "held_out_change_pts",
+            "held_out_change_ci_low", "held_out_change_ci_high")
+    out = dict.fromkeys(keys, nan)
+    ids = spk["speaker_id"].to_numpy(dtype=object)
+    if len(ids) < 4:
+        return out, "fewer than 4 speakers: no held-out halves"
+    values = spk[["errors_base", "words_base", "errors_cand", "words_cand"]].to_numpy(dtype=np.float64)
+    split_seed, boot_seed = np.random.SeedSequence(seed).spawn(2)
+    order = np.random.default_rng(split_seed).permutation(len(ids))
+    halves = (np.sort(order[: len(ids) // 2]), np.sort(order[len(ids) // 2 :]))
+    rng = np.random.default_rng(boot_seed)
+    estimates, boots, reasons = [], [], []
+    for fold, (discover, measure) in enumerate((halves, halves[::-1]), 1):
+        half_a = meta.iloc[discover].reset_index(drop=True)
+        half_b = meta.iloc[measure].reset_index(drop=True)
+        try:
+            fitted = clone(estimator).fit(half_a)
+        except ValueError as error:
+            reasons.append(f"fold {fold}: discovery failed: {error}")
+            continue
+        found = gap_summary(half_a, fitted.partition_, bottom_share=bottom_share, min_speakers=min_speakers, n_boot=0)
+        if found.bottom is None:
+            reasons.append(f"fold {fold}: {found.reason}")
+            continue
+        predicted = fitted.predict(half_b)
+        labels = pd.Series(np.asarray(predicted, dtype=object), index=pd.Index(predicted.index).astype(str))
+        labels = labels.reindex(ids[measure]).to_numpy(dtype=object)
+        side = np.full(len(labels), -1)
+        side[np.isin(labels, list(found.bottom_cohorts))] = 0
+        side[labels == found.top] = 1
+        keep = side >= 0
+        codes, vals = side[keep], values[measure][keep]
+        totals = np.zeros((2, 4))
+        np.add.at(totals, codes, vals)
+        gaps = [relative_gap_pct(ratio(totals[0, e], totals[0, w]), ratio(totals[1, e], totals[1, w])) for e, w in ((0, 1), (2, 3))]
+        if not all(np.isfinite(gaps)):
+            reasons.append(f"fold {fold}: bottom or top cohort empty, or top WER 0, on the other half")
+            continue
+        estimates.append([float(gaps[0]), float(gaps[1])])
+        b = paired_totals(codes, vals, 2, n_boot, rng) if n_boot else np.zeros((0, 2, 4))
+        boot_gap = [relative_gap_pct(ratio(b[:, 0, e], b[:, 0, w]), ratio(b[:, 1, e], b[:, 1, w])) for e, w in ((0, 1), (2, 3))]
+        boots.append(boot_gap[1] - boot_gap[0])
+    if not estimates:
+        return out, "held-out: " + "; ".join(reasons)
+    mean = np.mean(estimates, axis=0)
+    out["held_out_gap_base_pct"], out["held_out_gap_candidate_pct"] = float(mean[0]), float(mean[1])
+    out["held_out_change_pts"] = float(mean[1] - mean[0])
+    if n_boot:
+        diff = np.mean(boots, axis=0)
+        out["held_out_change_ci_low"], out["held_out_change_ci_high"] = percentile_interval(diff[np.isfinite(diff)], confidence)
+    return out, ("held-out on one fold only: " + "; ".join(reasons)) if reasons else None
+
+
 def compare(
     base_scored: pd.DataFrame,
     cand_scored: pd.DataFrame,
@@ -521,6 +613,7 @@ def compare(
     n_boot: int = 1000,
     seed: int = 0,
     names: tuple[str, str] = ("base", "candidate"),
+    held_out: bool = True,
     **audit_options: Any,
 ) -> Comparison:
     """Measure baseline-discovered cohorts on a baseline and a candidate ASR system.
@@ -550,12 +643,29 @@ def compare(
         both systems' counts of the drawn speakers are summed.
     names : (str, str)
         Names of the systems, used in counts and messages.
+    held_out : bool, default True
+        With an audit (given or run here), also measure the change cross-fitted: each
+        half of the speakers discovers cohorts (a clone of the audit's estimator, baseline
+        counts) and the other half measures both systems' gap between them; the
+        ``held_out_*`` columns hold the two-fold mean and a paired interval. This is free
+        of the selection bias described below. Not available with ``partitions`` (no
+        estimator to refit).
 
     Returns
     -------
     Comparison
         The bottom and top cohorts are the baseline's; the candidate's gap is measured
         between the same two cohorts. ``gap_change_pts`` < 0 means the gap narrowed.
+
+    Notes
+    -----
+    Cohorts discovered by maximising the *baseline's* gap are partly chosen for the
+    baseline's own errors on those speakers, so even an equivalent candidate tends to show
+    a somewhat smaller gap on them (regression to the mean). The in-sample intervals cover
+    sampling noise given the cohorts, not this selection; the ``held_out_*`` numbers (see
+    ``held_out``) do not suffer from it, and the verdict quotes them when available.
+    Cohorts from other data (an earlier audit's ``assignments.parquet`` via
+    :func:`partitions_from_assignments`, or a known attribute) avoid it too.
 
     Examples
     --------
@@ -575,7 +685,7 @@ def compare(
             shared = base_scored[base_scored["utt_id"].astype("str").isin(merged["utt_id"])].reset_index(drop=True)
             audit = run_audit(
                 shared, census=census, embeddings=embeddings, methods=methods, min_speakers=min_speakers,
-                seed=seed, n_boot=0 if not n_boot else min(n_boot, 200), confidence=confidence,
+                seed=seed, n_boot=0, confidence=confidence,  # only its partitions are used
                 bottom_share=bottom_share, **audit_options,
             )
         chosen = [m for m in (methods or audit.methods) if m in audit.methods]
@@ -589,10 +699,28 @@ def compare(
         parts = list(partitions)
     rng = np.random.default_rng(seed)
     tables, summaries, excluded = [], [], {}
+    meta = None
+    if held_out and partitions is None:
+        meta = audit.speakers.assign(speaker_id=audit.speakers["speaker_id"].astype("str"))
+        meta = meta[meta["speaker_id"].isin(spk["speaker_id"])].drop(columns=["ref_words", "errors", "wer"], errors="ignore")
+        base_counts = spk[["speaker_id", "words_base", "errors_base"]].rename(columns={"words_base": "ref_words", "errors_base": "errors"})
+        meta = base_counts.merge(meta, on="speaker_id", how="left")
+        meta["wer"] = ratio(meta["errors"], meta["ref_words"])
     for part in parts:
         table, row, why = _compare_partition(
             spk, part, min_speakers=min_speakers, bottom_share=bottom_share, confidence=confidence, n_boot=n_boot, rng=rng
         )
+        if meta is not None and part.method in getattr(audit, "estimators", {}):
+            numbers, reason = _held_out_change(
+                audit.estimators[part.method], meta, spk, bottom_share=bottom_share, min_speakers=min_speakers,
+                confidence=confidence, n_boot=n_boot, seed=seed,
+            )
+            row.update(numbers)
+            row["held_out_outcome"] = _outcome(numbers["held_out_change_ci_low"], numbers["held_out_change_ci_high"], numbers["held_out_change_pts"])
+            if reason:
+                row["note"] = "; ".join(n for n in (row["note"], reason) if n)
+        else:
+            row["held_out_outcome"] = "not computed"
         tables.append(table)
         summaries.append(row)
         excluded[part.method] = why

@@ -33,6 +33,8 @@ intervals ({{ n_boot }} resamples, seed {{ seed }}).</p>
 {% for m in methods %}
 <h2>{{ m.method }}: <span class="{{ m.outcome|replace(' ', '-') }}">{{ m.outcome }}</span></h2>
 <p>Gap (bottom vs top, relative): {{ m.gap_base }} → {{ m.gap_cand }}; change {{ m.change }} points ({{ m.change_ci }}).</p>
+{% if m.held %}<p>Held out (cohorts found on one half of the speakers, measured on the other): {{ m.held }}.</p>{% endif %}
+{% if m.note %}<p>Note: {{ m.note }}</p>{% endif %}
 <table><tr><th>cohort</th><th>definition</th><th>role</th><th>speakers</th><th>WER {{ names[0] }}</th>
 <th>WER {{ names[1] }}</th><th>change (points)</th><th>{{ level }} CI</th></tr>
 {% for r in m.rows %}<tr><td>{{ r.cohort }}</td><td class="text">{{ r.definition }}</td><td class="text">{{ r.role }}</td>
@@ -79,6 +81,14 @@ def render_compare_html(comparison: Any) -> str:
                 "change": _pts(row["gap_change_pts"]),
                 "change_ci": f"CI {_pts(row['gap_change_ci_low'])} to {_pts(row['gap_change_ci_high'])}",
                 "rows": rows,
+                "held": None
+                if row["held_out_outcome"] in ("not computed", "unmeasured")
+                else (
+                    f"{row['held_out_outcome']}, {_pct(row['held_out_gap_base_pct'])} → "
+                    f"{_pct(row['held_out_gap_candidate_pct'])}, change {_pts(row['held_out_change_pts'])} points "
+                    f"(CI {_pts(row['held_out_change_ci_low'])} to {_pts(row['held_out_change_ci_high'])})"
+                ),
+                "note": row["note"],
             }
         )
     names = comparison.names
