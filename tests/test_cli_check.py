@@ -139,3 +139,15 @@ def test_export_weights_without_any_method_is_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no discovery method found a bottom cohort" in err and err.count("\n") == 1
     assert not (tmp_path / "w.parquet").exists()
+
+
+def test_check_reports_dropped_rows(tmp_path, capsys):
+    log, census = make_log(gap=1.0)
+    text = log.to_csv(sep="\t", index=False) + "bad-1\tbad\t10000\tnotanumber\t1\n"
+    path = tmp_path / "log.tsv"
+    path.write_text(text, encoding="utf-8")
+    census_path = tmp_path / "census.csv"
+    census.to_csv(census_path, index=False)
+    code = main(["check", str(path), "--census", str(census_path), "--max-gap", "20", "--n-boot", "50", "--drop-invalid"])
+    assert code == 1
+    assert "dropped     1 " in capsys.readouterr().out

@@ -238,6 +238,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         payload = outcome.to_dict()
         payload["provenance"] = {k: v for k, v in provenance(scored).items() if k in ("sources", "rows_read", "dropped")}
         write_json(payload, args.json)
+    dropped = provenance(scored).get("dropped") or {}
+    if dropped:
+        print("dropped     " + "; ".join(f"{n:,} {why}" for why, n in dropped.items()))
     for line in outcome.lines():
         print(line)
     return outcome.exit_code
@@ -341,6 +344,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"note        {counts['reference_words_differ']:,} shared utterances have different reference "
             "word counts in the two logs: each system is scored against its own reference"
         )
+    for name, table in zip(names, (base, cand)):
+        dropped = provenance(table).get("dropped") or {}
+        if dropped:
+            print(f"dropped     {name}: " + "; ".join(f"{n:,} {why}" for why, n in dropped.items()))
+    for method, why in result.excluded.items():
+        if why:
+            print(f"excluded    {method}: " + "; ".join(f"{n:,} speakers {reason}" for reason, n in why.items()))
     for method, reason in result.skipped.items():
         print(f"skipped     {method}: {reason}")
     for line in result.verdicts():

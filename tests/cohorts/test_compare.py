@@ -298,3 +298,10 @@ def test_partitions_without_estimator_say_held_out_not_computed():
     b, c, g = make_pair(gap_base=1.0, gap_cand=0.0, n_speakers=120)
     row = compare(b, c, partitions=[partition_of(g)], n_boot=20).summary().iloc[0]
     assert row["held_out_outcome"] == "not computed" and math.isnan(row["held_out_change_pts"])
+
+
+def test_speakers_outside_the_partition_are_counted():
+    b, c, g = make_pair(gap_base=1.0, gap_cand=0.0)
+    part = partition_from_column(g.iloc[5:], "group")
+    result = compare(b, c, partitions=[part], n_boot=10)
+    assert result.excluded["attribute:group"]["not in the partition"] == 5

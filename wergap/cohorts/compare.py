@@ -432,6 +432,9 @@ def _compare_partition(
     if (~in_logs).any():
         excluded["no shared utterances"] = int((~in_logs).sum())
     labels = partition.labels[in_logs]
+    unplaced = int((~spk["speaker_id"].isin(partition.labels.index)).sum())
+    if unplaced:
+        excluded["not in the partition"] = excluded.get("not in the partition", 0) + unplaced
     part = Partition(method, labels, partition.definitions, excluded=excluded, binary=partition.binary)
     part = part.merge_small(min_speakers)
     base_table = pd.DataFrame(
