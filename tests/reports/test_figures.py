@@ -39,7 +39,7 @@ def no_open_figures():
     plt.close("all")
 
 
-def test_data_uri_is_a_png_and_closes_the_figure():
+def test_data_uri_is_a_png_and_no_pyplot_figure_is_left_open():
     fig = figures.wer_bars(cohort_rows(["a", "b"], [0.1, 0.2]), label="definition", title="t")
     uri = figures.to_data_uri(fig)
     assert uri.startswith("data:image/png;base64,")

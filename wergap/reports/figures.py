@@ -1,11 +1,12 @@
-"""Figures for the disparity report: matplotlib (Agg) and geopandas, returned as PNG data URIs.
+"""Figures for the disparity report: matplotlib and geopandas, returned as PNG data URIs.
 
 Every figure draws numbers an :class:`wergap.audit.Audit` already holds (cohort tables,
 regions, projections, splits); nothing here computes a statistic. WER is shown in percent,
 intervals as error bars, colour maps are perceptually uniform (viridis family), and the
 bottom (worst) cohort is outlined in red so it is found at a glance. Figures are encoded
-as moderately sized PNGs so the report stays one e-mailable file, and each figure is
-closed after encoding so long sessions do not leak memory.
+as moderately sized PNGs so the report stays one e-mailable file. Figures are made with
+:class:`matplotlib.figure.Figure` directly, not pyplot, so rendering a report neither
+switches the backend of the user's notebook nor leaves figures open in it.
 """
 
 from __future__ import annotations
@@ -15,17 +16,14 @@ import io
 import os
 import textwrap
 from collections.abc import Collection
+from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import Normalize  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 #: Colour map for WER (perceptually uniform; dark = worse served).
 CMAP = "viridis_r"
@@ -37,13 +35,16 @@ DPI = 100
 INSIDE_COLOUR, OUTSIDE_COLOUR = "#3b528b", "#b8c4d0"
 
 
+def _subplots(figsize: tuple[float, float]) -> tuple[Figure, Any]:
+    """A figure and axes outside pyplot: no global state, no backend switch in the user's session."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.add_subplot()
+
+
 def to_data_uri(fig: Figure) -> str:
-    """Encode ``fig`` as a PNG ``data:`` URI and close it."""
+    """Encode ``fig`` as a PNG ``data:`` URI (rendered with Agg)."""
     buffer = io.BytesIO()
-    try:
-        fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
-    finally:
-        plt.close(fig)
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -108,7 +109,7 @@ def wer_bars(
     n = len(table)
     ticks = [f"{_short(v)} (n={int(s)})" for v, s in zip(table[label], table["speakers"])]
     lines = max((t.count("\n") + 1 for t in ticks), default=1)
-    fig, ax = plt.subplots(figsize=(8.0, 0.9 + (0.2 + 0.17 * lines) * max(n, 2)))
+    fig, ax = _subplots((8.0, 0.9 + (0.2 + 0.17 * lines) * max(n, 2)))
     colours = [BOTTOM_COLOUR if str(k) in set(map(str, bottom)) else NEUTRAL_COLOUR for k in table[key]]
     y = np.arange(n)
     ax.barh(
@@ -165,7 +166,7 @@ def region_map(
     wer = table.set_index("cohort")["wer"]
     shown = regions[regions["cohort"].astype("str").isin(wer.index.astype("str"))].copy()
     shown["wer_pct"] = 100 * shown["cohort"].astype("str").map(wer).astype("float64")
-    fig, ax = plt.subplots(figsize=(10.0, 6.0))
+    fig, ax = _subplots((10.0, 6.0))
     norm = _wer_norm(shown["wer_pct"] / 100) if len(shown) else Normalize(0, 1)
     if len(shown):
         shown.plot(ax=ax, column="wer_pct", cmap=CMAP, norm=norm, alpha=0.75, edgecolor="white", linewidth=0.8)
@@ -193,7 +194,7 @@ def region_map(
         pad_x, pad_y = 0.03 * (xmax - xmin) or 1.0, 0.03 * (ymax - ymin) or 1.0
         ax.set_xlim(xmin - pad_x, xmax + pad_x)
         ax.set_ylim(ymin - pad_y, ymax + pad_y)
-    colourbar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=CMAP), ax=ax, shrink=0.8)
+    colourbar = fig.colorbar(ScalarMappable(norm=norm, cmap=CMAP), ax=ax, shrink=0.8)
     colourbar.set_label("WER (%)")
     ax.set_xlabel("longitude (° E)")
     ax.set_ylabel("latitude (° N)")
@@ -215,7 +216,7 @@ def split_pairs(splits: pd.DataFrame, *, n: int = 8, title: str = "Census splits
     """
     top = splits.head(n).iloc[::-1]
     y = np.arange(len(top))
-    fig, ax = plt.subplots(figsize=(8.5, 1.0 + 0.75 * max(len(top), 2)))
+    fig, ax = _subplots((8.5, 1.0 + 0.75 * max(len(top), 2)))
     height = 0.38
     for offset, side, colour, name in ((height / 2, "in", INSIDE_COLOUR, "inside"), (-height / 2, "out", OUTSIDE_COLOUR, "outside")):
         ax.barh(
@@ -264,7 +265,7 @@ def embedding_scatter(
     values = labels.map(wer)
     if other in wer.index:
         values = values.fillna(wer[other])
-    fig, ax = plt.subplots(figsize=(7.5, 5.6))
+    fig, ax = _subplots((7.5, 5.6))
     norm = _wer_norm(values.dropna()) if values.notna().any() else Normalize(0, 1)
     missing = values.isna().to_numpy()
     if missing.any():
