@@ -159,3 +159,17 @@ def test_demo_kmeans_finds_the_planted_cluster(demo_run):
     bottom = set(gap.bottom_cohorts or [gap.bottom])
     members = set(labels[labels.isin(bottom)].index)
     assert len(members & planted) / len(members) > 0.5
+
+
+def test_report_of_the_written_files_is_labelled_simulated(tmp_path):
+    """Files lose table metadata; their simulated_ names still bring the banner."""
+    from wergap.audit import audit
+    from wergap.data_schemas import read_log
+    from wergap.reports import render_html
+    from wergap.reports.exports import summary_dict
+
+    paths = write_example(tmp_path, n_speakers=150, seed=2)
+    result = audit(read_log(paths["log"]), methods=[], n_boot=20)
+    assert "simulated" not in result.provenance or not result.provenance["simulated"]
+    assert "Simulated data" in render_html(result)
+    assert summary_dict(result)["simulated"] is True

@@ -29,6 +29,22 @@ PROVENANCE_KEYS = (
 )
 
 
+#: File-name prefix of everything :func:`wergap.demo.write_example` writes.
+SIMULATED_PREFIX = "simulated_"
+
+
+def is_simulated(audit: Any) -> bool:
+    """Whether the audited data is wergap's simulated example.
+
+    True when the provenance says so (tables from :func:`wergap.demo.make_example`) or a
+    source file's name starts with ``simulated_`` (files from
+    :func:`wergap.demo.write_example`, which cannot carry table metadata).
+    """
+    prov = audit.provenance or {}
+    names = [os.path.basename(str(s)) for s in prov.get("sources") or []]
+    return bool(prov.get("simulated")) or any(n.startswith(SIMULATED_PREFIX) for n in names)
+
+
 def _plain(value: Any) -> Any:
     """A JSON-ready copy of ``value``: numpy scalars unwrapped, NaN/NA as None."""
     if isinstance(value, dict):
@@ -71,7 +87,7 @@ def summary_dict(audit: Any) -> dict[str, Any]:
         {
             "schema_version": SUMMARY_SCHEMA_VERSION,
             "generator": f"wergap {wergap.__version__}",
-            "simulated": bool(prov.get("simulated", False)),
+            "simulated": is_simulated(audit),
             "provenance": {k: prov[k] for k in PROVENANCE_KEYS if k in prov},
             "parameters": params,
             "overall": _overall(audit.overall),

@@ -21,6 +21,7 @@ import pandas as pd
 import wergap
 from wergap._io import write_text_atomic
 from wergap.reports import figures
+from wergap.reports.exports import is_simulated
 
 #: Display names of the discovery methods.
 METHOD_TITLES = {
@@ -250,7 +251,7 @@ def report_context(audit: Any, *, boundaries: str | os.PathLike[str] | None = No
         "title": title or "wergap disparity report",
         "version": wergap.__version__,
         "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "simulated": bool(prov.get("simulated")),
+        "simulated": is_simulated(audit),
         "simulated_note": prov.get("note"),
         "data": _data_summary(audit),
         "confidence": f"{100 * float(confidence):.0f}",
