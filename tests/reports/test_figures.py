@@ -146,3 +146,13 @@ def test_embedding_scatter_colours_points_by_cluster_wer():
     assert sorted(set(np.round(coloured.get_array(), 6))) == [5.0, 25.0]
     assert {t.get_text() for t in ax.texts} == {"c0: 25.0%", "c1: 5.0%"}
     assert not any(t.get_text().startswith("s") for t in ax.texts)  # no speaker labelled
+
+
+def test_dollar_signs_in_user_text_are_drawn_literally():
+    table = cohort_rows(["a", "b"], [0.1, 0.2])
+    table["definition"] = ["income $40,000 to $60,000", "income over $60,000"]
+    fig = figures.wer_bars(table, label="definition", title="WER by $ band")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[0].startswith(r"income \$40,000 to \$60,000")
+    assert fig.axes[0].get_title() == r"WER by \$ band"
+    figures.to_data_uri(fig)  # renders without a mathtext parse error

@@ -48,13 +48,18 @@ def to_data_uri(fig: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _literal(text: object) -> str:
+    """``text`` drawn as written: a user's ``$`` must not start matplotlib mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def _short(text: object, width: int = 34, lines: int = 3) -> str:
     """``text`` wrapped to ``lines`` lines of ``width`` characters, ellipsis past that."""
     wrapped = textwrap.wrap(str(text), width=width) or [""]
     if len(wrapped) > lines:
         wrapped = wrapped[:lines]
         wrapped[-1] = wrapped[-1][: width - 1] + "…"
-    return "\n".join(wrapped)
+    return _literal("\n".join(wrapped))
 
 
 def _wer_norm(values: pd.Series) -> Normalize:
@@ -129,7 +134,7 @@ def wer_bars(
             handles=handles + line_handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False
         )
     ax.set_xlabel("WER (%), bars = 95 % speaker-bootstrap interval" if n else "WER (%)")
-    ax.set_title(title)
+    ax.set_title(_literal(title))
     ax.set_xlim(left=0)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -201,7 +206,7 @@ def region_map(
     if len(shown):
         # one degree of longitude is cos(latitude) degrees of latitude long on the ground
         ax.set_aspect(1 / max(np.cos(np.radians((ymin + ymax) / 2)), 0.2))
-    ax.set_title(title)
+    ax.set_title(_literal(title))
     if len(bottom):
         ax.legend(handles=[Patch(fc="none", ec=BOTTOM_COLOUR, lw=2, label="bottom cohort")], loc="lower left", fontsize=8)
     return fig
@@ -235,7 +240,7 @@ def split_pairs(splits: pd.DataFrame, *, n: int = 8, title: str = "Census splits
     ax.set_yticks(y, labels)
     ax.set_xlabel("WER (%)")
     ax.set_xlim(left=0)
-    ax.set_title(title)
+    ax.set_title(_literal(title))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -288,7 +293,7 @@ def embedding_scatter(
     fig.colorbar(points, ax=ax, shrink=0.8).set_label("cluster WER (%)")
     ax.set_xlabel("first principal component (unitless)")
     ax.set_ylabel("second principal component (unitless)")
-    ax.set_title(title)
+    ax.set_title(_literal(title))
     if missing.any() or worst.any():
         ax.legend(loc="best", fontsize=8, markerscale=2)
     return fig
