@@ -6,7 +6,8 @@ Target (from the project brief): fit on 100k speakers in at most 5 s per method,
     .venv/bin/python benchmarks/bench_discovery_geo_kmeans.py [--speakers 100000] [--dim 192] [--repeat 3]
 
 Prints one line per step with its wall-clock and CPU time (best of --repeat runs; CPU time
-counts every thread, and stays meaningful on a machine shared with other jobs). The speaker
+counts every thread). On a machine shared with other jobs, scikit-learn's OpenMP/BLAS
+threads spin-wait and inflate both; ``OMP_NUM_THREADS=1`` measures the code alone. The speaker
 table is generated (uniform over the contiguous US, 10 Gaussian voice clusters); the
 numbers measure the code, not a data set.
 """
