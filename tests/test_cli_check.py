@@ -151,3 +151,24 @@ def test_check_reports_dropped_rows(tmp_path, capsys):
     code = main(["check", str(path), "--census", str(census_path), "--max-gap", "20", "--n-boot", "50", "--drop-invalid"])
     assert code == 1
     assert "dropped     1 " in capsys.readouterr().out
+
+
+def test_compare_with_assignments_from_a_previous_audit(files, tmp_path, capsys):
+    log, _ = files(1.0)
+    base = pd.read_csv(log, sep="\t", dtype={"zip": str})
+    speakers = base.drop_duplicates("speaker_id")
+    low = speakers["zip"].isin(sorted(speakers["zip"].unique())[:10])
+    assignments = pd.DataFrame({"speaker_id": speakers["speaker_id"], "census_splits": np.where(low, "low", "high")})
+    path = tmp_path / "assignments.parquet"
+    assignments.to_parquet(path, index=False)
+    cand = base.assign(errors=np.random.default_rng(1).binomial(base["ref_words"], 0.1))
+    extra = cand.iloc[:3].assign(utt_id=["x1", "x2", "x3"])
+    cand_path = tmp_path / "cand.tsv"
+    pd.concat([cand, extra]).to_csv(cand_path, sep="\t", index=False)
+    out = tmp_path / "cohorts.csv"
+    assert main(["compare", log, str(cand_path), "--assignments", str(path), "--n-boot", "200", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "3 only in candidate" in text and "census_splits: gap narrowed" in text
+    table = pd.read_csv(out)
+    assert set(table["cohort"]) == {"low", "high"}
+    assert table.set_index("cohort").loc["low", "role"] == "bottom"
