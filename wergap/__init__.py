@@ -12,6 +12,8 @@ The public API; implementation lives in the sub-packages (``data_schemas`` → `
 
 from wergap.audit import Audit, audit
 from wergap.cohorts import (
+    CheckResult,
+    Comparison,
     GapSummary,
     HeldOutGap,
     Partition,
@@ -20,7 +22,14 @@ from wergap.cohorts import (
     gap_summary,
     held_out_gap,
     merge_small,
+    bottom_utterances,
+    check,
+    compare,
+    oversampling_weights,
     overall_wer,
+    partitions_from_assignments,
+    speaker_cohort_ids,
+    utterance_cohorts,
 )
 from wergap.data_schemas import (
     InputError,
@@ -40,6 +49,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Audit",
     "CensusSplits",
+    "CheckResult",
+    "Comparison",
     "EmbeddingKMeans",
     "GeoTree",
     "GapSummary",
@@ -50,7 +61,10 @@ __all__ = [
     "__version__",
     "attach_embeddings",
     "audit",
+    "bottom_utterances",
+    "check",
     "cohort_table",
+    "compare",
     "corpus_wer",
     "disaggregate",
     "gap_summary",
@@ -59,9 +73,13 @@ __all__ = [
     "normalize",
     "normalize_zip",
     "overall_wer",
+    "oversampling_weights",
+    "partitions_from_assignments",
     "read_census",
     "read_embeddings",
     "read_log",
     "score",
+    "speaker_cohort_ids",
     "speakers",
+    "utterance_cohorts",
 ]
