@@ -86,6 +86,24 @@ def test_the_embed_command_output_shape_reads_as_utterances(tmp_path: Path) -> N
     assert table.attrs["wergap"]["embeddings"]["key"] == "utt_id"
 
 
+def test_a_file_written_by_wergap_embed_keeps_its_drop_counts(tmp_path: Path) -> None:
+    """The real writer of ``wergap embed``: list<float32> column, provenance in the metadata."""
+    from wergap.discovery.embed import write_embeddings
+
+    utterances = pd.DataFrame(
+        {"utt_id": ["a-1", "a-2", "b-1"], "speaker_id": ["a", "a", "b"], "embedding": [v.astype(np.float32) for v in VECTORS]}
+    )
+    utterances.attrs["wergap"] = {"sources": ["audio.csv"], "dropped": {"audio missing": 2}}
+    path = write_embeddings(utterances, tmp_path / "emb.parquet")
+    table = read_embeddings(path)
+    _equal(table, ["a-1", "a-2", "b-1"], VECTORS, key="utt_id")
+    meta = table.attrs["wergap"]
+    assert meta["dropped"] == {"audio missing": 2}
+    assert meta["sources"] == [str(path), "audio.csv"]
+    speakers = pd.DataFrame({"speaker_id": ["a", "b"]})
+    assert attach_embeddings(speakers, path).attrs["wergap"]["dropped"] == {"audio missing": 2}
+
+
 def test_key_overrides_detection() -> None:
     frame = pd.DataFrame({"utt_id": ["u1", "u2", "u3"], "speaker_id": IDS, "embedding": list(VECTORS)})
     table = read_embeddings(frame, key="speaker_id")

@@ -18,6 +18,8 @@ an ids text file the 1-based line.
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from wergap.data_schemas._errors import InputError
-from wergap.data_schemas._provenance import carry, provenance
+from wergap.data_schemas._provenance import add_drops, carry, provenance
 
 #: Names of a column holding one whole vector per row (first found wins).
 VECTOR_COLUMNS = ("embedding", "vector", "emb", "xvector")
@@ -257,8 +259,9 @@ def speaker_mean_embeddings(emb: pd.DataFrame, log: pd.DataFrame | None = None) 
         for column in ("utt_id", "speaker_id"):
             if column not in log.columns:
                 raise InputError(LOG_COLUMNS.format(column=column), column=column)
-        mapping = log.drop_duplicates("utt_id").set_index(log["utt_id"].drop_duplicates().astype(str))
-        speaker = utt.map(mapping["speaker_id"].astype(str))
+        pairs = log[["utt_id", "speaker_id"]].drop_duplicates("utt_id")
+        mapping = pd.Series(pairs["speaker_id"].astype("str").to_numpy(), index=pairs["utt_id"].astype("str").to_numpy())
+        speaker = utt.map(mapping)
         known = speaker.notna().to_numpy()
         dropped = int((~known).sum())
     elif "speaker_id" in emb.columns:
@@ -283,8 +286,7 @@ def speaker_mean_embeddings(emb: pd.DataFrame, log: pd.DataFrame | None = None) 
         }
     )
     carry(emb, out)
-    if dropped:
-        out.attrs["wergap"]["dropped"][DROP_NOT_IN_LOG] = out.attrs["wergap"]["dropped"].get(DROP_NOT_IN_LOG, 0) + dropped
+    add_drops(out, DROP_NOT_IN_LOG, dropped)
     out.attrs["wergap"][PROVENANCE_KEY] = {"key": "speaker_id", "dim": int(means.shape[1]), "utterances": int(known.sum())}
     return out
 
@@ -360,8 +362,9 @@ class _Raw:
 
     def __init__(self, *, ids: np.ndarray, key: str, vectors: _Vectors, file: str | None, fmt: str,
                  vector_column: str, key_column: str | None = None, speaker: np.ndarray | None = None,
-                 ids_file: str | None = None, ids_first_line: int = 1):
+                 ids_file: str | None = None, ids_first_line: int = 1, upstream: dict | None = None):
         self.ids, self.key, self.vectors = ids, key, vectors
+        self.upstream = upstream or {}  # provenance stored in the file (e.g. by wergap embed)
         self.file, self.format, self.vector_column = file, fmt, vector_column
         self.key_column = key_column or key
         self.speaker = speaker
@@ -545,10 +548,13 @@ def _from_parquet(path: Path, *, key: str | None) -> _Raw:
         raise InputError(NOT_PARQUET.format(reason=str(err).splitlines()[0]), file=file) from None
     names = table.column_names
     lower = {name.lower(): name for name in names}
+    upstream = _stored_provenance(table)
     vector_name = next((lower[n] for n in VECTOR_COLUMNS if n in lower), None)
     vectors = _arrow_vectors(table.column(vector_name)) if vector_name is not None else None
     if vectors is None:  # numbered columns, or an unusual list type: the DataFrame path
-        return _from_frame(table.to_pandas(), key=key, file=file, fmt="parquet")
+        raw = _from_frame(table.to_pandas(), key=key, file=file, fmt="parquet")
+        raw.upstream = upstream
+        return raw
     if table.num_rows == 0:
         raise InputError(NO_ROWS, file=file)
     canonical, key_column = _find_key(names, key, file)
@@ -560,7 +566,21 @@ def _from_parquet(path: Path, *, key: str | None) -> _Raw:
                 break
     ids = _id_values(table.column(key_column).to_pandas())
     return _Raw(ids=ids, key=canonical, vectors=vectors, file=file, fmt="parquet", vector_column=vector_name,
-                key_column=key_column, speaker=speaker)
+                key_column=key_column, speaker=speaker, upstream=upstream)
+
+
+def _stored_provenance(table: pa.Table) -> dict:
+    """``attrs["wergap"]`` saved in a Parquet file (pandas' or pyarrow's metadata), or {}."""
+    metadata = table.schema.metadata or {}
+    try:
+        if b"PANDAS_ATTRS" in metadata:
+            attrs = json.loads(metadata[b"PANDAS_ATTRS"])
+        else:
+            attrs = (table.schema.pandas_metadata or {}).get("attributes", {})
+    except (ValueError, TypeError):
+        return {}
+    stored = attrs.get("wergap") if isinstance(attrs, dict) else None
+    return stored if isinstance(stored, dict) else {}
 
 
 def _load_numpy(path: Path, kind: str) -> Any:
@@ -748,11 +768,16 @@ def _validate(raw: _Raw, *, drop_invalid: bool) -> pd.DataFrame:
         out["speaker_id"] = pd.Series(raw.speaker[keep], dtype="str")
     out["embedding"] = _object_column(matrix)
     meta = provenance(out)
+    meta.update(copy.deepcopy(raw.upstream))  # e.g. audio files wergap embed could not use
+    upstream_drops = raw.upstream.get("dropped") if isinstance(raw.upstream.get("dropped"), dict) else {}
+    for reason, rows in dropped.items():
+        upstream_drops = {**upstream_drops, reason: int(upstream_drops.get(reason, 0)) + rows}
+    earlier = [str(x) for x in raw.upstream.get("sources", []) if str(x) != raw.file]
     meta.update(
-        sources=[raw.file] if raw.file is not None else [],
+        sources=([raw.file] if raw.file is not None else []) + earlier,
         format=raw.format,
         rows_read=int(n),
-        dropped=dropped,
+        dropped=dict(upstream_drops),
     )
     meta[PROVENANCE_KEY] = {"key": raw.key, "dim": int(dim)}
     return out

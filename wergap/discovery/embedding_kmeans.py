@@ -87,6 +87,9 @@ class EmbeddingKMeans(BaseEstimator):
         Centres in the normalised space; row ``i`` is ``"cluster i+1"``.
     kmeans_ : KMeans or MiniBatchKMeans
         The fitted clusterer (its own cluster numbering).
+    kmeans_cohorts_ : ndarray of str
+        Cohort label of each of ``kmeans_``'s clusters, in its numbering (what
+        :meth:`predict` maps to).
     pca_ : PCA
         2-D PCA of the normalised vectors.
     projection_ : DataFrame
@@ -178,9 +181,8 @@ class EmbeddingKMeans(BaseEstimator):
 
         self.kmeans_ = kmeans
         self.n_features_in_ = int(vectors.shape[1])
-        self._order = np.asarray(order)
-        self._cohort_of_kmeans = np.empty(k, dtype=object)
-        self._cohort_of_kmeans[order] = cohort_of_cluster
+        self.kmeans_cohorts_ = np.empty(k, dtype=object)
+        self.kmeans_cohorts_[order] = cohort_of_cluster
         self.cluster_centers_ = centers.astype(np.float32)
         self.partition_ = partition
         self.clusters_ = pd.DataFrame(
@@ -219,7 +221,7 @@ class EmbeddingKMeans(BaseEstimator):
                 raise InputError(
                     WRONG_DIMENSION.format(found=vectors.shape[1], expected=self.n_features_in_), column="embedding"
                 )
-            values[usable] = self._cohort_of_kmeans[self.kmeans_.predict(vectors)]
+            values[usable] = self.kmeans_cohorts_[self.kmeans_.predict(vectors)]
         index = pd.Index(ids, name="speaker_id", dtype="str")
         return pd.Series(values, index=index, name="cohort", dtype="str")
 
