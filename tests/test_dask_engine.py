@@ -1,0 +1,163 @@
+"""The Dask engine gives exactly the pandas engine's counts, speaker table and cohort stats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+pytest.importorskip("dask.dataframe")
+
+import wergap as wg
+from wergap import dask_engine
+from wergap.cohorts.partition import partition_from_column
+from wergap.cohorts.stats import cohort_table
+from wergap.data_schemas import InputError
+from wergap.demo import make_example
+
+
+@pytest.fixture(scope="module")
+def log() -> pd.DataFrame:
+    """A simulated log with per-utterance jitter in lat/lon (so medians are non-trivial)."""
+    frame = make_example(n_speakers=80, seed=3).log.copy()
+    frame.attrs = {}
+    rng = np.random.default_rng(0)
+    frame["lat"] = frame["lat"] + rng.normal(0, 0.05, len(frame))
+    frame["lon"] = frame["lon"] + rng.normal(0, 0.05, len(frame))
+    # A speaker whose utterances straddle files, and ties in the most frequent device.
+    frame.loc[frame.index[::7], "device"] = "speaker"
+    return frame
+
+
+def _write(frame: pd.DataFrame, folder: Path, kind: str, parts: int = 4) -> Path:
+    """Write ``frame`` as ``parts`` files, rows interleaved so speakers span files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for k in range(parts):
+        chunk = frame.iloc[k::parts].rename(columns={"speaker_id": "spk", "ref": "reference"})
+        path = folder / f"part-{k}.{kind}"
+        if kind == "parquet":
+            chunk.to_parquet(path, index=False, row_group_size=50)
+        else:
+            chunk.to_csv(path, sep="\t" if kind == "tsv" else ",", index=False)
+    return folder
+
+
+def _pandas_engine(files: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frames = [wg.read_log(f) for f in files]
+    log = pd.concat(frames, ignore_index=True)
+    scored = wg.score(log, n_jobs=1)
+    return scored, wg.speakers(scored)
+
+
+@pytest.mark.parametrize("kind", ["parquet", "tsv", "csv"])
+def test_speaker_table_equals_pandas_engine(log, tmp_path, kind):
+    folder = _write(log, tmp_path / kind, kind)
+    files = sorted(folder.glob(f"*.{kind}"))
+    scored, expected = _pandas_engine(files)
+    got, meta = dask_engine.score_speakers(folder, scheduler="synchronous", blocksize=100)
+    pdt.assert_frame_equal(got, expected, check_dtype=False)
+    for col in ("utterances", "ref_words", "errors", "substitutions", "deletions", "insertions", "hits"):
+        assert got[col].dtype == expected[col].dtype, col
+    assert meta["rows_read"] == len(log)
+    assert meta["utterances"] == len(scored)
+    assert meta["sources"] == [str(f) for f in files]
+    assert meta["normalization"] == "default" and meta["engine"] == "dask"
+    if kind == "parquet":  # 4 files of ~187 rows in row groups of 50, ~100 rows per chunk
+        assert meta["partitions"] > len(files)
+
+
+def test_scored_counts_equal_pandas_engine(log, tmp_path):
+    folder = _write(log, tmp_path / "pq", "parquet")
+    frames, metas, files, fmt = dask_engine.scored_frame(folder, blocksize=60)
+    got = frames.compute(scheduler="synchronous")
+    scored, _ = _pandas_engine([Path(f) for f in files])
+    assert fmt == "parquet" and frames.npartitions > len(files)
+    key = ["speaker_id", "lat", "lon"]
+    cols = key + ["substitutions", "deletions", "insertions", "hits", "ref_words", "errors"]
+    pdt.assert_frame_equal(
+        got[cols].sort_values(key).reset_index(drop=True),
+        scored[cols].sort_values(key).reset_index(drop=True),
+    )
+    assert "ref" not in got.columns and "hyp" not in got.columns
+
+
+def test_cohort_statistics_and_audit_equal(log, tmp_path):
+    folder = _write(log, tmp_path / "pq", "parquet")
+    _, expected = _pandas_engine(sorted(folder.glob("*.parquet")))
+    got, _ = dask_engine.score_speakers(str(folder / "*.parquet"), scheduler="threads", blocksize=80)
+    for col in ("gender", "device"):
+        table_pd = cohort_table(expected, partition_from_column(expected, col), min_speakers=5, n_boot=200)
+        table_dk = cohort_table(got, partition_from_column(got, col), min_speakers=5, n_boot=200)
+        pdt.assert_frame_equal(table_dk, table_pd)
+    a = wg.audit(expected, methods=["geo_tree"], min_speakers=10, n_boot=50)
+    b = wg.audit(got, methods=["geo_tree"], min_speakers=10, n_boot=50)
+    pdt.assert_frame_equal(a.summary(), b.summary())
+
+
+def test_distributed_local_cluster(log, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    folder = _write(log, tmp_path / "pq", "parquet", parts=2)
+    _, expected = _pandas_engine(sorted(folder.glob("*.parquet")))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        got, _ = dask_engine.score_speakers(folder, scheduler=cluster.scheduler_address)
+    pdt.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_counts_only_logs(tmp_path):
+    rows = pd.DataFrame({
+        "utt_id": [f"u{i}" for i in range(12)],
+        "speaker_id": ["a", "b", "c"] * 4,
+        "errors": list(range(12)),
+        "ref_words": [20] * 12,
+    })
+    folder = tmp_path / "counts"
+    folder.mkdir()
+    rows.iloc[:6].to_csv(folder / "a.csv", index=False)
+    rows.iloc[6:].to_csv(folder / "b.csv", index=False)
+    got, meta = dask_engine.score_speakers(folder, scheduler="synchronous")
+    assert got["errors"].tolist() == [0 + 3 + 6 + 9, 1 + 4 + 7 + 10, 2 + 5 + 8 + 11]
+    assert got["ref_words"].tolist() == [80, 80, 80]
+
+
+def test_row_errors_name_the_file_and_row(log, tmp_path):
+    folder = _write(log.head(200), tmp_path / "bad", "parquet", parts=2)
+    bad = pd.read_parquet(folder / "part-1.parquet")
+    bad.loc[57, "lat"] = 123.0
+    bad.to_parquet(folder / "part-1.parquet", index=False, row_group_size=50)
+    with pytest.raises(InputError) as err:
+        dask_engine.score_speakers(folder, scheduler="synchronous", blocksize=50)
+    assert err.value.file == str(folder / "part-1.parquet")
+    assert err.value.column == "lat"
+    assert "(row 57)" in str(err.value)
+
+    got, meta = dask_engine.score_speakers(folder, scheduler="synchronous", blocksize=50, drop_invalid=True)
+    assert meta["dropped"] == {"invalid coordinates": 1}
+    assert meta["rows_read"] == 200 and meta["utterances"] == 199
+
+
+def test_tsv_error_names_the_line(tmp_path):
+    folder = tmp_path / "tsv"
+    folder.mkdir()
+    (folder / "a.tsv").write_text("utt_id\tspk\tref\thyp\nu1\ts1\thi\thi\n")
+    (folder / "b.tsv").write_text("utt_id\tspk\tref\thyp\nu2\ts1\thi\thi\nu3\t\tyo\tyo\n")
+    with pytest.raises(InputError) as err:
+        dask_engine.score_speakers(folder, scheduler="synchronous")
+    assert (err.value.file, err.value.row, err.value.column) == (str(folder / "b.tsv"), 3, "spk")
+
+
+def test_missing_columns_and_no_files(tmp_path):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    with pytest.raises(InputError, match="no decode-log files"):
+        dask_engine.score_speakers(folder, scheduler="synchronous")
+    (folder / "a.csv").write_text("utt_id,speaker_id,ref\nu1,s1,hi\n")
+    with pytest.raises(InputError, match="missing required column") as err:
+        dask_engine.score_speakers(folder, scheduler="synchronous")
+    assert err.value.file == str(folder / "a.csv")
+    (folder / "b.parquet").write_bytes(b"")
+    with pytest.raises(InputError, match="mixes formats"):
+        dask_engine.score_speakers(folder, scheduler="synchronous")
