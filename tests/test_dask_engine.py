@@ -161,3 +161,31 @@ def test_missing_columns_and_no_files(tmp_path):
     (folder / "b.parquet").write_bytes(b"")
     with pytest.raises(InputError, match="mixes formats"):
         dask_engine.score_speakers(folder, scheduler="synchronous")
+
+
+def test_cli_score_and_audit_with_dask(log, tmp_path, capsys):
+    from wergap.cli import main
+
+    folder = _write(log, tmp_path / "pq", "parquet", parts=2)
+    _, expected = _pandas_engine(sorted(folder.glob("*.parquet")))
+    out = tmp_path / "speakers.parquet"
+    assert main(["score", str(folder), "--engine", "dask", "--scheduler", "synchronous", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"utterances  {len(log):,} of {len(log):,} rows read" in printed
+    pdt.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
+
+    html = tmp_path / "report.html"
+    code = main(["audit", str(folder / "*.parquet"), "--engine", "dask", "--scheduler", "threads",
+                 "--methods", "geo_tree", "--min-speakers", "10", "--n-boot", "50", "-o", str(html)])
+    assert code == 0 and html.stat().st_size > 0
+    assert "geo_tree" in capsys.readouterr().out
+
+
+def test_cli_dask_refuses_what_it_cannot_do(log, tmp_path, capsys):
+    from wergap.cli import main
+
+    folder = _write(log, tmp_path / "pq", "parquet", parts=2)
+    code = main(["export-weights", str(folder), "--engine", "dask", "-o", str(tmp_path / "w.parquet")])
+    assert code == 2 and "export-weights cannot use" in capsys.readouterr().err
+    code = main(["score", "--ref", "a.trn", "--hyp", "b.trn", "--engine", "dask", "-o", str(tmp_path / "s.parquet")])
+    assert code == 2 and "not --ref/--hyp" in capsys.readouterr().err

@@ -22,6 +22,10 @@ from wergap.speaker_table import speakers
 
 TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl"}
 BAD_OUTPUT = "cannot write {path}: choose an output ending in {choices}"
+ENGINES = ("pandas", "dask")
+DASK_COMMANDS = ("score", "audit", "check")
+DASK_COMMAND = "--engine dask builds the speaker table, which {command} cannot use: use it with score, audit or check"
+DASK_NEEDS_TABLE = "--engine dask reads a table log (a file, folder or glob of parquet/csv/tsv/jsonl), not --ref/--hyp/--utt2spk"
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
@@ -71,10 +75,26 @@ def add_log_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--normalization", choices=NORMALIZATIONS, default="default", help="text normalisation")
     p.add_argument("--unit", choices=UNITS, default="word", help="word (WER) or char (CER)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes for scoring (default: all cores)")
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="pandas",
+        help="pandas (in memory) or dask: LOG may be a folder or glob of parquet/csv/tsv/jsonl files, read, "
+        "scored and aggregated per partition to the speaker table (score then writes the speaker table to -o); "
+        "for score, audit and check",
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing dask.distributed "
+                   "scheduler (tcp://host:port); default: a local cluster, one worker per core")
 
 
 def load_scored(args: argparse.Namespace) -> pd.DataFrame:
-    """Read the log named by the shared options and score it."""
+    """Read the log named by the shared options and score it.
+
+    With ``--engine dask`` the result is the speaker table (:mod:`wergap.dask_engine`),
+    which the audit accepts in place of scored utterances.
+    """
+    if getattr(args, "engine", "pandas") == "dask":
+        return _load_speakers_dask(args)
     if args.log is None and not (args.ref and args.hyp):
         raise InputError("give a decode log, or --ref and --hyp files")
     log = read_log(
@@ -96,6 +116,32 @@ def load_scored(args: argparse.Namespace) -> pd.DataFrame:
     )
 
 
+def _load_speakers_dask(args: argparse.Namespace) -> pd.DataFrame:
+    """The speaker table of ``args.log`` (a file, folder or glob) built on Dask."""
+    if args.command not in DASK_COMMANDS:
+        raise InputError(DASK_COMMAND.format(command=args.command))
+    if args.log is None or args.ref or args.hyp or args.utt2spk:
+        raise InputError(DASK_NEEDS_TABLE)
+    from wergap.dask_engine import score_speakers
+
+    table, _ = score_speakers(
+        args.log,
+        normalization=args.normalization,
+        unit=args.unit,
+        scheduler=args.scheduler,
+        format=args.format,
+        speaker_pattern=args.speaker_pattern,
+        drop_invalid=args.drop_invalid,
+        columns=_column_map(args.column),
+        n_workers=args.jobs,
+    )
+    return table
+
+
+def _is_speaker_table(table: pd.DataFrame) -> bool:
+    return "utterances" in table.columns and "utt_id" not in table.columns
+
+
 def summary_lines(scored: pd.DataFrame) -> list[str]:
     """The short summary every subcommand prints after reading a log."""
     meta = provenance(scored)
@@ -103,7 +149,7 @@ def summary_lines(scored: pd.DataFrame) -> list[str]:
     unit = "characters" if meta.get("unit") == "char" else "words"
     lines = [
         f"read        {', '.join(map(str, meta.get('sources', [])))} ({meta.get('format', '?')})",
-        f"utterances  {len(scored):,} of {int(meta.get('rows_read', len(scored))):,} rows read",
+        f"utterances  {int(scored['utterances'].sum()) if _is_speaker_table(scored) else len(scored):,} of {int(meta.get('rows_read', len(scored))):,} rows read",
         f"speakers    {scored['speaker_id'].nunique():,}",
         f"{unit:<11} {words:,} reference, {int(scored['errors'].sum()):,} errors",
         f"{'CER' if unit == 'characters' else 'WER':<11} {100 * corpus_wer(scored):.2f} % "
@@ -126,7 +172,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     scored = load_scored(args)
     write_table(scored, args.output)
     if args.speakers:
-        write_table(speakers(scored), args.speakers)
+        write_table(scored if _is_speaker_table(scored) else speakers(scored), args.speakers)
     for line in summary_lines(scored):
         print(line)
     print(f"wrote       {args.output}" + (f", {args.speakers}" if args.speakers else ""))
