@@ -40,25 +40,27 @@ from wergap.data_schemas import (
     read_embeddings,
     read_log,
 )
+from wergap.demo import make_example, run_demo, write_example
 from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoTree
+from wergap.reports import render_html, write_exports, write_html
 from wergap.scoring import corpus_wer, normalize, score
 from wergap.speaker_table import speakers
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "__version__",
     "Audit",
     "CensusSplits",
     "CheckResult",
     "Comparison",
     "EmbeddingKMeans",
-    "GeoTree",
     "GapSummary",
+    "GeoTree",
     "HeldOutGap",
     "InputError",
     "Partition",
     "WergapError",
-    "__version__",
     "attach_embeddings",
     "audit",
     "bottom_utterances",
@@ -69,6 +71,7 @@ __all__ = [
     "disaggregate",
     "gap_summary",
     "held_out_gap",
+    "make_example",
     "merge_small",
     "normalize",
     "normalize_zip",
@@ -78,8 +81,13 @@ __all__ = [
     "read_census",
     "read_embeddings",
     "read_log",
+    "render_html",
+    "run_demo",
     "score",
     "speaker_cohort_ids",
     "speakers",
     "utterance_cohorts",
+    "write_example",
+    "write_exports",
+    "write_html",
 ]
