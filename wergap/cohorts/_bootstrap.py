@@ -119,3 +119,20 @@ def column_intervals(values: np.ndarray, confidence: float) -> tuple[np.ndarray,
         return np.full(k, np.nan), np.full(k, np.nan)
     bounds = [percentile_interval(values[:, j], confidence) for j in range(values.shape[1])]
     return np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+
+
+def comonotone_mean(draws: list[np.ndarray], n: int) -> np.ndarray | None:
+    """Average bootstrap distributions quantile by quantile (a comonotone coupling).
+
+    The two folds of a held-out estimate are not independent: each fold's cohorts are
+    chosen on the half the other fold measures. Averaging resample ``b`` of one fold with
+    resample ``b`` of the other treats them as independent and gives intervals that are
+    too narrow; averaging their quantiles is the least favourable coupling, so the
+    interval of the mean keeps its coverage. Non-finite draws are left out; ``None``
+    when a fold has no finite draw.
+    """
+    finite = [d[np.isfinite(d)] for d in draws]
+    if not all(len(d) for d in finite):
+        return None
+    quantiles = np.linspace(0.0, 1.0, n)
+    return np.mean([np.quantile(d, quantiles, method="inverted_cdf") for d in finite], axis=0)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wergap.cohorts._bootstrap import CHUNK_ELEMENTS, percentile_interval, ratio, relative_gap_pct
+from wergap.cohorts._bootstrap import CHUNK_ELEMENTS, comonotone_mean, percentile_interval, ratio, relative_gap_pct
 from wergap.cohorts.partition import Partition
 from wergap.cohorts.stats import check_options, gap_summary
 from wergap.data_schemas._errors import InputError
@@ -605,10 +605,8 @@ def _held_out_change(
         # other fold measures), so their resamples are coupled comonotonically (sorted
         # before averaging): the interval of the mean under the least favourable
         # correlation, which keeps its coverage where an independent pairing would not.
-        finite = [b[np.isfinite(b)] for b in boots]
-        if all(len(b) for b in finite):
-            quantiles = np.linspace(0.0, 1.0, n_boot)
-            diff = np.mean([np.quantile(b, quantiles, method="inverted_cdf") for b in finite], axis=0)
+        diff = comonotone_mean(boots, n_boot)
+        if diff is not None:
             out["held_out_change_ci_low"], out["held_out_change_ci_high"] = percentile_interval(diff, confidence)
     return out, ("held-out on one fold only: " + "; ".join(reasons)) if reasons else None
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from wergap.cohorts._bootstrap import percentile_interval, ratio, relative_gap_pct, stratified_totals
+from wergap.cohorts._bootstrap import comonotone_mean, percentile_interval, ratio, relative_gap_pct, stratified_totals
 from wergap.cohorts.stats import BAD_BOTTOM_SHARE, check_options, gap_summary, speaker_counts
 from wergap.data_schemas._errors import InputError
 
@@ -62,9 +62,9 @@ class HeldOutGap:
     ci_low, ci_high : float
         Percentile interval of the held-out gap. Each fold is bootstrapped on its
         measuring half (speakers resampled within the bottom and within the top cohort,
-        cohort identities fixed by the discovery half); resample ``b`` of fold 1 and
-        resample ``b`` of fold 2 are averaged, which — the halves being disjoint and
-        resampled independently — is a bootstrap draw of the two-fold mean. With one fold
+        cohort identities fixed by the discovery half); the two folds' resample distributions are averaged quantile by quantile
+        (:func:`wergap.cohorts._bootstrap.comonotone_mean`): the folds are not independent,
+        since each fold's cohorts are chosen on the half the other fold measures. With one fold
         measurable, that fold's interval.
     in_sample_gap_pct : float
         Mean of the gaps each fold found on its own discovery half (what the search
@@ -236,7 +236,8 @@ def held_out_gap(
         return HeldOutGap(gap_pct=nan, ci_low=nan, ci_high=nan, reason=NO_FOLD, **common)
     if measured.all():
         gap = float(folds["gap_pct"].mean())
-        low, high = percentile_interval((boots[0] + boots[1]) / 2.0, confidence) if n_boot else (nan, nan)
+        mean_draws = comonotone_mean(boots, n_boot) if n_boot else None
+        low, high = percentile_interval(mean_draws, confidence) if mean_draws is not None else (nan, nan)
         return HeldOutGap(gap_pct=gap, ci_low=low, ci_high=high, **common)
     k = int(np.flatnonzero(measured)[0])
     return HeldOutGap(
