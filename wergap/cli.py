@@ -180,25 +180,11 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from wergap.audit import audit
-    from wergap.data_schemas.census import read_census
     from wergap.reports.exports import write_exports
     from wergap.reports.html import write_html
 
     scored = load_scored(args)
-    census = read_census(args.census) if args.census else None
-    result = audit(
-        scored,
-        census=census,
-        embeddings=args.embeddings,
-        methods=args.methods,
-        min_speakers=args.min_speakers,
-        seed=args.seed,
-        n_boot=args.n_boot,
-        max_regions=args.max_regions,
-        n_clusters=args.n_clusters,
-        bottom_share=args.bottom_share,
-    )
+    result = run_audit(args, scored, args.methods)
     write_html(result, args.output, boundaries=args.boundaries)
     written = [str(args.output)]
     if args.outdir:
@@ -457,11 +443,11 @@ def cmd_export_weights(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_audit_arguments(p: argparse.ArgumentParser) -> None:
+def add_report_arguments(p: argparse.ArgumentParser) -> None:
+    """Where the report and exports go (``audit`` and ``demo``)."""
     p.add_argument("-o", "--output", required=True, help="the HTML report to write")
     p.add_argument("--outdir", help="also write summary.json, cohorts.csv, assignments.parquet, regions.geojson here")
     p.add_argument("--boundaries", help="GeoJSON of outlines (e.g. US states) drawn under the regions map")
-    p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -480,19 +466,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("audit", help="discover cohorts and write the disparity report")
     add_log_arguments(p)
-    add_audit_arguments(p)
-    p.add_argument("--census", help="ZCTA census table (tidy CSV or an ACS data-profile export)")
-    p.add_argument("--embeddings", help="speaker or utterance embeddings (.parquet, .npy, .npz)")
+    add_report_arguments(p)
+    add_discovery_arguments(p)
     p.add_argument("--methods", nargs="+", choices=("geo_tree", "census_splits", "embedding_kmeans"))
-    p.add_argument("--min-speakers", type=int, default=30, help="smallest cohort reported (default 30)")
-    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    p.add_argument("--max-regions", type=int, default=8, help="geo tree leaves (default 8)")
-    p.add_argument("--n-clusters", type=int, default=10, help="k-means clusters (default 10)")
-    p.add_argument("--bottom-share", type=float, help="pool the worst cohorts up to this share of speakers (0-1)")
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("demo", help="audit the bundled SIMULATED example and write its report")
-    add_audit_arguments(p)
+    add_report_arguments(p)
+    p.add_argument("--seed", type=int, default=0, help="seed of the example and of every random choice (default 0)")
     p.add_argument("--speakers", type=int, default=3000, help="simulated speakers (default 3000)")
     p.set_defaults(func=cmd_demo)
 
