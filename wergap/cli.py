@@ -443,6 +443,28 @@ def cmd_export_weights(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_embed(args: argparse.Namespace) -> int:
+    from wergap.discovery.embed import embed_audio, write_embeddings
+
+    emb = embed_audio(
+        args.source,
+        model=args.model,
+        cache_dir=args.cache_dir,
+        batch_size=args.batch_size,
+        device=args.device,
+        progress=sys.stderr.isatty(),
+    )
+    write_embeddings(emb, args.output)
+    meta = provenance(emb)
+    info = meta.get("embed", {})
+    print(f"embedded    {len(emb):,} utterances of {emb['speaker_id'].nunique():,} speakers "
+          f"({info.get('computed', 0):,} computed, {info.get('from_cache', 0):,} from cache; dim {info.get('dim')})")
+    dropped = meta.get("dropped") or {}
+    print("dropped     " + ("; ".join(f"{n:,} {why}" for why, n in dropped.items()) if dropped else "none"))
+    print(f"wrote       {args.output}")
+    return 0
+
+
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
     """Where the report and exports go (``audit`` and ``demo``)."""
     p.add_argument("-o", "--output", required=True, help="the HTML report to write")
@@ -476,6 +498,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the example and of every random choice (default 0)")
     p.add_argument("--speakers", type=int, default=3000, help="simulated speakers (default 3000)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("embed", help="speaker embeddings from audio with SpeechBrain's ECAPA-TDNN ([embed] extra)")
+    p.add_argument("source", help="decode log with an 'audio' column, a .lst of audio paths, a folder, or one audio file")
+    p.add_argument("--model", default="speechbrain/spkrec-ecapa-voxceleb",
+                   help="Hugging Face id or a local SpeechBrain model folder (hyperparams.yaml + checkpoints)")
+    p.add_argument("-o", "--output", required=True, help="embeddings parquet (utt_id, speaker_id, embedding)")
+    p.add_argument("--cache-dir", help="keep embeddings here, keyed by audio content and model, so reruns skip them")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cuda:0")
+    p.set_defaults(func=cmd_embed)
 
     p = sub.add_parser("check", help="release gate: exit 1 when a held-out WER gap exceeds a threshold")
     add_log_arguments(p)
