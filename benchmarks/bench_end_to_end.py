@@ -17,8 +17,9 @@ audit with the HTML report:
 
 For each it reports the wall time (from the child's start of reading to the report
 written; interpreter start-up and imports excluded) and the peak resident memory of the
-child's whole process tree (RSS summed over the child and its descendants — Dask's
-workers included — sampled every 20 ms with psutil; without psutil,
+child's whole process tree (PSS — resident memory with shared pages split between the
+processes sharing them — summed over the child and its descendants, Dask's workers
+included, sampled every 50 ms with psutil; without psutil,
 ``resource.getrusage(RUSAGE_CHILDREN)``, the largest single process), and the ratios
 against the jiwer baseline, all measured in one run.
 
@@ -178,7 +179,12 @@ def run_child(engine: str, data: Path, out: Path) -> dict:
 # --------------------------------------------------------------------------- parent
 
 
-def _tree_rss(proc) -> int:
+def _tree_pss(proc) -> int:
+    """Proportional set size summed over ``proc`` and its descendants (bytes).
+
+    PSS, not RSS: forked scoring workers share the parent's pages copy-on-write, and a
+    sum of RSS would count those pages once per process.
+    """
     total = 0
     try:
         procs = [proc] + proc.children(recursive=True)
@@ -186,7 +192,7 @@ def _tree_rss(proc) -> int:
         return 0
     for p in procs:
         try:
-            total += p.memory_info().rss
+            total += p.memory_full_info().pss
         except Exception:  # noqa: PERF203 - a worker that just exited
             pass
     return total
@@ -204,9 +210,9 @@ def measure(engine: str, data: Path, out: Path) -> dict:
     if psutil is not None:
         handle = psutil.Process(proc.pid)
         while proc.poll() is None:
-            peak = max(peak, _tree_rss(handle))
-            time.sleep(0.02)
-        how = "process tree, psutil"
+            peak = max(peak, _tree_pss(handle))
+            time.sleep(0.05)
+        how = "PSS of the process tree, psutil"
     else:
         how = "largest child, getrusage"
     stdout, _ = proc.communicate()
@@ -249,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             r = measure(engine, data, out)
             results[engine] = r
             print(f"{engine:<7} {r['seconds']:7.1f} s  (read+score+speakers {r['score_seconds']:.1f} s, "
-                  f"audit+HTML {r['audit_seconds']:.1f} s)  peak RSS {r['peak_rss'] / 1e9:.2f} GB ({r['rss_how']})  "
+                  f"audit+HTML {r['audit_seconds']:.1f} s)  peak memory {r["peak_rss"] / 1e9:.2f} GB ({r['rss_how']})  "
                   f"WER {100 * r['errors'] / r['ref_words']:.3f} %")
         if "jiwer" in results:
             base = results["jiwer"]

@@ -52,7 +52,9 @@ from wergap.speaker_table import NOT_SPEAKER_METADATA, speakers
 __all__ = ["DEFAULT_BLOCKSIZE", "dataset_files", "score_speakers", "scored_frame"]
 
 #: Rows per Parquet partition (whole row groups are kept together).
-DEFAULT_BLOCKSIZE = 1_000_000
+DEFAULT_BLOCKSIZE = 250_000
+#: Rows of the first file read to learn the scored table's column types.
+META_ROWS = 1_000
 
 NO_FILES = "no decode-log files match {source!r} (a folder, a file or a glob of .parquet/.csv/.tsv/.jsonl files)"
 MIXED_FORMATS = "the dataset mixes formats {found}: give files of one format, or pass format="
@@ -166,13 +168,17 @@ def _read_chunk(chunk: _Chunk, options: Mapping[str, Any]) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     frame = pq.ParquetFile(chunk.file).read_row_groups(list(chunk.row_groups)).to_pandas()
-    file = chunk.file
+    return _validate_rows(frame, chunk.file, chunk.start, options)
+
+
+def _validate_rows(frame: pd.DataFrame, file: str, start: int, options: Mapping[str, Any]) -> pd.DataFrame:
+    """read_log's checks on rows ``start, start + 1, ...`` of the Parquet file ``file``."""
     raw = Raw(frame.reset_index(drop=True), [file], "parquet", len(frame), lambda pos: (file, None), {}, file,
               {"row_positions": True})
     pattern = options.get("speaker_pattern", "sclite")
     validator = _RowGroupValidator(raw, options.get("columns"), _speaker_regex(pattern), pattern,
                                    options.get("drop_invalid", False))
-    validator.offset = chunk.start
+    validator.offset = start
     return validator.run()
 
 
@@ -184,6 +190,24 @@ def _score_chunk(chunk: _Chunk, options: Mapping[str, Any], normalization: str, 
     out = scored.drop(columns=[c for c in _DROP_BEFORE_SHUFFLE if c in scored.columns])
     out.attrs = {}
     return out, meta
+
+
+def _meta(chunk: _Chunk, options: Mapping[str, Any], normalization: str, unit: str) -> pd.DataFrame:
+    """The empty scored frame (column names and types) of the dataset, from its first rows.
+
+    Read from the first :data:`META_ROWS` rows of a Parquet file (the schema is the
+    file's), or from the whole first file of a text format, and scored in this process:
+    a schema that matches the data exactly, whatever aliases and dtypes it has.
+    """
+    if chunk.format == "parquet":
+        import pyarrow.parquet as pq
+
+        batch = next(pq.ParquetFile(chunk.file).iter_batches(batch_size=META_ROWS), None)
+        if batch is not None and batch.num_rows:
+            log = _validate_rows(batch.to_pandas(), chunk.file, 0, options)
+            scored = score(log, normalization=normalization, unit=unit, n_jobs=1)
+            return scored.drop(columns=[c for c in _DROP_BEFORE_SHUFFLE if c in scored.columns]).iloc[:0]
+    return _score_chunk(chunk, options, normalization, unit)[0].iloc[:0]
 
 
 def _merge_provenance(metas: Sequence[dict], files: list[str], fmt: str) -> dict:
@@ -255,14 +279,10 @@ def scored_frame(
     files, fmt = dataset_files(source, format)
     _speaker_regex(speaker_pattern)  # fail early on a bad pattern
     options = {"speaker_pattern": speaker_pattern, "drop_invalid": drop_invalid, "columns": columns}
-    parts = [
-        dask.delayed(_score_chunk, nout=2, pure=True)(chunk, options, normalization, unit)
-        for chunk in _chunks(files, fmt, blocksize)
-    ]
-    # The first partition is scored once here to learn the column types (a small price
-    # for a schema that matches the data exactly, whatever aliases and dtypes it has).
-    first, _ = dask.compute(parts[0], scheduler="synchronous")[0]
-    frames = dd.from_delayed([p[0] for p in parts], meta=first.iloc[:0], verify_meta=False)
+    chunks = _chunks(files, fmt, blocksize)
+    parts = [dask.delayed(_score_chunk, nout=2, pure=True)(chunk, options, normalization, unit) for chunk in chunks]
+    frames = dd.from_delayed([p[0] for p in parts], meta=_meta(chunks[0], options, normalization, unit),
+                             verify_meta=False)
     return frames, [p[1] for p in parts], files, fmt
 
 
