@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             r = measure(engine, data, out)
             results[engine] = r
             print(f"{engine:<7} {r['seconds']:7.1f} s  (read+score+speakers {r['score_seconds']:.1f} s, "
-                  f"audit+HTML {r['audit_seconds']:.1f} s)  peak memory {r["peak_rss"] / 1e9:.2f} GB ({r['rss_how']})  "
+                  f"audit+HTML {r['audit_seconds']:.1f} s)  peak memory {r['peak_rss'] / 1e9:.2f} GB ({r['rss_how']})  "
                   f"WER {100 * r['errors'] / r['ref_words']:.3f} %")
         if "jiwer" in results:
             base = results["jiwer"]
