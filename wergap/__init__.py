@@ -42,6 +42,7 @@ from wergap.data_schemas import (
 )
 from wergap.demo import make_example, run_demo, write_example
 from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoTree
+from wergap.discovery.embed import embed_audio, write_embeddings
 from wergap.reports import render_html, write_exports, write_html
 from wergap.scoring import corpus_wer, normalize, score
 from wergap.speaker_table import speakers
@@ -69,6 +70,7 @@ __all__ = [
     "compare",
     "corpus_wer",
     "disaggregate",
+    "embed_audio",
     "gap_summary",
     "held_out_gap",
     "make_example",
@@ -89,5 +91,6 @@ __all__ = [
     "utterance_cohorts",
     "write_example",
     "write_exports",
+    "write_embeddings",
     "write_html",
 ]
