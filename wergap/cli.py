@@ -184,6 +184,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from wergap.reports.html import write_html
 
     scored = load_scored(args)
+    if args.audio:
+        if args.embeddings:
+            raise InputError("give --embeddings or --audio, not both")
+        from wergap.discovery.embed import embed_audio
+
+        base = Path(args.log).parent if args.log else None
+        args.embeddings = embed_audio(
+            scored, model=args.embed_model, cache_dir=args.embed_cache, base_dir=base, progress=sys.stderr.isatty()
+        )
     result = run_audit(args, scored, args.methods)
     write_html(result, args.output, boundaries=args.boundaries)
     written = [str(args.output)]
@@ -491,6 +500,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_arguments(p)
     add_discovery_arguments(p)
     p.add_argument("--methods", nargs="+", choices=("geo_tree", "census_splits", "embedding_kmeans"))
+    p.add_argument("--audio", action="store_true",
+                   help="compute speaker embeddings from the log's 'audio' column with SpeechBrain ([embed] extra)")
+    p.add_argument("--embed-model", default="speechbrain/spkrec-ecapa-voxceleb",
+                   help="with --audio: Hugging Face id or local SpeechBrain model folder")
+    p.add_argument("--embed-cache", help="with --audio: embedding cache folder, so reruns skip known audio")
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("demo", help="audit the bundled SIMULATED example and write its report")

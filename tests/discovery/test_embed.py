@@ -402,3 +402,28 @@ def test_real_speech(model_dir: Path, shared_data: Path, tmp_path: Path) -> None
     again = E.embed_audio(folder, model=model_dir, cache_dir=tmp_path / "cache", batch_size=5)
     assert again.attrs["wergap"]["embed"]["from_cache"] == 12
     np.testing.assert_array_equal(_stack(df), _stack(again))
+
+
+def test_cli_embed_and_audit_audio_hand_off_to_kmeans(model_dir: Path, tmp_path: Path, capsys) -> None:
+    """`wergap embed` writes what EmbeddingKMeans reads; `wergap audit --audio` embeds then clusters."""
+    from wergap.cli import main
+
+    rows = []
+    for s in range(40):
+        for u in range(2):
+            path = _tone(tmp_path / "wav" / f"s{s}" / f"u{u}.wav", 0.5, 150 + 20 * (s % 4), seed=100 * s + u)
+            rows.append((f"s{s}-u{u}", f"s{s}", "play some jazz", "play jazz" if s % 4 == 0 else "play some jazz",
+                         str(path.relative_to(tmp_path))))
+    log = tmp_path / "decode.tsv"
+    pd.DataFrame(rows, columns=["utt_id", "speaker_id", "ref", "hyp", "audio"]).to_csv(log, sep="\t", index=False)
+
+    out = tmp_path / "emb.parquet"
+    assert main(["embed", str(log), "--model", str(model_dir), "-o", str(out)]) == 0
+    assert "embedded    80 utterances of 40 speakers" in capsys.readouterr().out
+
+    report = tmp_path / "r.html"
+    code = main(["audit", str(log), "--audio", "--embed-model", str(model_dir), "--n-clusters", "2",
+                 "--min-speakers", "5", "--n-boot", "50", "--methods", "embedding_kmeans", "-o", str(report)])
+    text = capsys.readouterr().out
+    assert code == 0 and report.exists()
+    assert "embedding_kmeans" in text and "skipped" not in text
