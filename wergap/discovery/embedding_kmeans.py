@@ -17,7 +17,6 @@ in the cluster beside its share among all clustered speakers. Clusters under
 
 from __future__ import annotations
 
-import operator
 
 import numpy as np
 import pandas as pd
@@ -31,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from wergap.cohorts.partition import Partition, merge_small
 from wergap.data_schemas._errors import InputError
 from wergap.data_schemas.embeddings import embedding_matrix
+from wergap.discovery._params import BAD_PARAMETER, check_int  # noqa: F401  (BAD_PARAMETER: tests assert it)
 
 METHOD = "embedding_kmeans"
 #: Cohort label of the i-th cluster (1-based), clusters numbered largest first.
@@ -53,7 +53,6 @@ MISSING_COLUMN = "missing required column {column!r}: EmbeddingKMeans reads spea
 DUPLICATE_SPEAKER = "duplicate speaker_id {speaker!r}: expected one row per speaker"
 TOO_FEW = "{n} speakers with a usable embedding, fewer than n_clusters={k} (excluded: {excluded})"
 WRONG_DIMENSION = "embeddings have {found} dimensions; the clusters were fitted on {expected}"
-BAD_PARAMETER = "{name} must be an integer >= {low}, got {value!r}"
 
 
 class EmbeddingKMeans(BaseEstimator):
@@ -135,10 +134,10 @@ class EmbeddingKMeans(BaseEstimator):
         EmbeddingKMeans
             ``self``, fitted.
         """
-        k = _check_int("n_clusters", self.n_clusters, 1)
-        min_speakers = _check_int("min_speakers", self.min_speakers, 1)
-        threshold = _check_int("minibatch_threshold", self.minibatch_threshold, 0)
-        batch_size = _check_int("batch_size", self.batch_size, 1)
+        k = check_int("n_clusters", self.n_clusters, 1)
+        min_speakers = check_int("min_speakers", self.min_speakers, 1)
+        threshold = check_int("minibatch_threshold", self.minibatch_threshold, 0)
+        batch_size = check_int("batch_size", self.batch_size, 1)
         ids = _speaker_ids(speakers)
         vectors, usable, excluded = _unit_vectors(speakers)
         n = int(usable.sum())
@@ -224,16 +223,6 @@ class EmbeddingKMeans(BaseEstimator):
             values[usable] = self.kmeans_cohorts_[self.kmeans_.predict(vectors)]
         index = pd.Index(ids, name="speaker_id", dtype="str")
         return pd.Series(values, index=index, name="cohort", dtype="str")
-
-
-def _check_int(name: str, value: object, low: int) -> int:
-    try:
-        number = operator.index(value)
-    except TypeError:
-        number = low - 1
-    if isinstance(value, bool) or number < low:
-        raise InputError(BAD_PARAMETER.format(name=name, low=low, value=value))
-    return number
 
 
 def _speaker_ids(speakers: pd.DataFrame, *, check_unique: bool = True) -> np.ndarray:

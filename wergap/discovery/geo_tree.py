@@ -19,7 +19,6 @@ still assigns a new speaker outside that box to the region on its side of each c
 
 from __future__ import annotations
 
-import operator
 
 import geopandas as gpd
 import numpy as np
@@ -31,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from wergap.cohorts.partition import Partition, merge_small
 from wergap.data_schemas._errors import InputError
+from wergap.discovery._params import BAD_PARAMETER, check_int  # noqa: F401  (BAD_PARAMETER: tests assert it)
 
 METHOD = "geo_tree"
 #: Cohort label of the i-th region (1-based), regions numbered north to south, then west to east.
@@ -53,7 +53,6 @@ MISSING_COLUMN = "missing required column {column!r}: GeoTree reads speaker_id, 
 NOT_NUMBER = "expected a number, got {value!r}"
 DUPLICATE_SPEAKER = "duplicate speaker_id {speaker!r}: expected one row per speaker"
 NO_ELIGIBLE = "no speaker has valid coordinates and reference words (excluded: {excluded})"
-BAD_PARAMETER = "{name} must be an integer >= {low}, got {value!r}"
 
 _LIMITS = {"lat": 90.0, "lon": 180.0}
 
@@ -117,8 +116,8 @@ class GeoTree(BaseEstimator):
         GeoTree
             ``self``, fitted.
         """
-        max_regions = _check_int("max_regions", self.max_regions, 2)
-        min_speakers = _check_int("min_speakers", self.min_speakers, 1)
+        max_regions = check_int("max_regions", self.max_regions, 2)
+        min_speakers = check_int("min_speakers", self.min_speakers, 1)
         for column in ("speaker_id", "ref_words", "errors", "lat", "lon"):
             if column not in speakers.columns:
                 raise InputError(MISSING_COLUMN.format(column=column), column=column)
@@ -227,16 +226,6 @@ class GeoTree(BaseEstimator):
             values[valid] = [self.leaf_labels_[leaf] for leaf in leaves]
         index = pd.Index(speakers["speaker_id"].astype("str").to_numpy(dtype=object), name="speaker_id", dtype="str")
         return pd.Series(values, index=index, name="cohort", dtype="str")
-
-
-def _check_int(name: str, value: object, low: int) -> int:
-    try:
-        number = operator.index(value)
-    except TypeError:
-        number = low - 1
-    if isinstance(value, bool) or number < low:
-        raise InputError(BAD_PARAMETER.format(name=name, low=low, value=value))
-    return number
 
 
 def _numbers(speakers: pd.DataFrame, column: str) -> np.ndarray:

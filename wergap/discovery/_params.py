@@ -1,0 +1,20 @@
+"""Parameter checks shared by the discovery estimators (done in ``fit``, as scikit-learn does)."""
+
+from __future__ import annotations
+
+import operator
+
+from wergap.data_schemas import InputError
+
+BAD_PARAMETER = "{name} must be an integer >= {low}, got {value!r}"
+
+
+def check_int(name: str, value: object, low: int) -> int:
+    """Return ``value`` as an int if it is a whole number ``>= low`` (bools refused)."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        number = low - 1
+    if isinstance(value, bool) or number < low:
+        raise InputError(BAD_PARAMETER.format(name=name, low=low, value=value))
+    return number
