@@ -20,18 +20,23 @@ NOT_UTF8 = "not UTF-8 text: byte 0x{byte:02x} at column {column} (re-encode the 
 _BOM = "\ufeff"
 
 
-def check_file(path: Path) -> None:
-    """Raise :class:`InputError` unless ``path`` is an existing, non-empty regular file."""
+def check_file(path: Path, *, is_directory: str = IS_DIRECTORY, empty: str = EMPTY_FILE) -> None:
+    """Raise :class:`InputError` unless ``path`` is an existing, non-empty regular file.
+
+    ``is_directory`` and ``empty`` let each reader say what kind of file it expected.
+    """
     if not path.exists():
         raise InputError(NOT_FOUND, file=str(path))
     if path.is_dir():
-        raise InputError(IS_DIRECTORY, file=str(path))
+        raise InputError(is_directory, file=str(path))
     if path.stat().st_size == 0:
-        raise InputError(EMPTY_FILE, file=str(path))
+        raise InputError(empty, file=str(path))
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, *, is_directory: str = IS_DIRECTORY, empty: str = EMPTY_FILE) -> str:
     """Return the file's text (UTF-8, a leading byte-order mark removed).
+
+    ``is_directory`` and ``empty`` are the messages for those cases (see :func:`check_file`).
 
     Raises
     ------
@@ -39,7 +44,7 @@ def read_text(path: Path) -> str:
         Missing file, directory, empty file, or bytes that are not UTF-8 (naming the line
         and column of the first bad byte).
     """
-    check_file(path)
+    check_file(path, is_directory=is_directory, empty=empty)
     try:
         data = path.read_bytes()
     except OSError as err:
@@ -55,7 +60,7 @@ def read_text(path: Path) -> str:
     if text.startswith(_BOM):
         text = text[1:]
     if not text.strip():
-        raise InputError(EMPTY_FILE, file=str(path))
+        raise InputError(empty, file=str(path))
     return text
 
 

@@ -217,13 +217,7 @@ class _Table:
 def _read_rows(path: Path) -> tuple[list[list[str]], list[int]]:
     """All non-blank CSV records of ``path`` and the 1-based line each starts on."""
     file = str(path)
-    if not path.exists():
-        raise InputError(NOT_FOUND, file=file)
-    if path.is_dir():
-        raise InputError(IS_DIRECTORY, file=file)
-    if path.stat().st_size == 0 or not path.read_bytes().strip():
-        raise InputError(EMPTY_CENSUS, file=file)
-    text = read_text(path)
+    text = read_text(path, is_directory=IS_DIRECTORY, empty=EMPTY_CENSUS)
     sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     rows: list[list[str]] = []

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from wergap.data_schemas._errors import InputError
 from wergap.data_schemas._provenance import add_drops, carry, provenance
+from wergap.data_schemas._text import check_file
 
 #: Names of a column holding one whole vector per row (first found wins).
 VECTOR_COLUMNS = ("embedding", "vector", "emb", "xvector")
@@ -163,7 +164,7 @@ def read_embeddings(
         raw = _from_frame(source, key=key, file=None, fmt="dataframe")
     elif isinstance(source, (str, Path)):
         path = Path(source)
-        _check_file(path)
+        check_file(path, is_directory=IS_DIRECTORY, empty=EMPTY_FILE)
         suffix = path.suffix.lower()
         if suffix in (".parquet", ".pq"):
             if ids is not None:
@@ -377,15 +378,6 @@ class _Raw:
         if self.file is None:
             return InputError(message, row=pos, column=column)
         return InputError(f"{message} (row {pos})", file=self.file, column=column)
-
-
-def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise InputError(NOT_FOUND, file=str(path))
-    if path.is_dir():
-        raise InputError(IS_DIRECTORY, file=str(path))
-    if path.stat().st_size == 0:
-        raise InputError(EMPTY_FILE, file=str(path))
 
 
 def _find_key(columns: Sequence[Any], key: str | None, file: str | None) -> tuple[str, str | None]:
@@ -624,7 +616,7 @@ def _from_npy(path: Path, *, ids: Any, key: str) -> _Raw:
 
 def _read_ids(path: Path, key: str) -> tuple[np.ndarray, int]:
     """Ids from a file, and the line number of the first one."""
-    _check_file(path)
+    check_file(path, is_directory=IS_DIRECTORY, empty=EMPTY_FILE)
     if path.suffix.lower() in (".csv", ".tsv"):
         try:
             table = pd.read_csv(path, sep="," if path.suffix.lower() == ".csv" else "\t", dtype=str,
