@@ -29,12 +29,15 @@ def _drop_broken_lazy_modules():
     """
     yield
     import sys
+    import warnings
 
     for name in [n for n in sys.modules if n.startswith("speechbrain")]:
         module = sys.modules.get(name)
         if type(module) is type(sys):  # a real module, already imported
             continue
         try:
-            getattr(module, "__file__", None)
+            with warnings.catch_warnings():  # a redirect warns as it resolves
+                warnings.simplefilter("ignore")
+                getattr(module, "__file__", None)
         except ImportError:
             del sys.modules[name]

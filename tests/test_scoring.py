@@ -13,7 +13,12 @@ import wergap as wg
 from wergap.scoring import MISSING_REF, NO_TEXT_OR_COUNTS, align_counts, normalize
 
 # Small alphabets make repeated words, and so alignment ties, likely.
-WORDS = st.sampled_from(["a", "b", "c", "the", "cat", "Hat", "hat,", "ß", "naïve", "日本"])
+# ASCII punctuation and symbols exercise the compiled splitter's byte table: \p{P} goes
+# ("o'clock" -> "oclock"), symbols such as $ + < = > ^ ` | ~ stay.
+WORDS = st.sampled_from(
+    ["a", "b", "c", "the", "cat", "Hat", "hat,", "ß", "naïve", "日本", "O'Clock", "U.S.", "$5",
+     "a+b", "rock&roll", "C#", "x_y", "50%", "~ok", "`q`", "{}", "...", "Ünï-code!", "“quoted”"]
+)
 SPACES = st.sampled_from([" ", "  ", "\t", "\u00a0", " \n ", "\u2003", "\x0b", "\u3000", "\x1f"])
 
 
@@ -137,13 +142,12 @@ def test_parallel_and_chunked_paths_agree_with_serial(monkeypatch):
     refs = [" ".join(rng.choice(vocab, size=rng.integers(0, 8))) for _ in range(3000)]
     hyps = [" ".join(rng.choice(vocab, size=rng.integers(0, 8))) for _ in range(3000)]
     serial = align_counts(refs, hyps, n_jobs=1)
-    monkeypatch.setattr("wergap.scoring.PARALLEL_THRESHOLD", 100)
+    monkeypatch.setattr("wergap.scoring.CHUNK", 700)
     parallel = align_counts(refs, hyps, n_jobs=2)
     pd.testing.assert_frame_equal(serial, parallel)
-    monkeypatch.setattr("wergap.scoring.PROGRESS_CHUNK", 700)
     log = pd.DataFrame({"utt_id": [str(i) for i in range(3000)], "speaker_id": "s", "ref": refs, "hyp": hyps})
     chunked = wg.score(log, progress=True, n_jobs=1)
-    assert chunked["errors"].tolist() == serial["errors"].tolist()
+    pd.testing.assert_frame_equal(chunked[list(serial.columns)], serial)
 
 
 def test_unknown_normalisation_and_unit_are_input_errors():
@@ -187,3 +191,42 @@ def test_every_unicode_whitespace_is_a_word_boundary_every_time():
     expected = [" ".join(t.lower().split()) for t in texts]
     for _ in range(20):
         assert normalize(texts) == expected
+
+
+def test_every_ascii_character_is_normalised_as_by_arrow():
+    # The compiled splitter handles ASCII rows with its own byte table; Arrow's Unicode
+    # kernels (what normalize() runs) must agree on every one of the 128 characters.
+    refs = [f"Ab{chr(c)}Cd x{chr(c)}" for c in range(128)]
+    expected = normalize(refs)
+    counts = align_counts(refs, expected)
+    assert counts["errors"].eq(0).all()
+    assert counts["ref_words"].tolist() == [len(t.split()) for t in expected]
+
+
+def test_long_utterances_leave_the_distance_shortcut_and_still_match_jiwer():
+    # Pairs with many words on both sides skip the compiled DP (rapidfuzz aligns them).
+    rng = np.random.default_rng(1)
+    vocab = np.array(["a", "b", "c", "d"])
+    refs = [" ".join(rng.choice(vocab, size=n)) for n in (70, 120, 300)]
+    hyps = [" ".join(rng.choice(vocab, size=n)) for n in (90, 60, 280)]
+    ours = align_counts(refs, hyps)
+    for k, (r, h) in enumerate(zip(refs, hyps)):
+        row = ours.iloc[k]
+        assert (row.substitutions, row.deletions, row.insertions, row.hits) == jiwer_counts(r, h)
+
+
+def test_word_codes_past_the_unicode_range_fall_back_to_int_lists():
+    from wergap.scoring import _align, _sequences
+
+    codes = np.array([5, 0xD800, 7, 5, 9], dtype=np.int32)
+    row_start = np.array([0, 3, 5])
+    as_text = _sequences(codes, row_start, np.array([0, 1]), vocabulary=10)
+    as_ints = _sequences(codes, row_start, np.array([0, 1]), vocabulary=2_000_000)
+    assert as_ints == [[5, 0xD800, 7], [5, 9]]
+    assert all(isinstance(t, str) for t in as_text)
+    assert np.array_equal(_align(([as_text[0]], [as_text[1]])), _align(([as_ints[0]], [as_ints[1]])))
+
+
+def test_non_text_values_are_an_input_error():
+    with pytest.raises(wg.InputError, match="must hold text"):
+        align_counts([1, 2], ["a", "b"])

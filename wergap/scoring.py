@@ -2,11 +2,13 @@
 
 Every number wergap reports rests on these counts, so they follow ``jiwer.process_words``
 exactly — S/D/I split included, not only the totals — after the same normalisation on
-both sides. jiwer aligns with rapidfuzz's Levenshtein backtrace; wergap calls the same
-backtrace but does the per-utterance work once per *distinct* string (normalisation,
-tokenisation) and encodes each word as one character, which is where jiwer spends most
-of its time. The property tests in ``tests/test_scoring.py`` check the equality against
-jiwer itself.
+both sides. jiwer spends most of its time in Python, per utterance; wergap keeps the
+text in Arrow buffers and runs the per-byte and per-utterance work in compiled loops
+(:mod:`wergap.scoring_kernels`): one pass normalises and splits the text, Arrow encodes
+each word as an integer, and the edit distance fixes the S/D/I split of most pairs. The
+pairs it leaves open (several optimal alignments) go to rapidfuzz's Levenshtein
+backtrace, the one jiwer calls, so every tie breaks as in jiwer. The property tests in
+``tests/test_scoring.py`` check the equality against jiwer itself.
 """
 
 from __future__ import annotations
@@ -44,10 +46,10 @@ WHISPER_MISSING = (
 )
 
 MISSING_REF = "reference is missing (NaN); read the log with drop_invalid=True to drop such rows"
-# A progress bar advances once per this many utterances.
-PROGRESS_CHUNK = 250_000
-# Above this many utterances, alignment runs in worker processes (one per core).
-PARALLEL_THRESHOLD = 200_000
+NOT_TEXT = "column {column!r} must hold text (str) for scoring: {error}"
+# Pairs scored per unit of work: bounds the temporaries' memory, is the progress bar's
+# step, and is what worker processes share out (logs of 2+ chunks run on every core).
+CHUNK = 100_000
 
 _MULTI_SPACE = re.compile(r"\s\s+")
 # Every character str.isspace() accepts beyond ASCII's space, \t, \n, \v, \f, \r (RE2 syntax).
@@ -116,56 +118,133 @@ def _normalized_tokens(uniques: np.ndarray, normalization: str) -> pa.ListArray:
     """
     arr = pa.array(uniques, type=pa.large_string())
     if normalization == "default":
-        text = pc.replace_substring_regex(pc.utf8_lower(arr), pattern=r"\p{P}", replacement="")
-        # Arrow's utf8_split_whitespace gave run-to-run different tokens on strings ending
-        # in multi-byte whitespace (pyarrow 26); map Unicode whitespace to a space and
-        # split on ASCII whitespace instead (same boundaries as Python's str.split()).
-        text = pc.replace_substring_regex(text, pattern=_NON_ASCII_WHITESPACE, replacement=" ")
-        return pc.ascii_split_whitespace(text)
+        return pc.ascii_split_whitespace(_unicode_normalized(arr))
     fn = _normalizer(normalization)
     text = pa.array([fn(t) for t in uniques], type=pa.large_string())
     return pc.split_pattern(text, pattern=" ")
 
 
-def _encode(uniques: np.ndarray, normalization: str, unit: str) -> list[str] | list[list[int]]:
-    """Normalise and tokenise each distinct string once; encode each token as one code point.
+def _as_text(values: object, column: str = "ref") -> pa.LargeStringArray:
+    """A text column as one Arrow large_string array (zero-copy for pandas' str dtype).
 
-    rapidfuzz's backtrace depends only on which tokens are equal, so any one-to-one
-    token code gives jiwer's alignment. A str of code points aligns fastest; past the
-    surrogate block the code falls back to lists of ints (what jiwer itself passes).
-    For ``unit="char"`` the normalised string itself is the sequence.
+    Missing values stay null: :func:`score` reports a missing reference and treats a
+    missing hypothesis as empty.
     """
-    _normalizer(normalization)
+    if isinstance(values, pd.Series):
+        values = values.array
+    try:
+        if isinstance(values, (pa.Array, pa.ChunkedArray)):
+            arr = values
+        elif isinstance(values, (pd.api.extensions.ExtensionArray, np.ndarray)):
+            arr = pa.array(values, from_pandas=True)
+        else:
+            arr = pa.array(list(values), type=pa.large_string(), from_pandas=True)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        return arr.cast(pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        raise InputError(NOT_TEXT.format(column=column, error=exc), column=column) from None
+
+
+def _prenormalize_non_ascii(both: pa.LargeStringArray) -> pa.LargeStringArray:
+    """Normalise rows holding non-ASCII text with Arrow's Unicode kernels (``default``).
+
+    The compiled word splitter lowercases, deletes punctuation and splits on whitespace
+    for ASCII bytes only; Unicode case, ``\\p{P}`` and Unicode whitespace need these
+    kernels, which are idempotent with the splitter's ASCII rules.
+    """
+    ascii_rows = pc.string_is_ascii(both)
+    if pc.all(ascii_rows).as_py() is not False:
+        return both
+    other = pc.invert(ascii_rows)
+    return pc.replace_with_mask(both, other, _unicode_normalized(both.filter(other)))
+
+
+def _unicode_normalized(arr: pa.Array) -> pa.Array:
+    """``default`` normalisation in Arrow: lowercase, delete ``\\p{P}``, Unicode space -> space."""
+    text = pc.replace_substring_regex(pc.utf8_lower(arr), pattern=r"\p{P}", replacement="")
+    # Arrow's utf8_split_whitespace gave run-to-run different tokens on strings ending
+    # in multi-byte whitespace (pyarrow 26); map Unicode whitespace to a space and
+    # split on ASCII whitespace instead (same boundaries as Python's str.split()).
+    return pc.replace_substring_regex(text, pattern=_NON_ASCII_WHITESPACE, replacement=" ")
+
+
+def _buffers(arr: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (int64) and data (uint8) buffers of a large_string array, as numpy views."""
+    _, offsets, data = arr.buffers()
+    off = np.frombuffer(offsets, dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return off, raw
+
+
+def _word_counts(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normalization: str) -> np.ndarray:
+    """S, D, I, H per (ref, hyp) pair of texts, word level: jiwer.process_words' counts.
+
+    ``default`` runs on every row in the compiled splitter (rows with non-ASCII text are
+    first normalised by Arrow); ``none`` and ``whisper`` run their Python normaliser once
+    per distinct string and split on single spaces, as jiwer does. Words become integer
+    codes (Arrow's dictionary_encode); the distance fixes most pairs' counts and
+    rapidfuzz's backtrace settles the rest.
+    """
+    from wergap import scoring_kernels as kern
+
+    n = len(refs)
+    if normalization == "default":
+        rows = _prenormalize_non_ascii(pa.concat_arrays([refs, hyps]))
+        table = kern.default_table()
+        ref_rows = np.arange(n, dtype=np.int64)
+        hyp_rows = np.arange(n, 2 * n, dtype=np.int64)
+    else:
+        fn = _normalizer(normalization)
+        both = pa.concat_arrays([refs, hyps]).to_numpy(zero_copy_only=False)
+        which, uniques = pd.factorize(both, use_na_sentinel=False)
+        rows = pa.array([fn(t) for t in uniques], type=pa.large_string())
+        table = kern.space_table()
+        ref_rows = which[:n].astype(np.int64)
+        hyp_rows = which[n:].astype(np.int64)
+    offsets, data = _buffers(rows)
+    word_bytes, word_start, row_start = kern.split_words(offsets, data, table)
+    words = pa.LargeStringArray.from_buffers(len(word_start) - 1, pa.py_buffer(word_start), pa.py_buffer(word_bytes))
+    encoded = pc.dictionary_encode(words)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    counts, ambiguous = kern.forced_counts(codes, row_start, ref_rows, hyp_rows)
+    if ambiguous.any():
+        pick = np.flatnonzero(ambiguous)
+        seqs = _sequences(codes, row_start, np.concatenate([ref_rows[pick], hyp_rows[pick]]), len(encoded.dictionary))
+        counts[pick] = _align((seqs[: len(pick)], seqs[len(pick) :]))
+    return counts
+
+
+def _sequences(codes: np.ndarray, row_start: np.ndarray, rows: np.ndarray, vocabulary: int) -> list:
+    """The given rows' word codes as sequences for rapidfuzz: one code point per word.
+
+    rapidfuzz's backtrace depends only on which words are equal, so any one-to-one
+    word code gives jiwer's alignment; a str aligns fastest. Codes skip the surrogate
+    block (not valid code points); past U+10FFFF they fall back to lists of ints,
+    which is what jiwer itself passes.
+    """
+    starts = row_start[rows]
+    lengths = row_start[rows + 1] - starts
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    gather = np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1])
+    picked = codes[gather].astype(np.int64)
+    edges = bounds.tolist()
+    if vocabulary > 0x110000 - 0x800:
+        return [picked[a:b].tolist() for a, b in zip(edges[:-1], edges[1:])]
+    points = picked.astype(np.uint32)
+    points[points >= 0xD800] += 0x800
+    text = points.tobytes().decode("utf-32-le")
+    return [text[a:b] for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _char_sequences(uniques: np.ndarray, normalization: str) -> list[str]:
+    """Each distinct string normalised once; for ``unit="char"`` the string is the sequence."""
     lists = _normalized_tokens(uniques, normalization)
-    words = pc.list_flatten(lists)
-    parent = pc.list_parent_indices(lists).to_numpy()
-    keep = pc.greater(pc.utf8_length(words), 0)
-    words = words.filter(keep)
-    parent = parent[keep.to_numpy(zero_copy_only=False)]
-    n = len(uniques)
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(parent, minlength=n))]).tolist()
-    if unit == "char":
-        flat = words.to_pylist()
-        return [" ".join(flat[a:b]) for a, b in zip(offsets[:-1], offsets[1:])]
-    codes = pc.dictionary_encode(words).indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    if codes.size == 0 or codes.max() < 0xD000:
-        # Shift codes into U+0800..U+D7FF, where UTF-8 is always three bytes, and let
-        # Arrow build the Python strings from the bytes.
-        cp = codes.astype(np.uint32) + 0x800
-        data = np.empty((cp.size, 3), dtype=np.uint8)
-        data[:, 0] = 0xE0 | (cp >> 12)
-        data[:, 1] = 0x80 | ((cp >> 6) & 0x3F)
-        data[:, 2] = 0x80 | (cp & 0x3F)
-        byte_offsets = np.asarray(offsets, dtype=np.int64) * 3
-        strings = pa.LargeStringArray.from_buffers(
-            n, pa.py_buffer(byte_offsets), pa.py_buffer(data.tobytes())
-        )
-        return list(strings.to_numpy(zero_copy_only=False))
-    return [codes[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])]
+    return [" ".join(w for w in words if w) for words in lists.to_pylist()]
 
 
 def _align(pairs: tuple[list, list]) -> np.ndarray:
-    """S, D, I, H for each (ref, hyp) pair of encoded sequences."""
+    """S, D, I, H for each (ref, hyp) pair of sequences, by rapidfuzz's backtrace (jiwer's)."""
     refs, hyps = pairs
     out = np.zeros((len(refs), 4), dtype=np.int64)
     editops = Levenshtein.editops
@@ -186,16 +265,21 @@ def _align(pairs: tuple[list, list]) -> np.ndarray:
     return out
 
 
-def _counts_serial(refs: np.ndarray, hyps: np.ndarray, normalization: str, unit: str) -> np.ndarray:
-    """S, D, I, H for each pair: each distinct string normalised and encoded once."""
+def _counts_serial(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normalization: str, unit: str) -> np.ndarray:
+    """S, D, I, H for each pair of one chunk."""
+    refs = refs.fill_null("")
+    hyps = hyps.fill_null("")
+    if unit == "word":
+        return _word_counts(refs, hyps, normalization)
     n = len(refs)
-    codes, uniques = pd.factorize(np.concatenate([refs, hyps]), use_na_sentinel=False)
-    encoded = _encode(np.asarray(uniques, dtype=object), normalization, unit)
-    return _align(([encoded[c] for c in codes[:n]], [encoded[c] for c in codes[n:]]))
+    both = pa.concat_arrays([refs, hyps]).to_numpy(zero_copy_only=False)
+    which, uniques = pd.factorize(both, use_na_sentinel=False)
+    seqs = _char_sequences(np.asarray(uniques, dtype=object), normalization)
+    return _align(([seqs[c] for c in which[:n]], [seqs[c] for c in which[n:]]))
 
 
 # Set in the parent just before forking, read by the workers: no pickling of the text.
-_FORK_INPUT: tuple[np.ndarray, np.ndarray, str, str] | None = None
+_FORK_INPUT: tuple[pa.LargeStringArray, pa.LargeStringArray, str, str] | None = None
 
 
 def _counts_slice(bounds: tuple[int, int]) -> np.ndarray:
@@ -205,18 +289,54 @@ def _counts_slice(bounds: tuple[int, int]) -> np.ndarray:
     return _counts_serial(refs[a:b], hyps[a:b], normalization, unit)
 
 
-def _counts(refs: np.ndarray, hyps: np.ndarray, normalization: str, unit: str, n_jobs: int) -> np.ndarray:
+def _warm_up(normalization: str, unit: str) -> None:
+    """Load (or compile) the numba kernels once in the parent, before workers fork."""
+    _counts_serial(pa.array(["a b"], pa.large_string()), pa.array(["a"], pa.large_string()), normalization, unit)
+
+
+def _counts(
+    refs: pa.LargeStringArray,
+    hyps: pa.LargeStringArray,
+    normalization: str,
+    unit: str,
+    n_jobs: int,
+    progress: bool = False,
+) -> np.ndarray:
+    """S, D, I, H for every pair, in chunks of :data:`CHUNK` pairs, on ``n_jobs`` processes.
+
+    Chunks bound the memory of the temporaries and are the progress bar's steps;
+    workers are forked so they read the text without it being pickled.
+    """
     global _FORK_INPUT
     n = len(refs)
-    if n_jobs <= 1 or n < PARALLEL_THRESHOLD or "fork" not in mp.get_all_start_methods():
-        return _counts_serial(refs, hyps, normalization, unit)
-    edges = np.linspace(0, n, n_jobs + 1, dtype=int).tolist()
+    edges = list(range(0, n, CHUNK)) + [n]
+    bounds = list(zip(edges[:-1], edges[1:])) or [(0, 0)]
+    parallel = n_jobs > 1 and len(bounds) > 1 and "fork" in mp.get_all_start_methods()
+    bar = None
+    if progress and len(bounds) > 1:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc="scoring", unit="utt", unit_scale=True, file=sys.stderr)
+    parts = []
     _FORK_INPUT = (refs, hyps, normalization, unit)
     try:
-        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context("fork")) as pool:
-            parts = list(pool.map(_counts_slice, zip(edges[:-1], edges[1:])))
+        if parallel:
+            _warm_up(normalization, unit)
+            ctx = mp.get_context("fork")
+            with ProcessPoolExecutor(max_workers=min(n_jobs, len(bounds)), mp_context=ctx) as pool:
+                for part in pool.map(_counts_slice, bounds):
+                    parts.append(part)
+                    if bar is not None:
+                        bar.update(len(part))
+        else:
+            for b in bounds:
+                parts.append(_counts_slice(b))
+                if bar is not None:
+                    bar.update(len(parts[-1]))
     finally:
         _FORK_INPUT = None
+        if bar is not None:
+            bar.close()
     return np.concatenate(parts)
 
 
@@ -233,20 +353,25 @@ def align_counts(
     normalization: str = "default",
     unit: str = "word",
     n_jobs: int | None = 1,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Alignment counts for parallel lists of reference and hypothesis strings.
 
     Returns a DataFrame with ``substitutions, deletions, insertions, hits, ref_words,
     errors`` (int64), one row per pair — equal to ``jiwer.process_words`` (or
     ``process_characters`` for ``unit="char"``) on the normalised strings. An empty
-    reference yields 0 ``ref_words`` and its insertions as ``errors``.
+    reference yields 0 ``ref_words`` and its insertions as ``errors``; a missing
+    (None/NaN) string counts as empty. ``n_jobs`` worker processes share logs of more
+    than :data:`CHUNK` pairs (``None``: every core); ``progress`` shows a progress bar.
     """
     if unit not in UNITS:
         raise InputError(UNKNOWN_UNIT.format(name=unit, choices=", ".join(UNITS)))
     _normalizer(normalization)
-    ref_arr = np.asarray(list(refs) if not isinstance(refs, (pd.Series, np.ndarray)) else refs, dtype=object)
-    hyp_arr = np.asarray(list(hyps) if not isinstance(hyps, (pd.Series, np.ndarray)) else hyps, dtype=object)
-    sdih = _counts(ref_arr, hyp_arr, normalization, unit, _resolve_jobs(n_jobs))
+    ref_arr = _as_text(refs, "ref")
+    hyp_arr = _as_text(hyps, "hyp")
+    if len(ref_arr) != len(hyp_arr):
+        raise InputError(f"{len(ref_arr)} references but {len(hyp_arr)} hypotheses")
+    sdih = _counts(ref_arr, hyp_arr, normalization, unit, _resolve_jobs(n_jobs), progress)
     s, d, i, h = sdih.T
     return pd.DataFrame(
         {
@@ -281,9 +406,9 @@ def score(
         ``char`` gives character error counts (CER), for languages written without
         spaces; ``ref_words`` then counts reference characters.
     n_jobs : int, optional
-        Worker processes for logs above 200k utterances; default: every core.
+        Worker processes for logs above 100k utterances; default: every core.
     progress : bool
-        Show a progress bar (tqdm, on stderr) for logs above 500k utterances.
+        Show a progress bar (tqdm, on stderr) for logs above 100k utterances.
 
     Returns
     -------
@@ -294,24 +419,16 @@ def score(
         aligner and the number of empty references.
     """
     if {"ref", "hyp"}.issubset(log.columns):
-        refs = log["ref"].to_numpy(dtype=object)
-        hyps = log["hyp"].fillna("").to_numpy(dtype=object)
-        bad = pd.isna(refs)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
+        refs = _as_text(log["ref"], "ref")
+        if refs.null_count:
+            row = int(np.flatnonzero(pc.is_null(refs).to_numpy(zero_copy_only=False))[0])
             raise InputError(MISSING_REF, row=row, column="ref")
-        step = PROGRESS_CHUNK if progress and len(refs) > PROGRESS_CHUNK else max(len(refs), 1)
-        starts = range(0, len(refs), step)
-        if step < len(refs):
-            from tqdm.auto import tqdm
-
-            starts = tqdm(starts, desc="scoring", unit="chunk", total=len(starts), file=sys.stderr)
-        parts = [
-            align_counts(refs[a : a + step], hyps[a : a + step], normalization=normalization, unit=unit, n_jobs=n_jobs)
-            for a in starts
-        ]
-        counts = pd.concat(parts, ignore_index=True) if parts else align_counts([], [])
-        out = log.drop(columns=[c for c in COUNT_COLUMNS if c in log.columns]).copy()
+        counts = align_counts(
+            refs, log["hyp"], normalization=normalization, unit=unit, n_jobs=n_jobs,
+            progress=progress and len(refs) > CHUNK,
+        )
+        # No copy of the log: pandas' copy-on-write keeps ``log`` itself unchanged.
+        out = log.drop(columns=[c for c in COUNT_COLUMNS if c in log.columns])
         for col in COUNT_COLUMNS:
             out[col] = counts[col].to_numpy()
         empty = int((counts["ref_words"] == 0).sum())
