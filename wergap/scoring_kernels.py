@@ -39,6 +39,18 @@ MAX_DP_CELLS = 4096
 _ASCII_WHITESPACE = b" \t\n\v\f\r\x1c\x1d\x1e\x1f"
 
 
+def _compiled(fn):  # noqa: ANN001, ANN202 - a decorator
+    """numba-compile ``fn``, cached on disk so later runs skip the compile (about 2 s).
+
+    Where no cache folder is writable (a read-only install and home), compile once per
+    process instead of failing.
+    """
+    try:
+        return njit(cache=True, nogil=True)(fn)
+    except RuntimeError:
+        return njit(nogil=True)(fn)
+
+
 def default_table() -> np.ndarray:
     """The ``default`` normalisation on ASCII bytes: lowercase, delete ``\\p{P}``, split on whitespace.
 
@@ -62,7 +74,7 @@ def space_table() -> np.ndarray:
     return table
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def split_words(offsets: np.ndarray, data: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split each row of a string column into words, mapping bytes through ``table``.
 
@@ -99,7 +111,7 @@ def split_words(offsets: np.ndarray, data: np.ndarray, table: np.ndarray) -> tup
     return out[:w], word_start[: words + 1].copy(), row_start
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def forced_counts(
     codes: np.ndarray, row_start: np.ndarray, ref_rows: np.ndarray, hyp_rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
