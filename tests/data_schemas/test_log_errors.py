@@ -328,6 +328,8 @@ FILE_CASES = [
      "{p}: cannot tell the log format from the name 'decode.txt': pass format= (one of csv, "
      "tsv, jsonl, parquet, trn, kaldi, nemo)"),
     ("not parquet", lambda w: w("l.parquet", HEAD), None),
+    ("not utf-8 inside gzip", lambda w: w("l.csv.gz", __import__("gzip").compress(HEAD.encode() + b"a-1,caf\xe9,y\n")),
+     "{p}, line 2: not UTF-8 text: byte 0xe9 at column 8 (re-encode the file as UTF-8)"),
 ]
 
 
@@ -341,6 +343,18 @@ def test_bad_files(write, make, expected):
         assert str(info.value).startswith(f"{path}: cannot be read as Parquet: ")
     else:
         assert str(info.value) == expected.format(p=path)
+
+
+@pytest.mark.parametrize(("name", "content", "kind"), [
+    ("l.csv.gz", b"\x1f\x8b\x08\x00garbage", "gzip"),
+    ("l.jsonl.xz", b"not xz at all", "xz"),
+    ("ref.trn.bz2", b"BZh9 truncated", "bzip2"),
+])
+def test_corrupt_compressed_files_are_named(write, name, content, kind):
+    path = write(name, content)
+    with pytest.raises(InputError) as info:
+        read_log(path) if ".trn" not in name else read_log(ref=path, hyp=path)
+    assert str(info.value).startswith(f"{path}: not a valid {kind} file: ")
 
 
 def test_non_utf8_in_trn_names_the_line(write):

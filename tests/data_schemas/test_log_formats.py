@@ -250,3 +250,26 @@ def test_dates_and_late_text_in_extra_columns_are_kept_as_text(write):
     assert log["snr"].tolist()[-2:] == ["4", "loud"]
     numeric = read_log(write("n.csv", "utt_id,ref,hyp,snr\n" + "s-1,a,a,2.5\n"))
     assert numeric["snr"].dtype == "float64"
+
+
+COMPRESSED = [_csv, _tsv, _txt, _jsonl, _nemo, _trn, _kaldi_detected, _kaldi_utt2spk]
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+@pytest.mark.parametrize("make", COMPRESSED, ids=[m.__name__[1:] for m in COMPRESSED])
+def test_compressed_text_logs_read_like_plain_ones(write, make, suffix):
+    import bz2
+    import gzip
+    import lzma
+
+    compress = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}[suffix]
+
+    def write_compressed(name, content):
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        return write(name + suffix, compress(data))
+
+    plain = read_log(**make(write))
+    log = read_log(**make(write_compressed))
+    pd.testing.assert_frame_equal(log, plain)
+    assert provenance(log)["format"] == provenance(plain)["format"]
+    assert all(s.endswith(suffix) for s in provenance(log)["sources"])

@@ -2,11 +2,17 @@
 
 Every text format goes through :func:`read_text`: the whole file is decoded once (fast, in
 C), so a stray Latin-1 byte becomes an :class:`InputError` naming the line of the first bad
-byte instead of a ``UnicodeDecodeError`` from deep inside a parser.
+byte instead of a ``UnicodeDecodeError`` from deep inside a parser. Files compressed with
+gzip, bzip2 or xz (``.gz``, ``.bz2``, ``.xz``, as decode logs are often archived) are
+decompressed on the way; line numbers are those of the decompressed text.
 """
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
+import zlib
 from pathlib import Path
 
 from wergap.data_schemas._errors import InputError
@@ -16,6 +22,11 @@ IS_DIRECTORY = "is a directory, expected a decode log file"
 UNREADABLE = "cannot be read: {reason}"
 EMPTY_FILE = "file is empty: expected a decode log with at least one utterance"
 NOT_UTF8 = "not UTF-8 text: byte 0x{byte:02x} at column {column} (re-encode the file as UTF-8)"
+BAD_COMPRESSION = "not a valid {kind} file: {reason}"
+
+#: Compression suffixes read transparently, and their decompressors.
+COMPRESSIONS = {".gz": ("gzip", gzip.decompress), ".bz2": ("bzip2", bz2.decompress),
+                ".xz": ("xz", lzma.decompress)}
 
 _BOM = "\ufeff"
 
@@ -33,6 +44,14 @@ def check_file(path: Path, *, is_directory: str = IS_DIRECTORY, empty: str = EMP
         raise InputError(empty, file=str(path))
 
 
+def format_suffix(path: Path) -> str:
+    """The lower-case suffix that names the format, past a compression suffix (``log.csv.gz`` -> ``.csv``)."""
+    suffixes = [x.lower() for x in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSIONS:
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
 def read_text(path: Path, *, is_directory: str = IS_DIRECTORY, empty: str = EMPTY_FILE) -> str:
     """Return the file's text (UTF-8, a leading byte-order mark removed).
 
@@ -41,14 +60,21 @@ def read_text(path: Path, *, is_directory: str = IS_DIRECTORY, empty: str = EMPT
     Raises
     ------
     InputError
-        Missing file, directory, empty file, or bytes that are not UTF-8 (naming the line
-        and column of the first bad byte).
+        Missing file, directory, empty file, a corrupt compressed file, or bytes that are
+        not UTF-8 (naming the line and column of the first bad byte).
     """
     check_file(path, is_directory=is_directory, empty=empty)
     try:
         data = path.read_bytes()
     except OSError as err:
         raise InputError(UNREADABLE.format(reason=err.strerror or err), file=str(path)) from None
+    compression = COMPRESSIONS.get(path.suffix.lower())
+    if compression is not None:
+        kind, decompress = compression
+        try:
+            data = decompress(data)
+        except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as err:
+            raise InputError(BAD_COMPRESSION.format(kind=kind, reason=err), file=str(path)) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:

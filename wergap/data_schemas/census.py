@@ -31,7 +31,7 @@ import pandas as pd
 
 from wergap.data_schemas._errors import InputError
 from wergap.data_schemas._provenance import add_drops, provenance
-from wergap.data_schemas._text import read_text
+from wergap.data_schemas._text import format_suffix, read_text
 from wergap.data_schemas.zips import normalize_zip
 
 __all__ = [
@@ -218,7 +218,7 @@ def _read_rows(path: Path) -> tuple[list[list[str]], list[int]]:
     """All non-blank CSV records of ``path`` and the 1-based line each starts on."""
     file = str(path)
     text = read_text(path, is_directory=IS_DIRECTORY, empty=EMPTY_CENSUS)
-    sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    sep = "\t" if format_suffix(path) in (".tsv", ".tab") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     rows: list[list[str]] = []
     lines: list[int] = []

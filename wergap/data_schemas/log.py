@@ -34,7 +34,7 @@ from wergap.data_schemas._pairs import (
 )
 from wergap.data_schemas._provenance import provenance
 from wergap.data_schemas._tables import Raw, from_frame, read_delimited, read_jsonl, read_parquet
-from wergap.data_schemas._text import check_file, read_text
+from wergap.data_schemas._text import check_file, format_suffix, read_text
 from wergap.data_schemas.zips import normalize_zip
 
 __all__ = ["FORMATS", "read_log"]
@@ -212,7 +212,7 @@ def _read_raw(source, fmt, ref, hyp, utt2spk, columns, drop_invalid) -> Raw:
 
 
 def _detect_table(path: Path) -> str:
-    suffix = path.suffix.lower()
+    suffix = format_suffix(path)
     if suffix in _EXTENSIONS:
         fmt = _EXTENSIONS[suffix]
         if fmt == "trn":
@@ -229,7 +229,7 @@ def _read_pair(ref: Path, hyp: Path, utt2spk, fmt, drop_invalid) -> Raw:
     if fmt is not None and fmt not in ("trn", "kaldi"):
         raise InputError(PAIR_FORMAT.format(format=fmt))
     if fmt is None:
-        fmt = "trn" if ".trn" in (ref.suffix.lower(), hyp.suffix.lower()) else _sniff_pair(ref)
+        fmt = "trn" if ".trn" in (format_suffix(ref), format_suffix(hyp)) else _sniff_pair(ref)
     if utt2spk is not None and fmt != "kaldi":
         raise InputError(UTT2SPK_NOT_KALDI)
     parse = parse_trn_line if fmt == "trn" else parse_kaldi_line
