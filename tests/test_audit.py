@@ -143,3 +143,20 @@ def test_raw_log_is_scored_then_aggregated():
     assert len(result.speakers) == 40
     assert result.overall["utterances"] == 120
     assert result.overall["ref_words"] == 40 * sum(len(r.split()) for r in refs)
+
+
+def test_geo_tree_regions_are_pruned_by_default_and_grown_on_request():
+    from wergap.cli import build_parser, run_audit
+    from wergap.reports.html import render_html
+
+    speakers = speaker_table(n=600, effect=1.5)
+    pruned = audit(speakers, methods=["geo_tree"], n_boot=50, known_attributes=[])
+    grown = audit(speakers, methods=["geo_tree"], n_boot=50, geo_prune=None, known_attributes=[])
+    assert pruned.estimators["geo_tree"].cv_errors_ is not None
+    assert pruned.estimators["geo_tree"].n_regions_ < grown.estimators["geo_tree"].n_regions_ == 8
+    assert grown.params["geo_prune"] is None
+    assert "chosen by 5-fold cross-validation" in render_html(pruned)
+    assert "grown to at most 8 regions (pruning is off)" in render_html(grown)
+    args = build_parser().parse_args(["audit", "x.tsv", "-o", "r.html", "--no-geo-prune", "--n-boot", "50"])
+    via_cli = run_audit(args, speakers, ["geo_tree"])
+    assert via_cli.estimators["geo_tree"].n_regions_ == 8

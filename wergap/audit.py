@@ -166,6 +166,7 @@ def audit(
     n_boot: int = 1000,
     confidence: float = 0.95,
     max_regions: int = 8,
+    geo_prune: str | None = "cv",
     n_clusters: int = 10,
     bottom_share: float | None = None,
     known_attributes: Sequence[str] | None = None,
@@ -193,7 +194,10 @@ def audit(
     n_boot, confidence
         Speaker bootstrap resamples and interval coverage.
     max_regions : int, default 8
-        Leaves of the geographic tree.
+        Most leaves of the geographic tree.
+    geo_prune : {"cv", None}, default "cv"
+        How many of them to keep: by cross-validation over speakers (the one-SE rule), or
+        all (``None``); see :class:`wergap.discovery.GeoTree`.
     n_clusters : int, default 10
         Clusters of the embedding k-means.
     bottom_share : float, optional
@@ -228,12 +232,13 @@ def audit(
         "n_boot": n_boot,
         "confidence": confidence,
         "max_regions": max_regions,
+        "geo_prune": geo_prune,
         "n_clusters": n_clusters,
         "bottom_share": bottom_share,
     }
     stats = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
     settings = {
-        "geo_tree": {"max_regions": max_regions, "min_speakers": min_speakers, "random_state": seed},
+        "geo_tree": {"max_regions": max_regions, "min_speakers": min_speakers, "prune": geo_prune, "random_state": seed},
         "census_splits": {"census": census, "min_speakers": min_speakers},
         "embedding_kmeans": {"n_clusters": n_clusters, "min_speakers": min_speakers, "random_state": seed},
     }

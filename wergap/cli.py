@@ -236,7 +236,10 @@ def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-speakers", type=int, default=30, help="smallest cohort reported (default 30)")
     p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    p.add_argument("--max-regions", type=int, default=8, help="geo tree leaves (default 8)")
+    p.add_argument("--max-regions", type=int, default=8, help="most geo tree regions (default 8)")
+    p.add_argument("--no-geo-prune", dest="geo_prune", action="store_const", const=None, default="cv",
+                   help="grow the geo tree to --max-regions regions instead of keeping the number "
+                        "that cross-validates best (one-SE rule)")
     p.add_argument("--n-clusters", type=int, default=10, help="k-means clusters (default 10)")
     p.add_argument("--bottom-share", type=float, help="pool the worst cohorts up to this share of speakers (0-1)")
 
@@ -255,6 +258,7 @@ def run_audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[
         seed=args.seed,
         n_boot=args.n_boot,
         max_regions=args.max_regions,
+        geo_prune=args.geo_prune,
         n_clusters=args.n_clusters,
         bottom_share=args.bottom_share,
     )
@@ -365,6 +369,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         seed=args.seed,
         names=names,
         max_regions=args.max_regions,
+        geo_prune=args.geo_prune,
         n_clusters=args.n_clusters,
     )
     if args.json:

@@ -61,7 +61,8 @@ def test_with_more_regions_the_corner_is_split_but_never_diluted(seed: int) -> N
     """Eight regions cut the corner into pieces: the worst piece stays inside it, and the
     worst pieces pooled to the corner's share of speakers (DESIGN.md's pooled bottom) are it."""
     speakers, truth = planted(seed=seed)
-    tree = GeoTree(max_regions=8, min_speakers=30, random_state=seed).fit(speakers)
+    tree = GeoTree(max_regions=8, min_speakers=30, prune=None, random_state=seed).fit(speakers)
+    assert tree.n_regions_ == 8 and tree.cv_errors_ is None
     labels = tree.partition_.labels
     single = gap_summary(speakers, tree.partition_, n_boot=0)
     precision, _ = precision_recall(set(labels.index[labels == single.bottom]), set(truth))
@@ -69,6 +70,44 @@ def test_with_more_regions_the_corner_is_split_but_never_diluted(seed: int) -> N
     pooled = gap_summary(speakers, tree.partition_, n_boot=0, bottom_share=0.9 * len(truth) / len(speakers))
     precision, recall = precision_recall(set(labels.index[labels.isin(pooled.bottom_cohorts)]), set(truth))
     assert precision >= 0.8 and recall >= 0.8, (precision, recall)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5])
+def test_cross_validation_prunes_to_the_corner_without_pooling(seed: int) -> None:
+    """Allowed eight regions, the pruned tree keeps only cuts that hold up on held-out
+    speakers: the single worst region is the corner itself, not a sliver of it."""
+    speakers, truth = planted(seed=seed)
+    tree = GeoTree(max_regions=8, min_speakers=30, random_state=seed).fit(speakers)
+    assert 3 <= tree.n_regions_ < 8
+    bottom = gap_summary(speakers, tree.partition_, n_boot=0).bottom
+    found = set(tree.partition_.labels.index[tree.partition_.labels == bottom])
+    precision, recall = precision_recall(found, set(truth))
+    assert precision >= 0.8 and recall >= 0.8, (precision, recall)
+
+
+def test_cv_table_and_the_one_standard_error_choice() -> None:
+    speakers, _ = planted(seed=7)
+    tree = GeoTree(max_regions=6, cv=4).fit(speakers)
+    table = tree.cv_errors_
+    assert list(table.columns) == list(G.CV_COLUMNS)
+    assert table["regions"].tolist() == [2, 3, 4, 5, 6]
+    assert table["chosen"].sum() == 1
+    best = table["error"].idxmin()
+    within = table["error"] <= table.at[best, "error"] + table.at[best, "error_se"]
+    assert table.loc[table["chosen"], "regions"].item() == table.loc[within, "regions"].min()
+    assert tree.n_regions_ == table.loc[table["chosen"], "regions"].item()
+
+
+def test_without_a_geographic_effect_the_tree_stays_small() -> None:
+    speakers, _ = planted(seed=2, effect=1.0)
+    tree = GeoTree(max_regions=8).fit(speakers)
+    assert tree.n_regions_ <= 3
+
+
+def test_too_few_speakers_to_cross_validate_grows_as_asked() -> None:
+    speakers, _ = planted(n=70)
+    tree = GeoTree(max_regions=4, min_speakers=30).fit(speakers)
+    assert tree.cv_errors_ is None
 
 
 def test_finds_a_planted_region_among_real_zcta_centroids(shared_data: Path) -> None:
@@ -258,7 +297,7 @@ def test_tiny_input_is_one_pooled_unreported_region() -> None:
 
 def test_clone_and_params_follow_sklearn() -> None:
     tree = GeoTree(max_regions=5, min_speakers=12, random_state=3)
-    assert tree.get_params() == {"max_regions": 5, "min_speakers": 12, "random_state": 3}
+    assert tree.get_params() == {"max_regions": 5, "min_speakers": 12, "prune": "cv", "cv": 5, "random_state": 3}
     assert clone(tree).get_params() == tree.get_params()
     speakers, _ = planted(n=200)
     assert tree.fit(speakers) is tree
@@ -278,6 +317,8 @@ BAD = [
     (lambda s: s, {"max_regions": 1}, G.BAD_PARAMETER.format(name="max_regions", low=2, value=1)),
     (lambda s: s, {"min_speakers": 0}, G.BAD_PARAMETER.format(name="min_speakers", low=1, value=0)),
     (lambda s: s, {"max_regions": 2.5}, G.BAD_PARAMETER.format(name="max_regions", low=2, value=2.5)),
+    (lambda s: s, {"cv": 1}, G.BAD_PARAMETER.format(name="cv", low=2, value=1)),
+    (lambda s: s, {"prune": "aic"}, G.BAD_PRUNE.format(value="aic")),
 ]
 
 

@@ -10,6 +10,15 @@ biggest improvement anywhere is split next) up to ``max_regions`` leaves, and
 ``min_samples_leaf`` keeps at least ``min_speakers`` speakers — speakers, not words — in
 every leaf, so no region singles out a handful of people.
 
+A tree grown to a fixed number of leaves fits noise: its last cuts often peel off a city
+of 30 speakers whose WER is high by chance, and that sliver becomes the "bottom region".
+So by default the number of regions is chosen the way CART trees are (Breiman et al.,
+1984): ``cv``-fold cross-validation over speakers measures how well trees of 2 to
+``max_regions`` leaves predict held-out speakers' WER (word-weighted squared error), and
+the fewest regions within one standard error of the best are kept (the one-SE rule). A
+cut survives only if it holds up on speakers it was not fitted on. ``prune=None`` grows
+to ``max_regions`` leaves as the paper does.
+
 Leaves are axis-aligned rectangles. Their sides are the tree's thresholds; a side the tree
 never cut is clipped to the bounding box of the speakers the tree was fitted on, so maps
 and definitions show where speakers are rather than a strip to the pole. The tree itself
@@ -25,6 +34,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import box
 from sklearn.base import BaseEstimator
+from sklearn.model_selection import KFold
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
@@ -53,6 +63,9 @@ MISSING_COLUMN = "missing required column {column!r}: GeoTree reads speaker_id, 
 NOT_NUMBER = "expected a number, got {value!r}"
 DUPLICATE_SPEAKER = "duplicate speaker_id {speaker!r}: expected one row per speaker"
 NO_ELIGIBLE = "no speaker has valid coordinates and reference words (excluded: {excluded})"
+BAD_PRUNE = "prune must be 'cv' or None, got {value!r}"
+#: Columns of :attr:`GeoTree.cv_errors_`.
+CV_COLUMNS = ("regions", "error", "error_se", "chosen")
 
 _LIMITS = {"lat": 90.0, "lon": 180.0}
 
@@ -66,8 +79,14 @@ class GeoTree(BaseEstimator):
         Most leaves (regions) the tree grows, best split first. At least 2.
     min_speakers : int, default 30
         Fewest speakers in a region.
+    prune : {"cv", None}, default "cv"
+        ``"cv"``: keep the fewest regions (2 to ``max_regions``) whose cross-validated
+        error is within one standard error of the best (see the module docstring).
+        ``None``: grow to ``max_regions`` regions.
+    cv : int, default 5
+        Folds of the cross-validation over speakers (``prune="cv"``).
     random_state : int, default 0
-        Seeds the tree's tie-breaking between equally good cuts.
+        Seeds the tree's tie-breaking between equally good cuts and the folds.
 
     Attributes
     ----------
@@ -88,6 +107,13 @@ class GeoTree(BaseEstimator):
         unsplit sides are clipped to.
     leaf_labels_ : dict of int to str
         Tree leaf node id -> cohort label.
+    n_regions_ : int
+        Regions (leaves) of the fitted tree: chosen by cross-validation, or
+        ``max_regions``.
+    cv_errors_ : DataFrame or None
+        ``prune="cv"``: per tree size, ``regions``, ``error`` (mean held-out word-weighted
+        squared error of speaker WER over the folds), ``error_se`` (its standard error)
+        and ``chosen``. ``None`` when not pruned, or with too few speakers to cross-validate.
 
     Examples
     --------
@@ -95,9 +121,18 @@ class GeoTree(BaseEstimator):
     >>> tree.regions_[["cohort", "definition", "wer"]]  # doctest: +SKIP
     """
 
-    def __init__(self, max_regions: int = 8, min_speakers: int = 30, random_state: int | None = 0):
+    def __init__(
+        self,
+        max_regions: int = 8,
+        min_speakers: int = 30,
+        prune: str | None = "cv",
+        cv: int = 5,
+        random_state: int | None = 0,
+    ):
         self.max_regions = max_regions
         self.min_speakers = min_speakers
+        self.prune = prune
+        self.cv = cv
         self.random_state = random_state
 
     def fit(self, speakers: pd.DataFrame, y: None = None) -> GeoTree:
@@ -118,6 +153,9 @@ class GeoTree(BaseEstimator):
         """
         max_regions = check_int("max_regions", self.max_regions, 2)
         min_speakers = check_int("min_speakers", self.min_speakers, 1)
+        folds = check_int("cv", self.cv, 2)
+        if self.prune not in ("cv", None):
+            raise InputError(BAD_PRUNE.format(value=self.prune))
         for column in ("speaker_id", "ref_words", "errors", "lat", "lon"):
             if column not in speakers.columns:
                 raise InputError(MISSING_COLUMN.format(column=column), column=column)
@@ -147,11 +185,15 @@ class GeoTree(BaseEstimator):
 
         X = np.column_stack([lat[eligible], lon[eligible]])
         w, e = words[eligible], errors[eligible]
-        tree = DecisionTreeRegressor(
-            max_leaf_nodes=max_regions, min_samples_leaf=min_speakers, random_state=self.random_state
-        )
-        tree.fit(X, e / w, sample_weight=w)
+        self.cv_errors_ = None
+        regions = max_regions
+        if self.prune == "cv":
+            self.cv_errors_ = _cv_errors(X, e / w, w, max_regions, min_speakers, folds, self.random_state)
+            if self.cv_errors_ is not None:
+                regions = int(self.cv_errors_.loc[self.cv_errors_["chosen"], "regions"].iloc[0])
+        tree = _tree(regions, min_speakers, self.random_state).fit(X, e / w, sample_weight=w)
         self.tree_ = tree
+        self.n_regions_ = int(tree.get_n_leaves())
         self.bounds_ = (float(X[:, 0].min()), float(X[:, 0].max()), float(X[:, 1].min()), float(X[:, 1].max()))
 
         boxes = _leaf_boxes(tree, self.bounds_)
@@ -226,6 +268,38 @@ class GeoTree(BaseEstimator):
             values[valid] = [self.leaf_labels_[leaf] for leaf in leaves]
         index = pd.Index(speakers["speaker_id"].astype("str").to_numpy(dtype=object), name="speaker_id", dtype="str")
         return pd.Series(values, index=index, name="cohort", dtype="str")
+
+
+def _tree(regions: int, min_speakers: int, random_state: int | None) -> DecisionTreeRegressor:
+    return DecisionTreeRegressor(max_leaf_nodes=regions, min_samples_leaf=min_speakers, random_state=random_state)
+
+
+def _cv_errors(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, max_regions: int, min_speakers: int, folds: int,
+    random_state: int | None,
+) -> pd.DataFrame | None:
+    """Held-out error of trees of 2..max_regions leaves, and the one-SE choice among them.
+
+    Each fold's error is the word-weighted mean squared difference between its speakers'
+    WER and their region's WER in a tree fitted on the other folds. ``None`` when the
+    training folds are too small for two regions of ``min_speakers``.
+    """
+    if len(y) * (folds - 1) // folds < 2 * min_speakers:
+        return None
+    splits = KFold(folds, shuffle=True, random_state=random_state).split(X)
+    sizes = np.arange(2, max_regions + 1)
+    errors = np.empty((folds, len(sizes)))
+    for f, (train, test) in enumerate(splits):
+        for j, regions in enumerate(sizes):
+            tree = _tree(int(regions), min_speakers, random_state).fit(X[train], y[train], sample_weight=w[train])
+            residual = y[test] - tree.predict(X[test])
+            errors[f, j] = np.sum(w[test] * residual**2) / np.sum(w[test])
+    mean = errors.mean(axis=0)
+    se = errors.std(axis=0, ddof=1) / np.sqrt(folds)
+    best = int(np.argmin(mean))
+    chosen = int(np.flatnonzero(mean <= mean[best] + se[best])[0])
+    table = pd.DataFrame({"regions": sizes, "error": mean, "error_se": se, "chosen": np.arange(len(sizes)) == chosen})
+    return table[list(CV_COLUMNS)]
 
 
 def _numbers(speakers: pd.DataFrame, column: str) -> np.ndarray:

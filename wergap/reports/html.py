@@ -94,6 +94,20 @@ def _cohort_rows(table: pd.DataFrame, bottom: set[str]) -> list[dict[str, Any]]:
     ]
 
 
+def geo_regions_note(tree: Any) -> str:
+    """How many regions the geographic tree kept, and why."""
+    n, most = tree.n_regions_, tree.max_regions
+    table = getattr(tree, "cv_errors_", None)
+    if table is None:
+        why = "pruning is off" if tree.prune is None else "too few speakers to cross-validate"
+        return f"{n} regions: the tree was grown to at most {most} regions ({why})."
+    return (
+        f"{n} regions, chosen by {tree.cv}-fold cross-validation over speakers among trees of 2 to {most}: "
+        "the fewest regions whose error in predicting held-out speakers' WER is within one standard "
+        "error of the best, so the tree keeps only cuts that hold up beyond the speakers it was fitted on."
+    )
+
+
 def _method_figure(
     audit: Any,
     method: str,
@@ -108,6 +122,7 @@ def _method_figure(
         fig = figures.region_map(estimator.regions_, table, bottom=bottom, boundaries=boundaries)
         alt = "Map of the geographic regions coloured by WER" + (" with state outlines" if boundaries else "")
         section["figures"].append({"uri": figures.to_data_uri(fig), "alt": alt})
+        section["figure_note"] = geo_regions_note(estimator)
     elif method == "census_splits" and getattr(estimator, "splits_", None) is not None:
         splits = estimator.splits_
         minimum = audit.params.get("min_speakers", 30)
