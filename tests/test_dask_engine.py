@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -189,3 +190,121 @@ def test_cli_dask_refuses_what_it_cannot_do(log, tmp_path, capsys):
     assert code == 2 and "export-weights cannot use" in capsys.readouterr().err
     code = main(["score", "--ref", "a.trn", "--hyp", "b.trn", "--engine", "dask", "-o", str(tmp_path / "s.parquet")])
     assert code == 2 and "not --ref/--hyp" in capsys.readouterr().err
+
+
+def _local_cluster():
+    distributed = pytest.importorskip("distributed")
+    return distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None)
+
+
+@pytest.mark.parametrize("scheduler", ["synchronous", "distributed"])
+def test_a_shard_read_twice_is_a_duplicate(log, tmp_path, scheduler):
+    """The same utt_id in two files: an error naming both, or (drop_invalid) the first copy kept."""
+    folder = _write(log, tmp_path / "pq", "parquet", parts=3)
+    files = sorted(folder.glob("*.parquet"))
+    _, expected = _pandas_engine(files)
+    again = folder / "part-9.parquet"  # sorts after the others: the second copy of part-1
+    again.write_bytes(files[1].read_bytes())
+    n_copies = len(pd.read_parquet(again))
+
+    def run(**kwargs):
+        if scheduler == "synchronous":
+            return dask_engine.score_speakers(folder, scheduler="synchronous", blocksize=100, **kwargs)
+        with _local_cluster() as cluster:
+            return dask_engine.score_speakers(folder, scheduler=cluster.scheduler_address, blocksize=100, **kwargs)
+
+    with pytest.raises(InputError, match="duplicate utt_id") as err:
+        run()
+    assert err.value.file == str(again) and err.value.column == "utt_id"
+    assert str(files[1]) in str(err.value)
+    utt_id = re.search(r"duplicate utt_id '([^']+)'", str(err.value)).group(1)
+    assert utt_id in set(pd.read_parquet(again)["utt_id"])
+
+    got, meta = run(drop_invalid=True)
+    pdt.assert_frame_equal(got, expected, check_dtype=False)
+    assert meta["dropped"] == {"duplicate utt_id": n_copies}
+    assert meta["rows_read"] == len(log) + n_copies and meta["utterances"] == len(log)
+
+
+def test_duplicates_keep_the_first_file_as_read_log_does(tmp_path):
+    """drop_invalid keeps the copy in the earlier file, as read_log keeps the earlier row."""
+    folder = tmp_path / "dup"
+    folder.mkdir()
+    a = pd.DataFrame({"utt_id": ["u1", "u2"], "speaker_id": ["s1", "s1"], "ref": ["a b", "c d"], "hyp": ["a b", "c d"]})
+    b = pd.DataFrame({"utt_id": ["u2", "u3"], "speaker_id": ["s1", "s1"], "ref": ["c d", "e f"], "hyp": ["x y", "e f"]})
+    a.to_csv(folder / "a.csv", index=False)
+    b.to_csv(folder / "b.csv", index=False)
+    expected = wg.speakers(wg.score(wg.read_log(pd.concat([a, b], ignore_index=True), drop_invalid=True), n_jobs=1))
+    got, meta = dask_engine.score_speakers(folder, scheduler="synchronous", drop_invalid=True)
+    pdt.assert_frame_equal(got, expected, check_dtype=False)
+    assert got["errors"].tolist() == [0] and meta["dropped"] == {"duplicate utt_id": 1}
+
+
+def test_synthesised_ids_are_not_duplicates(tmp_path):
+    """Logs without utt_id get '<stem>:<row>' per file: two folders' x.csv do not collide."""
+    rows = pd.DataFrame({"speaker_id": ["a", "b"], "errors": [1, 2], "ref_words": [10, 10]})
+    for sub in ("day1", "day2"):
+        (tmp_path / "logs" / sub).mkdir(parents=True)
+        rows.to_csv(tmp_path / "logs" / sub / "x.csv", index=False)
+    got, meta = dask_engine.score_speakers(tmp_path / "logs", scheduler="synchronous")
+    assert got["utterances"].tolist() == [2, 2] and got["errors"].tolist() == [2, 4]
+    assert meta["dropped"] == {}
+
+
+def _files_with(frames: list[pd.DataFrame], folder: Path) -> list[Path]:
+    folder.mkdir()
+    paths = []
+    for k, frame in enumerate(frames):
+        frame.to_parquet(folder / f"part-{k}.parquet", index=False)
+        paths.append(folder / f"part-{k}.parquet")
+    return paths
+
+
+def _rows(start: int, n: int = 6) -> pd.DataFrame:
+    return pd.DataFrame({
+        "utt_id": [f"u{start + i}" for i in range(n)],
+        "speaker_id": [f"s{i % 3}" for i in range(n)],
+        "ref": ["one two three"] * n,
+        "hyp": ["one too three"] * n,
+        "lat": np.linspace(30.0, 31.0, n) + start / 1000,
+        "lon": np.linspace(-90.0, -89.0, n),
+        "zip": ["02139"] * n,
+        "age": [30, 40, 30, 50, 40, 30][:n],
+    })
+
+
+@pytest.mark.parametrize("case", ["all missing in the first file", "missing from a later file",
+                                  "all missing in a later file"])
+def test_files_whose_columns_differ_shuffle_on_distributed(tmp_path, case):
+    """The p2p shuffle (Arrow) gets one schema: missing values and columns are unified."""
+    first, later = _rows(0), _rows(100)
+    if case == "all missing in the first file":
+        first["age"] = None
+        first["zip"] = None
+    elif case == "missing from a later file":
+        later = later.drop(columns=["age", "lat", "lon"])
+    else:
+        later["age"] = None
+        later["zip"] = None
+    files = _files_with([first, later], tmp_path / "pq")
+    _, expected = _pandas_engine(files)
+    with _local_cluster() as cluster:
+        got, _ = dask_engine.score_speakers(tmp_path / "pq", scheduler=cluster.scheduler_address)
+    pdt.assert_frame_equal(got, expected, check_dtype=False)
+    sync, _ = dask_engine.score_speakers(tmp_path / "pq", scheduler="synchronous")
+    pdt.assert_frame_equal(sync, expected, check_dtype=False)
+
+
+def test_a_column_of_another_kind_names_the_file(tmp_path):
+    later = _rows(100)
+    later["age"] = ["thirty"] * len(later)
+    files = _files_with([_rows(0), later], tmp_path / "pq")
+    with pytest.raises(InputError, match="holds text values where .* holds number values") as err:
+        dask_engine.score_speakers(tmp_path / "pq", scheduler="synchronous")
+    assert (err.value.file, err.value.column) == (str(files[1]), "age")
+
+    extra = _rows(200)
+    extra["device"] = "phone"
+    _files_with([_rows(0), extra], tmp_path / "extra")
+    with pytest.raises(InputError, match="'device' is not in .*part-0.parquet, the first file"):
+        dask_engine.score_speakers(tmp_path / "extra", scheduler="synchronous")
