@@ -328,3 +328,20 @@ def test_bad_input(change, params, message) -> None:
     with pytest.raises(InputError) as info:
         GeoTree(**params).fit(change(speakers))
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_prefix_predictions_equal_refitting_smaller_trees(seed: int) -> None:
+    """The cross-validation reads smaller trees off one best-first tree; this relies on
+    scikit-learn numbering nodes in the order it creates them."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(300, 2000))
+    X = np.column_stack([np.round(rng.uniform(25, 49, n), 1), rng.uniform(-124, -67, n)])
+    y = rng.random(n) + 0.3 * (X[:, 0] < 34)
+    w = rng.integers(1, 100, n).astype(float)
+    sizes = np.arange(2, 9)
+    full = G._tree(8, 20, seed).fit(X, y, sample_weight=w)
+    got = G.prefix_predictions(full, X, sizes)
+    for j, leaves in enumerate(sizes):
+        refit = G._tree(int(leaves), 20, seed).fit(X, y, sample_weight=w)
+        np.testing.assert_allclose(got[j], refit.predict(X))

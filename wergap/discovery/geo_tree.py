@@ -290,16 +290,35 @@ def _cv_errors(
     sizes = np.arange(2, max_regions + 1)
     errors = np.empty((folds, len(sizes)))
     for f, (train, test) in enumerate(splits):
-        for j, regions in enumerate(sizes):
-            tree = _tree(int(regions), min_speakers, random_state).fit(X[train], y[train], sample_weight=w[train])
-            residual = y[test] - tree.predict(X[test])
-            errors[f, j] = np.sum(w[test] * residual**2) / np.sum(w[test])
+        tree = _tree(max_regions, min_speakers, random_state).fit(X[train], y[train], sample_weight=w[train])
+        residual = y[test][None, :] - prefix_predictions(tree, X[test], sizes)
+        errors[f] = (residual**2 @ w[test]) / np.sum(w[test])
     mean = errors.mean(axis=0)
     se = errors.std(axis=0, ddof=1) / np.sqrt(folds)
     best = int(np.argmin(mean))
     chosen = int(np.flatnonzero(mean <= mean[best] + se[best])[0])
     table = pd.DataFrame({"regions": sizes, "error": mean, "error_se": se, "chosen": np.arange(len(sizes)) == chosen})
     return table[list(CV_COLUMNS)]
+
+
+def prefix_predictions(tree: DecisionTreeRegressor, X: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Predictions of the trees of ``sizes`` leaves that a best-first tree grew on its way.
+
+    Grown best-first, the tree with L leaves is the first L - 1 splits of a larger one,
+    and scikit-learn numbers nodes as it creates them, so that tree's nodes are ids
+    0 .. 2L - 2 and a speaker's leaf in it is the deepest node on its path with such an
+    id; ``tree_.value`` holds every node's (weighted) mean. One fit per fold thus gives
+    every size (``tests/discovery/test_geo_tree.py`` checks this against refitting).
+    Returns an array of shape (len(sizes), len(X)).
+    """
+    path = tree.decision_path(X).toarray().astype(bool)
+    nodes = tree.tree_.node_count
+    means = tree.tree_.value[:, 0, 0]
+    out = np.empty((len(sizes), len(X)))
+    for j, leaves in enumerate(sizes):
+        k = min(2 * int(leaves) - 1, nodes)
+        out[j] = means[np.where(path[:, :k], np.arange(k), -1).max(axis=1)]
+    return out
 
 
 def _numbers(speakers: pd.DataFrame, column: str) -> np.ndarray:
