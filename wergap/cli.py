@@ -467,6 +467,8 @@ def cmd_embed(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         device=args.device,
         progress=sys.stderr.isatty(),
+        base_dir=args.base_dir,
+        min_seconds=args.min_seconds,
     )
     write_embeddings(emb, args.output)
     meta = provenance(emb)
@@ -526,6 +528,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", help="keep embeddings here, keyed by audio content and model, so reruns skip them")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--device", default="cpu", help="torch device, e.g. cuda:0")
+    p.add_argument("--base-dir", help="folder relative audio paths are resolved against "
+                                      "(default: the log's or list's folder)")
+    p.add_argument("--min-seconds", type=float, default=0.1,
+                   help="drop audio shorter than this, counted as 'audio too short' (default 0.1)")
     p.set_defaults(func=cmd_embed)
 
     p = sub.add_parser("check", help="release gate: exit 1 when a held-out WER gap exceeds a threshold")

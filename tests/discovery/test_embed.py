@@ -427,3 +427,20 @@ def test_cli_embed_and_audit_audio_hand_off_to_kmeans(model_dir: Path, tmp_path:
     text = capsys.readouterr().out
     assert code == 0 and report.exists()
     assert "embedding_kmeans" in text and "skipped" not in text
+
+
+def test_cli_embed_base_dir_and_min_seconds(model_dir: Path, tones: list[Path], tmp_path: Path, capsys) -> None:
+    """Paths in a list relative to another folder, and a stricter length floor, from the CLI."""
+    from wergap.cli import main
+
+    root = tmp_path / "audio"
+    listing = tmp_path / "lists" / "utts.lst"
+    listing.parent.mkdir()
+    listing.write_text("".join(f"{p.relative_to(root)}\n" for p in tones), encoding="utf-8")
+    out = tmp_path / "emb.parquet"
+    assert main(["embed", str(listing), "--model", str(model_dir), "-o", str(out),
+                 "--base-dir", str(root), "--min-seconds", "0.8"]) == 0
+    text = capsys.readouterr().out
+    # a2 (0.7 s) and b3 (0.5 s) are under 0.8 s
+    assert "embedded    4 utterances of 2 speakers" in text and "2 audio too short" in text
+    assert len(pd.read_parquet(out)) == 4
