@@ -308,3 +308,25 @@ def test_a_column_of_another_kind_names_the_file(tmp_path):
     _files_with([_rows(0), extra], tmp_path / "extra")
     with pytest.raises(InputError, match="'device' is not in .*part-0.parquet, the first file"):
         dask_engine.score_speakers(tmp_path / "extra", scheduler="synchronous")
+
+
+@pytest.mark.parametrize("batch_rows", [65_536, 7])
+def test_a_row_group_larger_than_a_partition_is_read_in_slices(log, tmp_path, monkeypatch, batch_rows):
+    """The whole log in one row group, blocksize=100: slices of 100 rows, same table, rows still named."""
+    monkeypatch.setattr(dask_engine, "_SLICE_BATCH_ROWS", batch_rows)  # slices across batches too
+    folder = tmp_path / "big"
+    folder.mkdir()
+    frame = log.reset_index(drop=True)
+    frame.to_parquet(folder / "one.parquet", index=False, row_group_size=len(frame))
+    chunks = dask_engine._chunks([str(folder / "one.parquet")], "parquet", 100)
+    assert [(c.start, c.take) for c in chunks] == [(k, min(100, len(frame) - k)) for k in range(0, len(frame), 100)]
+    _, expected = _pandas_engine([folder / "one.parquet"])
+    got, meta = dask_engine.score_speakers(folder, scheduler="synchronous", blocksize=100)
+    pdt.assert_frame_equal(got, expected, check_dtype=False)
+    assert meta["partitions"] == len(chunks) and meta["rows_read"] == len(frame)
+
+    frame.loc[257, "lat"] = 123.0
+    frame.to_parquet(folder / "one.parquet", index=False, row_group_size=len(frame))
+    with pytest.raises(InputError) as err:
+        dask_engine.score_speakers(folder, scheduler="synchronous", blocksize=100)
+    assert "(row 257)" in str(err.value) and err.value.column == "lat"

@@ -36,6 +36,8 @@ The local schedulers (``"threads"``, ``"synchronous"``) use the task-based shuff
 memory, for tests and small logs.
 
 Partitions: a Parquet file is split into chunks of whole row groups of about
+``blocksize`` rows (fewer than twice that), and a row group larger than ``blocksize``
+(pyarrow and pandas write up to a million rows in one by default) into slices of
 ``blocksize`` rows; a CSV/TSV/JSON-lines file is one partition (naming the physical line
 of a bad row needs the whole file, as quoted fields may span lines) — split large text
 logs into several files, or convert them to Parquet.
@@ -85,6 +87,8 @@ __all__ = ["DEFAULT_BLOCKSIZE", "dataset_files", "score_speakers", "scored_frame
 DEFAULT_BLOCKSIZE = 250_000
 #: Rows of the first file read to learn the scored table's column types.
 META_ROWS = 1_000
+#: Rows per batch when reading a slice of a row group larger than a partition.
+_SLICE_BATCH_ROWS = 65_536
 
 NO_FILES = "no decode-log files match {source!r} (a folder, a file or a glob of .parquet/.csv/.tsv/.jsonl files)"
 MIXED_FORMATS = "the dataset mixes formats {found}: give files of one format, or pass format="
@@ -118,6 +122,10 @@ class _Chunk:
     format: str
     row_groups: tuple[int, ...] | None = None
     start: int = 0
+    #: Rows ``[skip, skip + take)`` of the one row group in ``row_groups``, when that row
+    #: group alone is larger than a partition.
+    skip: int = 0
+    take: int | None = None
 
 
 def dataset_files(source: str | os.PathLike | Sequence[str | os.PathLike], format: str | None = None) -> tuple[list[str], str]:  # noqa: A002
@@ -169,7 +177,13 @@ def dataset_files(source: str | os.PathLike | Sequence[str | os.PathLike], forma
 
 
 def _chunks(files: list[str], fmt: str, blocksize: int) -> list[_Chunk]:
-    """Split Parquet files into runs of whole row groups of about ``blocksize`` rows."""
+    """Split Parquet files into runs of whole row groups of about ``blocksize`` rows.
+
+    A run closes once it reaches ``blocksize`` rows, so it holds fewer than
+    ``2 * blocksize``; a row group larger than ``blocksize`` (pyarrow and pandas write up
+    to a million rows in one by default) is read in slices of ``blocksize`` rows instead,
+    so that no partition outgrows the memory ``blocksize`` promises.
+    """
     if fmt != "parquet":
         return [_Chunk(f, fmt) for f in files]
     import pyarrow as pa
@@ -184,8 +198,18 @@ def _chunks(files: list[str], fmt: str, blocksize: int) -> list[_Chunk]:
         group: list[int] = []
         rows = start = 0
         for i in range(meta.num_row_groups):
+            n = meta.row_group(i).num_rows
+            if n > blocksize:
+                if group:
+                    out.append(_Chunk(f, fmt, tuple(group), start))
+                    start += rows
+                    group, rows = [], 0
+                out += [_Chunk(f, fmt, (i,), start + skip, skip, min(blocksize, n - skip))
+                        for skip in range(0, n, blocksize)]
+                start += n
+                continue
             group.append(i)
-            rows += meta.row_group(i).num_rows
+            rows += n
             if rows >= blocksize:
                 out.append(_Chunk(f, fmt, tuple(group), start))
                 start += rows
@@ -211,8 +235,28 @@ def _read_chunk(chunk: _Chunk, options: Mapping[str, Any]) -> pd.DataFrame:
         return read_log(chunk.file, format=chunk.format, **options)
     import pyarrow.parquet as pq
 
-    frame = pq.ParquetFile(chunk.file).read_row_groups(list(chunk.row_groups)).to_pandas()
-    return _validate_rows(frame, chunk.file, chunk.start, options)
+    parquet = pq.ParquetFile(chunk.file)
+    if chunk.take is None:
+        table = parquet.read_row_groups(list(chunk.row_groups))
+    else:
+        table = _group_slice(parquet, chunk.row_groups[0], chunk.skip, chunk.take)
+    return _validate_rows(table.to_pandas(), chunk.file, chunk.start, options)
+
+
+def _group_slice(parquet: Any, group: int, skip: int, take: int) -> Any:
+    """Rows ``[skip, skip + take)`` of one row group, streamed in batches (an Arrow table)."""
+    import pyarrow as pa
+
+    batches, seen = [], 0
+    for batch in parquet.iter_batches(batch_size=_SLICE_BATCH_ROWS, row_groups=[group]):
+        end = seen + batch.num_rows
+        if end > skip:
+            first = max(skip, seen)
+            batches.append(batch.slice(first - seen, min(end, skip + take) - first))
+        seen = end
+        if seen >= skip + take:
+            break
+    return pa.Table.from_batches(batches, schema=parquet.schema_arrow)
 
 
 def _validate_rows(frame: pd.DataFrame, file: str, start: int, options: Mapping[str, Any]) -> pd.DataFrame:
@@ -379,7 +423,9 @@ def scored_frame(
     normalization, unit
         As :func:`wergap.score`.
     blocksize : int
-        Rows per Parquet partition (whole row groups); bounds each worker's memory.
+        Rows per Parquet partition (whole row groups, fewer than ``2 * blocksize``; a
+        larger row group is read in slices of ``blocksize`` rows); bounds each worker's
+        memory.
     format, speaker_pattern, drop_invalid, columns
         As :func:`wergap.read_log`, applied to every file.
 
@@ -512,7 +558,7 @@ def score_speakers(
         whole scored table in memory). A ``Client``: use it. On ``distributed`` the
         shuffle is Dask's p2p shuffle, which keeps the shuffled rows on disk.
     blocksize : int
-        Rows per Parquet partition.
+        Rows per Parquet partition (see :func:`scored_frame`).
     format, speaker_pattern, drop_invalid, columns
         As :func:`wergap.read_log`. With ``drop_invalid`` a duplicate ``utt_id`` keeps
         its first copy (in file order) and the others count as dropped.
