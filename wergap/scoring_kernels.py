@@ -26,7 +26,7 @@ from __future__ import annotations
 import unicodedata
 
 import numpy as np
-from numba import njit
+from wergap._jit import compiled
 
 #: Byte classes in a byte table: a kept byte is its (possibly lowered) value, 0..255.
 BOUNDARY = -1
@@ -37,18 +37,6 @@ MAX_DP_CELLS = 4096
 # Bytes Python's str.split() and Arrow's ascii_split_whitespace treat as whitespace, plus
 # U+001C..U+001F, which str.isspace() accepts too.
 _ASCII_WHITESPACE = b" \t\n\v\f\r\x1c\x1d\x1e\x1f"
-
-
-def _compiled(fn):  # noqa: ANN001, ANN202 - a decorator
-    """numba-compile ``fn``, cached on disk so later runs skip the compile (about 2 s).
-
-    Where no cache folder is writable (a read-only install and home), compile once per
-    process instead of failing.
-    """
-    try:
-        return njit(cache=True, nogil=True)(fn)
-    except RuntimeError:
-        return njit(nogil=True)(fn)
 
 
 def default_table() -> np.ndarray:
@@ -74,7 +62,7 @@ def space_table() -> np.ndarray:
     return table
 
 
-@_compiled
+@compiled
 def split_words(offsets: np.ndarray, data: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split each row of a string column into words, mapping bytes through ``table``.
 
@@ -111,7 +99,7 @@ def split_words(offsets: np.ndarray, data: np.ndarray, table: np.ndarray) -> tup
     return out[:w], word_start[: words + 1].copy(), row_start
 
 
-@_compiled
+@compiled
 def forced_counts(
     codes: np.ndarray, row_start: np.ndarray, ref_rows: np.ndarray, hyp_rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

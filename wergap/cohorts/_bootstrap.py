@@ -7,12 +7,15 @@ summed; every WER, gap or share a report shows is then a function of those per-c
 totals, so one set of draws serves all of them and they stay mutually consistent.
 
 The draws are int32 index draws from a seeded :class:`numpy.random.Generator`; the errors
-and words of the drawn speakers are gathered and summed (exact: integer totals far below
-2**53 in float64), in chunks of resamples so that memory stays bounded (about
-``CHUNK_ELEMENTS`` draws at a time) whatever the cohort size.
+and words of the drawn speakers are gathered and summed in one compiled pass (exact:
+integer totals far below 2**53 in float64, so the order of the sum does not matter), in
+chunks of resamples so that memory stays bounded (about ``CHUNK_ELEMENTS`` draws at a
+time) whatever the cohort size.
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 import numpy as np
 
@@ -67,9 +70,33 @@ def stratified_totals(
         for start in range(0, n_boot, step):
             stop = min(n_boot, start + step)
             draws = rng.integers(0, size, size=(stop - start, size), dtype=np.int32)
-            errors_boot[start:stop, s] = member_errors[draws].sum(axis=1)
-            words_boot[start:stop, s] = member_words[draws].sum(axis=1)
+            errors_boot[start:stop, s], words_boot[start:stop, s] = _gather_sums()(draws, member_errors, member_words)
     return errors_boot, words_boot
+
+
+def _row_sums(draws: np.ndarray, errors: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``draws``: the sum of the drawn units' errors and of their words."""
+    n = draws.shape[0]
+    errors_out = np.zeros(n)
+    words_out = np.zeros(n)
+    for i in range(n):
+        e = 0.0
+        w = 0.0
+        for j in range(draws.shape[1]):
+            k = draws[i, j]
+            e += errors[k]
+            w += words[k]
+        errors_out[i] = e
+        words_out[i] = w
+    return errors_out, words_out
+
+
+@cache
+def _gather_sums():  # noqa: ANN202 - a compiled function
+    """:func:`_row_sums` compiled (on first use: importing wergap does not load numba)."""
+    from wergap._jit import compiled
+
+    return compiled(_row_sums)
 
 
 def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

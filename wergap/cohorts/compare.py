@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wergap._strings import isin
 from wergap.cohorts._bootstrap import CHUNK_ELEMENTS, comonotone_mean, percentile_interval, ratio, relative_gap_pct
 from wergap.cohorts.partition import Partition
 from wergap.cohorts.stats import check_options, gap_summary
@@ -427,12 +428,12 @@ def _compare_partition(
 ) -> tuple[pd.DataFrame, dict[str, Any], dict[str, int]]:
     method = partition.method
     ids = spk["speaker_id"].to_numpy(dtype=object)
-    in_logs = partition.labels.index.isin(ids)
+    in_logs = isin(partition.labels.index, ids)
     excluded = dict(partition.excluded)
     if (~in_logs).any():
         excluded["no shared utterances"] = int((~in_logs).sum())
     labels = partition.labels[in_logs]
-    unplaced = int((~spk["speaker_id"].isin(partition.labels.index)).sum())
+    unplaced = int((~isin(spk["speaker_id"], partition.labels.index)).sum())
     if unplaced:
         excluded["not in the partition"] = excluded.get("not in the partition", 0) + unplaced
     part = Partition(method, labels, partition.definitions, excluded=excluded, binary=partition.binary)
@@ -695,7 +696,7 @@ def compare(
         if audit is None:
             from wergap.audit import audit as run_audit  # audit sits above cohorts
 
-            shared = base_scored[base_scored["utt_id"].astype("str").isin(merged["utt_id"])].reset_index(drop=True)
+            shared = base_scored[isin(base_scored["utt_id"].astype("str"), merged["utt_id"].astype("str"))].reset_index(drop=True)
             audit = run_audit(
                 shared, census=census, embeddings=embeddings, methods=methods, min_speakers=min_speakers,
                 seed=seed, n_boot=0, confidence=confidence,  # only its partitions are used
@@ -715,7 +716,7 @@ def compare(
     meta = None
     if held_out and partitions is None:
         meta = audit.speakers.assign(speaker_id=audit.speakers["speaker_id"].astype("str"))
-        meta = meta[meta["speaker_id"].isin(spk["speaker_id"])].drop(columns=["ref_words", "errors", "wer"], errors="ignore")
+        meta = meta[isin(meta["speaker_id"], spk["speaker_id"].astype("str"))].drop(columns=["ref_words", "errors", "wer"], errors="ignore")
         base_counts = spk[["speaker_id", "words_base", "errors_base"]].rename(columns={"words_base": "ref_words", "errors_base": "errors"})
         meta = base_counts.merge(meta, on="speaker_id", how="left")
         meta["wer"] = ratio(meta["errors"], meta["ref_words"])

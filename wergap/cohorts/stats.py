@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wergap._strings import isin
 from wergap.cohorts._bootstrap import (
     column_intervals,
     percentile_interval,
@@ -115,7 +116,7 @@ def _labelled(speakers: pd.DataFrame, partition: Partition) -> pd.DataFrame:
     if not isinstance(partition, Partition):
         raise InputError(NOT_A_PARTITION.format(kind=type(partition).__name__))
     counts = speaker_counts(speakers)
-    unknown = ~partition.labels.index.isin(counts["speaker_id"])
+    unknown = ~isin(partition.labels.index, counts["speaker_id"])
     if unknown.any():
         raise InputError(
             UNKNOWN_SPEAKERS.format(n=int(unknown.sum()), example=partition.labels.index[unknown][0]),

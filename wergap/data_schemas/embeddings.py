@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from wergap._strings import isin
 from wergap.data_schemas._errors import InputError
 from wergap.data_schemas._provenance import add_drops, carry, provenance
 from wergap.data_schemas._text import check_file
@@ -323,7 +324,7 @@ def attach_embeddings(
     per_speaker = speaker_mean_embeddings(emb, log)
     lookup = pd.Series(per_speaker["embedding"].to_numpy(), index=per_speaker["speaker_id"].astype(str).to_numpy())
     ids = speakers["speaker_id"].astype(str)
-    found = ids.isin(lookup.index).to_numpy()
+    found = isin(ids, lookup.index)
     column = np.full(len(speakers), None, dtype=object)
     column[found] = lookup.reindex(ids[found].to_numpy()).to_numpy()
     out = speakers.copy()
@@ -337,7 +338,7 @@ def attach_embeddings(
         "sources": list(provenance(emb).get("sources", [])),
         "speakers_with_embedding": int(found.sum()),
         "speakers_without_embedding": int((~found).sum()),
-        "embeddings_without_speaker": int((~lookup.index.isin(ids)).sum()),
+        "embeddings_without_speaker": int((~isin(lookup.index, ids)).sum()),
     }
     return out
 
