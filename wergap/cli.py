@@ -74,7 +74,7 @@ def add_log_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--drop-invalid", action="store_true", help="drop and count bad rows instead of stopping")
     p.add_argument("--normalization", choices=NORMALIZATIONS, default="default", help="text normalisation")
     p.add_argument("--unit", choices=UNITS, default="word", help="word (WER) or char (CER)")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes for scoring (default: all cores)")
+    p.add_argument("--jobs", type=int, default=None, help="threads for scoring (default: all cores)")
     p.add_argument(
         "--engine",
         choices=ENGINES,

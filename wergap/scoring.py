@@ -13,12 +13,11 @@ backtrace, the one jiwer calls, so every tie breaks as in jiwer. The property te
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -48,7 +47,7 @@ WHISPER_MISSING = (
 MISSING_REF = "reference is missing (NaN); read the log with drop_invalid=True to drop such rows"
 NOT_TEXT = "column {column!r} must hold text (str) for scoring: {error}"
 # Pairs scored per unit of work: bounds the temporaries' memory, is the progress bar's
-# step, and is what worker processes share out (logs of 2+ chunks run on every core).
+# step, and is what threads share out (logs of 2+ chunks run on every core).
 CHUNK = 100_000
 
 _MULTI_SPACE = re.compile(r"\s\s+")
@@ -278,22 +277,6 @@ def _counts_serial(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normali
     return _align(([seqs[c] for c in which[:n]], [seqs[c] for c in which[n:]]))
 
 
-# Set in the parent just before forking, read by the workers: no pickling of the text.
-_FORK_INPUT: tuple[pa.LargeStringArray, pa.LargeStringArray, str, str] | None = None
-
-
-def _counts_slice(bounds: tuple[int, int]) -> np.ndarray:
-    assert _FORK_INPUT is not None
-    refs, hyps, normalization, unit = _FORK_INPUT
-    a, b = bounds
-    return _counts_serial(refs[a:b], hyps[a:b], normalization, unit)
-
-
-def _warm_up(normalization: str, unit: str) -> None:
-    """Load (or compile) the numba kernels once in the parent, before workers fork."""
-    _counts_serial(pa.array(["a b"], pa.large_string()), pa.array(["a"], pa.large_string()), normalization, unit)
-
-
 def _counts(
     refs: pa.LargeStringArray,
     hyps: pa.LargeStringArray,
@@ -302,39 +285,38 @@ def _counts(
     n_jobs: int,
     progress: bool = False,
 ) -> np.ndarray:
-    """S, D, I, H for every pair, in chunks of :data:`CHUNK` pairs, on ``n_jobs`` processes.
+    """S, D, I, H for every pair, in chunks of :data:`CHUNK` pairs, on ``n_jobs`` threads.
 
-    Chunks bound the memory of the temporaries and are the progress bar's steps;
-    workers are forked so they read the text without it being pickled.
+    Chunks bound the memory of the temporaries and are the progress bar's steps. Threads
+    suffice: the compiled loops and Arrow's kernels run without the GIL, and threads
+    share the text without copying it (no fork of a large process).
     """
-    global _FORK_INPUT
     n = len(refs)
     edges = list(range(0, n, CHUNK)) + [n]
     bounds = list(zip(edges[:-1], edges[1:])) or [(0, 0)]
-    parallel = n_jobs > 1 and len(bounds) > 1 and "fork" in mp.get_all_start_methods()
+
+    def chunk(b: tuple[int, int]) -> np.ndarray:
+        return _counts_serial(refs[b[0] : b[1]], hyps[b[0] : b[1]], normalization, unit)
+
     bar = None
     if progress and len(bounds) > 1:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n, desc="scoring", unit="utt", unit_scale=True, file=sys.stderr)
     parts = []
-    _FORK_INPUT = (refs, hyps, normalization, unit)
     try:
-        if parallel:
-            _warm_up(normalization, unit)
-            ctx = mp.get_context("fork")
-            with ProcessPoolExecutor(max_workers=min(n_jobs, len(bounds)), mp_context=ctx) as pool:
-                for part in pool.map(_counts_slice, bounds):
+        if n_jobs > 1 and len(bounds) > 1:
+            with ThreadPoolExecutor(max_workers=min(n_jobs, len(bounds))) as pool:
+                for part in pool.map(chunk, bounds):
                     parts.append(part)
                     if bar is not None:
                         bar.update(len(part))
         else:
             for b in bounds:
-                parts.append(_counts_slice(b))
+                parts.append(chunk(b))
                 if bar is not None:
                     bar.update(len(parts[-1]))
     finally:
-        _FORK_INPUT = None
         if bar is not None:
             bar.close()
     return np.concatenate(parts)
@@ -361,7 +343,7 @@ def align_counts(
     errors`` (int64), one row per pair — equal to ``jiwer.process_words`` (or
     ``process_characters`` for ``unit="char"``) on the normalised strings. An empty
     reference yields 0 ``ref_words`` and its insertions as ``errors``; a missing
-    (None/NaN) string counts as empty. ``n_jobs`` worker processes share logs of more
+    (None/NaN) string counts as empty. ``n_jobs`` threads share logs of more
     than :data:`CHUNK` pairs (``None``: every core); ``progress`` shows a progress bar.
     """
     if unit not in UNITS:
@@ -406,7 +388,7 @@ def score(
         ``char`` gives character error counts (CER), for languages written without
         spaces; ``ref_words`` then counts reference characters.
     n_jobs : int, optional
-        Worker processes for logs above 100k utterances; default: every core.
+        Threads for logs above 100k utterances; default: every core.
     progress : bool
         Show a progress bar (tqdm, on stderr) for logs above 100k utterances.
 
