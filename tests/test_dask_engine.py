@@ -70,6 +70,20 @@ def test_speaker_table_equals_pandas_engine(log, tmp_path, kind):
         assert meta["partitions"] > len(files)
 
 
+def test_a_folder_of_gzipped_text_logs_reads_like_plain_files(log, tmp_path):
+    import gzip
+
+    plain = _write(log, tmp_path / "plain", "tsv")
+    packed = tmp_path / "packed"
+    packed.mkdir()
+    for f in sorted(plain.glob("*.tsv")):
+        (packed / (f.name + ".gz")).write_bytes(gzip.compress(f.read_bytes()))
+    expected, _ = dask_engine.score_speakers(plain, scheduler="synchronous")
+    got, meta = dask_engine.score_speakers(packed, scheduler="synchronous")
+    pdt.assert_frame_equal(got, expected)
+    assert meta["format"] == "tsv" and all(s.endswith(".tsv.gz") for s in meta["sources"])
+
+
 def test_scored_counts_equal_pandas_engine(log, tmp_path):
     folder = _write(log, tmp_path / "pq", "parquet")
     frames, metas, files, fmt = dask_engine.scored_frame(folder, blocksize=60)

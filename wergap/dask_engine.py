@@ -68,6 +68,7 @@ import pandas as pd
 from wergap.data_schemas._errors import InputError
 from wergap.data_schemas._provenance import provenance
 from wergap.data_schemas._tables import NOT_PARQUET, Raw
+from wergap.data_schemas._text import format_suffix
 from wergap.data_schemas.log import (
     _EXTENSIONS,
     DUPLICATE,
@@ -135,8 +136,9 @@ def dataset_files(source: str | os.PathLike | Sequence[str | os.PathLike], forma
     ----------
     source : str, Path or sequence of them
         A folder (every ``.parquet``/``.pq``/``.csv``/``.tsv``/``.jsonl`` file under it,
-        recursively — the layout ``dask``/``pyarrow`` write), a single file, a glob such
-        as ``"logs/part-*.parquet"``, or a list of files.
+        recursively — the layout ``dask``/``pyarrow`` write; text files may be compressed,
+        ``.csv.gz``), a single file, a glob such as ``"logs/part-*.parquet"``, or a list
+        of files.
     format : {"csv", "tsv", "jsonl", "parquet"}, optional
         Needed only when the file names do not say it.
 
@@ -158,7 +160,7 @@ def dataset_files(source: str | os.PathLike | Sequence[str | os.PathLike], forma
     for item in sources:
         path = Path(item)
         if path.is_dir():
-            files += [str(p) for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in _EXTENSIONS
+            files += [str(p) for p in sorted(path.rglob("*")) if p.is_file() and format_suffix(p) in _EXTENSIONS
                       and not p.name.startswith((".", "_"))]
         elif path.is_file():
             files.append(str(path))
@@ -167,7 +169,7 @@ def dataset_files(source: str | os.PathLike | Sequence[str | os.PathLike], forma
     if not files:
         raise InputError(NO_FILES.format(source=str(source)))
     if format is None:
-        found = sorted({_EXTENSIONS.get(Path(f).suffix.lower(), "?") for f in files})
+        found = sorted({_EXTENSIONS.get(format_suffix(Path(f)), "?") for f in files})
         if len(found) > 1:
             raise InputError(MIXED_FORMATS.format(found=", ".join(found)))
         format = found[0]
