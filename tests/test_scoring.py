@@ -17,7 +17,7 @@ from wergap.scoring import MISSING_REF, NO_TEXT_OR_COUNTS, align_counts, normali
 # ("o'clock" -> "oclock"), symbols such as $ + < = > ^ ` | ~ stay.
 WORDS = st.sampled_from(
     ["a", "b", "c", "the", "cat", "Hat", "hat,", "ß", "naïve", "日本", "O'Clock", "U.S.", "$5",
-     "a+b", "rock&roll", "C#", "x_y", "50%", "~ok", "`q`", "{}", "...", "Ünï-code!", "“quoted”"]
+     "a+b", "rock&roll", "C#", "x_y", "50%", "~ok", "`q`", "{}", "...", "Ünï-code!", "“quoted”", "😀", "𝒳y"]
 )
 SPACES = st.sampled_from([" ", "  ", "\t", "\u00a0", " \n ", "\u2003", "\x0b", "\u3000", "\x1f"])
 
@@ -213,6 +213,17 @@ def test_long_utterances_leave_the_distance_shortcut_and_still_match_jiwer():
     for k, (r, h) in enumerate(zip(refs, hyps)):
         row = ours.iloc[k]
         assert (row.substitutions, row.deletions, row.insertions, row.hits) == jiwer_counts(r, h)
+
+
+def test_long_character_sequences_match_jiwer_process_characters():
+    rng = np.random.default_rng(2)
+    alphabet = np.array(list("ab 日😀"))
+    refs = ["".join(rng.choice(alphabet, size=n)) for n in (80, 150, 400)]
+    hyps = ["".join(rng.choice(alphabet, size=n)) for n in (120, 70, 390)]
+    ours = align_counts(refs, hyps, unit="char")
+    for k, (r, h) in enumerate(zip(normalize(refs), normalize(hyps))):
+        row = ours.iloc[k]
+        assert (row.substitutions, row.deletions, row.insertions, row.hits) == jiwer_counts(r, h, "char")
 
 
 def test_word_codes_past_the_unicode_range_fall_back_to_int_lists():

@@ -176,13 +176,14 @@ def _buffers(arr: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
     return off, raw
 
 
-def _word_counts(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normalization: str) -> np.ndarray:
-    """S, D, I, H per (ref, hyp) pair of texts, word level: jiwer.process_words' counts.
+def _compiled_counts(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normalization: str, unit: str) -> np.ndarray:
+    """S, D, I, H per (ref, hyp) pair of texts: jiwer.process_words' (or process_characters') counts.
 
     ``default`` runs on every row in the compiled splitter (rows with non-ASCII text are
     first normalised by Arrow); ``none`` and ``whisper`` run their Python normaliser once
     per distinct string and split on single spaces, as jiwer does. Words become integer
-    codes (Arrow's dictionary_encode); the distance fixes most pairs' counts and
+    codes (Arrow's dictionary_encode) — or, for ``unit="char"``, the text's code points
+    with single spaces between words; the distance fixes most pairs' counts and
     rapidfuzz's backtrace settles the rest.
     """
     from wergap import scoring_kernels as kern
@@ -203,24 +204,30 @@ def _word_counts(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normaliza
         hyp_rows = which[n:].astype(np.int64)
     offsets, data = _buffers(rows)
     word_bytes, word_start, row_start = kern.split_words(offsets, data, table)
-    words = pa.LargeStringArray.from_buffers(len(word_start) - 1, pa.py_buffer(word_start), pa.py_buffer(word_bytes))
-    encoded = pc.dictionary_encode(words)
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    if unit == "char":
+        codes, row_start = kern.code_points(word_bytes, word_start, row_start)
+        vocabulary = None  # already code points
+    else:
+        words = pa.LargeStringArray.from_buffers(len(word_start) - 1, pa.py_buffer(word_start), pa.py_buffer(word_bytes))
+        encoded = pc.dictionary_encode(words)
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        vocabulary = len(encoded.dictionary)
     counts, ambiguous = kern.forced_counts(codes, row_start, ref_rows, hyp_rows)
     if ambiguous.any():
         pick = np.flatnonzero(ambiguous)
-        seqs = _sequences(codes, row_start, np.concatenate([ref_rows[pick], hyp_rows[pick]]), len(encoded.dictionary))
+        seqs = _sequences(codes, row_start, np.concatenate([ref_rows[pick], hyp_rows[pick]]), vocabulary)
         counts[pick] = _align((seqs[: len(pick)], seqs[len(pick) :]))
     return counts
 
 
-def _sequences(codes: np.ndarray, row_start: np.ndarray, rows: np.ndarray, vocabulary: int) -> list:
+def _sequences(codes: np.ndarray, row_start: np.ndarray, rows: np.ndarray, vocabulary: int | None) -> list:
     """The given rows' word codes as sequences for rapidfuzz: one code point per word.
 
     rapidfuzz's backtrace depends only on which words are equal, so any one-to-one
     word code gives jiwer's alignment; a str aligns fastest. Codes skip the surrogate
     block (not valid code points); past U+10FFFF they fall back to lists of ints,
-    which is what jiwer itself passes.
+    which is what jiwer itself passes. ``vocabulary=None``: the codes are already
+    code points (``unit="char"``), used as they are.
     """
     starts = row_start[rows]
     lengths = row_start[rows + 1] - starts
@@ -228,18 +235,13 @@ def _sequences(codes: np.ndarray, row_start: np.ndarray, rows: np.ndarray, vocab
     gather = np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1])
     picked = codes[gather].astype(np.int64)
     edges = bounds.tolist()
-    if vocabulary > 0x110000 - 0x800:
+    if vocabulary is not None and vocabulary > 0x110000 - 0x800:
         return [picked[a:b].tolist() for a, b in zip(edges[:-1], edges[1:])]
     points = picked.astype(np.uint32)
-    points[points >= 0xD800] += 0x800
+    if vocabulary is not None:
+        points[points >= 0xD800] += 0x800
     text = points.tobytes().decode("utf-32-le")
     return [text[a:b] for a, b in zip(edges[:-1], edges[1:])]
-
-
-def _char_sequences(uniques: np.ndarray, normalization: str) -> list[str]:
-    """Each distinct string normalised once; for ``unit="char"`` the string is the sequence."""
-    lists = _normalized_tokens(uniques, normalization)
-    return [" ".join(w for w in words if w) for words in lists.to_pylist()]
 
 
 def _align(pairs: tuple[list, list]) -> np.ndarray:
@@ -268,13 +270,7 @@ def _counts_serial(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normali
     """S, D, I, H for each pair of one chunk."""
     refs = refs.fill_null("")
     hyps = hyps.fill_null("")
-    if unit == "word":
-        return _word_counts(refs, hyps, normalization)
-    n = len(refs)
-    both = pa.concat_arrays([refs, hyps]).to_numpy(zero_copy_only=False)
-    which, uniques = pd.factorize(both, use_na_sentinel=False)
-    seqs = _char_sequences(np.asarray(uniques, dtype=object), normalization)
-    return _align(([seqs[c] for c in which[:n]], [seqs[c] for c in which[n:]]))
+    return _compiled_counts(refs, hyps, normalization, unit)
 
 
 def _counts(

@@ -168,3 +168,45 @@ def forced_counts(
         out[k, 2] = i_
         out[k, 3] = n_ref - s - d
     return out, ambiguous
+
+
+@compiled
+def code_points(word_bytes: np.ndarray, word_start: np.ndarray, row_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's words joined by one space, as Unicode code points (``unit="char"``).
+
+    Takes :func:`split_words`' output (valid UTF-8: it comes from Arrow strings, and
+    the byte tables only drop or lower ASCII bytes) and returns the code points back to
+    back (int32) and each row's first one (rows + 1) — what jiwer.process_characters
+    compares, for the same normalised text.
+    """
+    n = row_start.shape[0] - 1
+    words = row_start[n]
+    # At most one code point per byte, plus a space between words.
+    points = np.empty(word_start[words] - word_start[0] + words, np.int32)
+    first = np.empty(n + 1, np.int64)
+    k = 0
+    first[0] = 0
+    for r in range(n):
+        for w in range(row_start[r], row_start[r + 1]):
+            if w > row_start[r]:
+                points[k] = 32
+                k += 1
+            i = word_start[w]
+            end = word_start[w + 1]
+            while i < end:
+                b = np.int32(word_bytes[i])
+                if b < 0x80:
+                    cp, extra = b, 0
+                elif b < 0xE0:
+                    cp, extra = b & 0x1F, 1
+                elif b < 0xF0:
+                    cp, extra = b & 0x0F, 2
+                else:
+                    cp, extra = b & 0x07, 3
+                for j in range(1, extra + 1):
+                    cp = (cp << 6) | (np.int32(word_bytes[i + j]) & 0x3F)
+                points[k] = cp
+                k += 1
+                i += extra + 1
+        first[r + 1] = k
+    return points[:k].copy(), first
