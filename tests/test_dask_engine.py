@@ -112,6 +112,24 @@ def test_cohort_statistics_and_audit_equal(log, tmp_path):
     pdt.assert_frame_equal(a.summary(), b.summary())
 
 
+def test_audit_with_engine_dask_equals_the_pandas_engine(log, tmp_path):
+    folder = _write(log, tmp_path / "pq", "parquet")
+    options = {"methods": ["geo_tree"], "n_boot": 50, "known_attributes": ["device"]}
+    on_dask = wg.audit(folder, engine="dask", scheduler="synchronous", **options)
+    on_pandas = wg.audit(_pandas_engine(sorted(folder.glob("*.parquet")))[0], **options)
+    pdt.assert_frame_equal(on_dask.summary(), on_pandas.summary())
+    pdt.assert_frame_equal(on_dask.speakers, on_pandas.speakers, check_dtype=False)
+    # Only the speaker table comes back from Dask: an attribute is each speaker's most
+    # frequent value (the pandas engine can count a speaker under two devices).
+    expected = wg.disaggregate(on_pandas.speakers, "device", min_speakers=30, n_boot=50)
+    pdt.assert_frame_equal(on_dask.disaggregated["device"], expected)
+    assert on_dask.params["engine"] == "dask" and on_dask.provenance["engine"] == "dask"
+    with pytest.raises(InputError, match="not an in-memory DataFrame"):
+        wg.audit(log, engine="dask")
+    with pytest.raises(InputError, match="unknown engine 'spark'"):
+        wg.audit(folder, engine="spark")
+
+
 def test_distributed_local_cluster(log, tmp_path):
     distributed = pytest.importorskip("distributed")
     folder = _write(log, tmp_path / "pq", "parquet", parts=2)

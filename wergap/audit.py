@@ -35,6 +35,7 @@ from wergap.data_schemas._errors import InputError, WergapError
 
 #: The discovery methods, in the order they are run and shown.
 METHODS = ("geo_tree", "census_splits", "embedding_kmeans")
+ENGINES = ("pandas", "dask")
 #: method -> (module, estimator class)
 ESTIMATORS = {
     "geo_tree": ("wergap.discovery.geo_tree", "GeoTree"),
@@ -85,6 +86,8 @@ NO_ZIP = "no zip column in the log"
 NO_ZIP_VALUES = "no speaker has a ZIP code"
 NO_EMBEDDINGS = "no speaker embeddings (embeddings= or an 'embedding' column)"
 FIT_FAILED = "discovery failed: {error}"
+UNKNOWN_ENGINE = "unknown engine {engine!r}; choose from {choices}"
+DASK_NEEDS_FILES = "engine='dask' reads files (a path, folder, glob or list), not an in-memory DataFrame"
 
 
 def _load(method: str) -> Any:
@@ -92,8 +95,20 @@ def _load(method: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _speaker_table(data: Any) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """(speakers, scored utterances or None) from a path, a log, scored utterances or speakers."""
+def _speaker_table(data: Any, engine: str = "pandas", scheduler: Any = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(speakers, scored utterances or None) from a path, a log, scored utterances or speakers.
+
+    ``engine="dask"`` reads a path, glob or list of files out of core
+    (:func:`wergap.dask_engine.score_speakers`): only the speaker table comes back.
+    """
+    if engine not in ENGINES:
+        raise InputError(UNKNOWN_ENGINE.format(engine=engine, choices=", ".join(ENGINES)))
+    if engine == "dask":
+        if isinstance(data, pd.DataFrame):
+            raise InputError(DASK_NEEDS_FILES)
+        from wergap.dask_engine import score_speakers
+
+        return score_speakers(data, scheduler=scheduler)[0], None
     if isinstance(data, (str, os.PathLike)):
         from wergap.data_schemas import read_log
 
@@ -170,6 +185,8 @@ def audit(
     n_clusters: int = 10,
     bottom_share: float | None = None,
     known_attributes: Sequence[str] | None = None,
+    engine: str = "pandas",
+    scheduler: Any = None,
 ) -> Audit:
     """Discover the worst-served cohorts with every applicable method and measure their gaps.
 
@@ -206,6 +223,15 @@ def audit(
     known_attributes : sequence of str, optional
         Speaker-table columns to disaggregate WER by. Default: every string column with
         2 to 12 distinct values other than ids, ZIP, paths and text.
+    engine : {"pandas", "dask"}, default "pandas"
+        ``"dask"``: ``log_or_scored`` is a file, folder, glob or list of Parquet/CSV/TSV/
+        JSON-lines files, read, scored and aggregated to the speaker table on Dask with
+        memory bounded by the partition size (:func:`wergap.dask_engine.score_speakers`);
+        the result is the pandas engine's. Attributes known only per utterance are then
+        disaggregated from the speaker table.
+    scheduler : optional
+        For ``engine="dask"``: ``None`` (a local cluster), a ``"tcp://host:port"``
+        address, a ``distributed.Client`` or a local scheduler name.
 
     Returns
     -------
@@ -220,7 +246,7 @@ def audit(
     for method in chosen:
         if method not in ESTIMATORS:
             raise InputError(UNKNOWN_METHOD.format(method=method, choices=", ".join(METHODS)))
-    speakers, scored = _speaker_table(log_or_scored)
+    speakers, scored = _speaker_table(log_or_scored, engine, scheduler)
     if embeddings is not None:
         from wergap.data_schemas.embeddings import attach_embeddings
 
@@ -235,6 +261,7 @@ def audit(
         "geo_prune": geo_prune,
         "n_clusters": n_clusters,
         "bottom_share": bottom_share,
+        "engine": engine,
     }
     stats = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
     settings = {
