@@ -241,3 +241,8 @@ def test_word_codes_past_the_unicode_range_fall_back_to_int_lists():
 def test_non_text_values_are_an_input_error():
     with pytest.raises(wg.InputError, match="must hold text"):
         align_counts([1, 2], ["a", "b"])
+    with pytest.raises(wg.InputError, match="column 'ref'.*must hold text"):
+        wg.score(pd.DataFrame({"utt_id": ["a", "b"], "speaker_id": "s", "ref": [1, 2], "hyp": ["1", "2"]}))
+    # A hypothesis column with no value at all (read as float NaN) is all empty.
+    all_missing = pd.DataFrame({"utt_id": ["a"], "speaker_id": "s", "ref": ["x y"], "hyp": [np.nan]})
+    assert wg.score(all_missing)["deletions"].tolist() == [2]

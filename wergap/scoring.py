@@ -140,6 +140,9 @@ def _as_text(values: object, column: str = "ref") -> pa.LargeStringArray:
             arr = pa.array(list(values), type=pa.large_string(), from_pandas=True)
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
+        kind = arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or arr.null_count == len(arr)):
+            raise pa.ArrowTypeError(f"got {kind} values")  # numbers are not transcripts
         return arr.cast(pa.large_string())
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
         raise InputError(NOT_TEXT.format(column=column, error=exc), column=column) from None
