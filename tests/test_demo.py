@@ -132,6 +132,12 @@ def test_demo_census_split_finds_the_planted_attribute(demo_run):
     assert "census_splits" in result.methods
     assert "share_hispanic" in result.gaps["census_splits"].bottom_definition
     assert result.summary().set_index("method").loc["census_splits", "gap_ci_low"] > 0
+    # The report's split chart has error bars, and says what they do not cover.
+    bars = result.split_intervals
+    assert bars is not None and len(bars) > 1 and bars["wer_in_ci_low"].notna().all()
+    assert (bars["wer_in_ci_low"] <= bars["wer_in"]).all() and (bars["wer_in"] <= bars["wer_in_ci_high"]).all()
+    page = (demo_run[0] / "report.html").read_text(encoding="utf-8")
+    assert "speaker-bootstrap intervals of each split on its own" in page
 
 
 @pytest.mark.skipif(not has("wergap.discovery.geo_tree"), reason="GeoTree not written yet")

@@ -31,11 +31,14 @@ from wergap.cohorts import (
     held_out_gap,
     overall_wer,
 )
+from wergap.cohorts.stats import split_intervals
 from wergap.data_schemas._errors import InputError, WergapError
 
 #: The discovery methods, in the order they are run and shown.
 METHODS = ("geo_tree", "census_splits", "embedding_kmeans")
 ENGINES = ("pandas", "dask")
+#: Census splits given WER intervals for the report (its chart shows this many).
+SPLITS_WITH_INTERVALS = 8
 #: method -> (module, estimator class)
 ESTIMATORS = {
     "geo_tree": ("wergap.discovery.geo_tree", "GeoTree"),
@@ -297,6 +300,10 @@ def audit(
         result.held_out[method] = held_out_gap(
             estimator, speakers, bottom_share=bottom_share, min_speakers=min_speakers, **stats
         )
+        if method == "census_splits" and n_boot > 0:
+            result.split_intervals = split_intervals(
+                speakers, fitted.splits_, fitted.partitions_, top=SPLITS_WITH_INTERVALS, **stats
+            )
     attributes = _known_attributes(speakers, known_attributes)
     source = scored if scored is not None else speakers
     for column in attributes:
@@ -319,6 +326,9 @@ class Audit:
     estimators : dict of str to fitted estimator
     disaggregated : dict of str to DataFrame
         WER by each known attribute (:func:`wergap.cohorts.disaggregate`).
+    split_intervals : DataFrame or None
+        The best census splits with bootstrap intervals of the WER inside and outside
+        (:func:`wergap.cohorts.stats.split_intervals`), for the report's split chart.
     skipped : dict of str to str
         Method -> why it did not run.
     params : dict
@@ -336,6 +346,7 @@ class Audit:
         self.held_out: dict[str, HeldOutGap] = {}
         self.estimators: dict[str, Any] = {}
         self.disaggregated: dict[str, pd.DataFrame] = {}
+        self.split_intervals: pd.DataFrame | None = None
         self.skipped: dict[str, str] = {}
         self._partitions: dict[str, Partition] = {}
         self._tables: dict[str, pd.DataFrame] = {}

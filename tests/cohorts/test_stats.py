@@ -231,3 +231,20 @@ def test_missing_speaker_id_is_named():
     with pytest.raises(InputError) as err:
         cohort_table(speakers, part, n_boot=5)
     assert str(err.value) == f"row 1, column 'speaker_id': {stats_module.MISSING_SPEAKER}"
+
+
+def test_split_intervals_are_each_splits_cohort_table_intervals(make_speakers):
+    speakers, part = make_speakers((60, 80, 50), (0.25, 0.12, 0.15), seed=4)
+    partitions, rows = [], []
+    for cohort in ("c0", "c1", "c2"):
+        labels = part.labels.where(part.labels == cohort, "rest").where(part.labels != cohort, "in")
+        partitions.append(Partition("census_splits", labels, {"in": cohort, "rest": "rest"}, binary=True))
+        rows.append({"definition": cohort, "cohort_in": "in", "cohort_out": "rest"})
+    splits = pd.DataFrame(rows)
+    out = stats_module.split_intervals(speakers, splits, partitions, top=2, n_boot=300, seed=5)
+    assert len(out) == 2 and list(out.columns[-4:]) == list(stats_module.SPLIT_INTERVAL_COLUMNS)
+    for i in range(2):
+        table = cohort_table(speakers, partitions[i], min_speakers=1, n_boot=300, seed=5).set_index("cohort")
+        assert out.at[i, "wer_in_ci_low"] == table.at["in", "wer_ci_low"]
+        assert out.at[i, "wer_out_ci_high"] == table.at["rest", "wer_ci_high"]
+        assert out.at[i, "wer_in_ci_low"] < table.at["in", "wer"] < out.at[i, "wer_in_ci_high"]

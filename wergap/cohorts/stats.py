@@ -18,6 +18,7 @@ These are the numbers every wergap report shows (definitions in DESIGN.md):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -506,3 +507,46 @@ def overall_wer(
         },
         name="overall",
     )
+
+
+#: Interval columns :func:`split_intervals` adds.
+SPLIT_INTERVAL_COLUMNS = ("wer_in_ci_low", "wer_in_ci_high", "wer_out_ci_low", "wer_out_ci_high")
+
+
+def split_intervals(
+    speakers: pd.DataFrame,
+    splits: pd.DataFrame,
+    partitions: Sequence[Partition],
+    *,
+    top: int = 8,
+    confidence: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The first ``top`` binary splits with speaker-bootstrap intervals of the WER on each side.
+
+    ``splits`` is a ranked split table with ``cohort_in``/``cohort_out`` (such as
+    :attr:`wergap.discovery.CensusSplits.splits_`) and ``partitions`` the matching
+    partitions, in the same order. Each split is bootstrapped as :func:`cohort_table`
+    does (speakers resampled within each side). The intervals describe each split on its
+    own: they do not account for the search that ranked it first (the held-out gap does).
+
+    Returns
+    -------
+    DataFrame
+        ``splits.head(top)`` plus :data:`SPLIT_INTERVAL_COLUMNS` (fractions).
+    """
+    check_options(confidence, n_boot)
+    out = splits.head(top).reset_index(drop=True).copy()
+    values = {column: np.full(len(out), np.nan) for column in SPLIT_INTERVAL_COLUMNS}
+    for i in range(len(out)):
+        table = cohort_table(speakers, partitions[i], min_speakers=1, confidence=confidence, n_boot=n_boot,
+                             seed=seed).set_index("cohort")
+        for side in ("in", "out"):
+            cohort = out.at[i, f"cohort_{side}"]
+            if cohort in table.index:
+                values[f"wer_{side}_ci_low"][i] = table.at[cohort, "wer_ci_low"]
+                values[f"wer_{side}_ci_high"][i] = table.at[cohort, "wer_ci_high"]
+    for column, column_values in values.items():
+        out[column] = column_values
+    return out
