@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz.distance import Levenshtein
 
+from wergap._strings import text_array
 from wergap.data_schemas import InputError
 from wergap.data_schemas._provenance import carry, provenance
 
@@ -129,21 +130,8 @@ def _as_text(values: object, column: str = "ref") -> pa.LargeStringArray:
     Missing values stay null: :func:`score` reports a missing reference and treats a
     missing hypothesis as empty.
     """
-    if isinstance(values, pd.Series):
-        values = values.array
     try:
-        if isinstance(values, (pa.Array, pa.ChunkedArray)):
-            arr = values
-        elif isinstance(values, (pd.api.extensions.ExtensionArray, np.ndarray)):
-            arr = pa.array(values, from_pandas=True)
-        else:
-            arr = pa.array(list(values), type=pa.large_string(), from_pandas=True)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        kind = arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
-        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or arr.null_count == len(arr)):
-            raise pa.ArrowTypeError(f"got {kind} values")  # numbers are not transcripts
-        return arr.cast(pa.large_string())
+        return text_array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
         raise InputError(NOT_TEXT.format(column=column, error=exc), column=column) from None
 
