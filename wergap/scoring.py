@@ -292,17 +292,12 @@ def _counts(
         bar = tqdm(total=n, desc="scoring", unit="utt", unit_scale=True, file=sys.stderr)
     parts = []
     try:
-        if n_jobs > 1 and len(bounds) > 1:
-            with ThreadPoolExecutor(max_workers=min(n_jobs, len(bounds))) as pool:
-                for part in pool.map(chunk, bounds):
-                    parts.append(part)
-                    if bar is not None:
-                        bar.update(len(part))
-        else:
-            for b in bounds:
-                parts.append(chunk(b))
+        # One worker thread runs the chunks in order: the same loop serves n_jobs=1.
+        with ThreadPoolExecutor(max_workers=max(1, min(n_jobs, len(bounds)))) as pool:
+            for part in pool.map(chunk, bounds):
+                parts.append(part)
                 if bar is not None:
-                    bar.update(len(parts[-1]))
+                    bar.update(len(part))
     finally:
         if bar is not None:
             bar.close()
