@@ -76,22 +76,31 @@ def interval(low: Any, high: Any, *, fraction: bool) -> str:
     return f"[{scale * float(low):.1f}, {scale * float(high):.1f}]"
 
 
-def _cohort_rows(table: pd.DataFrame, bottom: set[str]) -> list[dict[str, Any]]:
+def _stat_rows(
+    table: pd.DataFrame, bottom: set[str], *, key: str, gap: str, keep: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """Rows of a WER table formatted for the template: ``key`` (and ``keep``) as they are,
+    counts, WER with its interval, the ``gap`` column (``gap_vs_rest``, ``gap_vs_best``)
+    with its interval, and whether the row is in ``bottom``."""
     return [
         {
-            "cohort": r["cohort"],
-            "definition": r["definition"],
+            key: r[key],
+            **{column: r[column] for column in keep},
             "speakers": count(r["speakers"]),
             "utterances": count(r["utterances"]),
             "wer": pct(r["wer"]),
             "wer_ci": interval(r["wer_ci_low"], r["wer_ci_high"], fraction=True),
-            "gap": num(r["gap_vs_rest_pct"], suffix="%", signed=True),
-            "gap_ci": interval(r["gap_vs_rest_ci_low"], r["gap_vs_rest_ci_high"], fraction=False),
+            "gap": num(r[f"{gap}_pct"], suffix="%", signed=True),
+            "gap_ci": interval(r[f"{gap}_ci_low"], r[f"{gap}_ci_high"], fraction=False),
             "share": num(r["share_speakers_pct"], suffix=" %"),
-            "bottom": str(r["cohort"]) in bottom,
+            "bottom": str(r[key]) in bottom,
         }
         for _, r in table.iterrows()
     ]
+
+
+def _cohort_rows(table: pd.DataFrame, bottom: set[str]) -> list[dict[str, Any]]:
+    return _stat_rows(table, bottom, key="cohort", gap="gap_vs_rest", keep=("definition",))
 
 
 def geo_regions_note(tree: Any) -> str:
@@ -204,20 +213,7 @@ def _attribute_section(audit: Any, attribute: str, table: pd.DataFrame) -> dict[
             bottom_label="worst-served value",
         )
         figure = {"uri": figures.to_data_uri(fig), "alt": f"WER by {attribute}"}
-    rows = [
-        {
-            "value": r["value"],
-            "speakers": count(r["speakers"]),
-            "utterances": count(r["utterances"]),
-            "wer": pct(r["wer"]),
-            "wer_ci": interval(r["wer_ci_low"], r["wer_ci_high"], fraction=True),
-            "gap": num(r["gap_vs_best_pct"], suffix="%", signed=True),
-            "gap_ci": interval(r["gap_vs_best_ci_low"], r["gap_vs_best_ci_high"], fraction=False),
-            "share": num(r["share_speakers_pct"], suffix=" %"),
-            "bottom": str(r["value"]) in worst,
-        }
-        for _, r in table.iterrows()
-    ]
+    rows = _stat_rows(table, worst, key="value", gap="gap_vs_best")
     return {"name": attribute, "rows": rows, "figure": figure}
 
 
