@@ -41,7 +41,6 @@ go through the package itself.
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -333,3 +332,101 @@ def python_normalized(texts: Sequence[str], name: str, n_jobs: int = 1) -> list[
     else:
         parts = [_run_batch(name, b) for b in batches]
     return [s for part in parts for s in part]
+
+
+# --- kaldi: Arrow's RE2 kernels --------------------------------------------------------
+
+#: Markup spans removed by ``kaldi``: ``<unk>``, ``[noise]``, ``(%hesitation)`` (no nesting).
+KALDI_MARKUP = r"<[^<>]*>|\[[^\[\]]*\]|\(%[^()]*\)"
+# Every whitespace character str.split() accepts (RE2 syntax), folded to one space.
+_ALL_WHITESPACE = (
+    r"[\t\n\x{0B}\f\r\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}"
+    r"\x{202F}\x{205F}\x{3000}]"
+)
+
+
+def kaldi_normalized(arr: pa.Array) -> pa.Array:
+    """The ``kaldi`` convention on a string array, in Arrow (see the module docstring).
+
+    Returns text whose words are separated by spaces (any number); a run of apostrophes
+    is kept only with a letter or digit on both sides.
+    """
+    s = pc.utf8_lower(arr)
+    s = pc.replace_substring_regex(s, pattern=KALDI_MARKUP, replacement=" ")
+    s = pc.replace_substring(s, pattern="\u2019", replacement="'")
+    s = pc.replace_substring_regex(s, pattern=r"(^|[^\p{L}\p{N}'])'+", replacement=r"\1 ")
+    s = pc.replace_substring_regex(s, pattern=r"'+([^\p{L}\p{N}']|$)", replacement=r" \1")
+    s = pc.replace_substring_regex(s, pattern=r"[^\P{P}']", replacement=" ")
+    return pc.replace_substring_regex(s, pattern=_ALL_WHITESPACE, replacement=" ")
+
+
+# --- dispatch ---------------------------------------------------------------------------
+
+#: Internal name: text already normalised by one of the conventions, words between spaces.
+PRENORMALIZED = "_prenormalized"
+_MULTI_SPACE = re.compile(r"\s\s+")
+
+
+def _none(text: str) -> str:
+    """jiwer's own default transform: collapse runs of 2+ whitespace, strip the ends."""
+    return _MULTI_SPACE.sub(" ", text).strip()
+
+
+def normalized_text(uniques: Sequence[str] | np.ndarray, name: str, n_jobs: int = 1) -> pa.LargeStringArray:
+    """Each string normalised by convention ``name`` (not ``default``), words between spaces.
+
+    ``none`` is jiwer's own transform; ``whisper`` and ``basic`` equal the
+    whisper-normalizer package's output; ``kaldi`` runs in Arrow. Pass distinct strings.
+    """
+    if name == PRENORMALIZED:
+        return pa.array(uniques, type=pa.large_string())
+    if name == "kaldi":
+        return kaldi_normalized(pa.array(uniques, type=pa.large_string()))
+    if name == "none":
+        return pa.array([_none(t) for t in uniques], type=pa.large_string())
+    return pa.array(python_normalized(uniques, name, n_jobs), type=pa.large_string())
+
+
+def prenormalized(refs: pa.Array, hyps: pa.Array, name: str, n_jobs: int) -> tuple[pa.Array, pa.Array]:
+    """Reference and hypothesis columns normalised by ``name``, each distinct string once.
+
+    For the Python conventions (``whisper``, ``basic``) on a whole log: one pass over the
+    distinct strings of both columns, on ``n_jobs`` processes; missing text counts as empty.
+    """
+    n = len(refs)
+    both = pa.concat_arrays([refs.fill_null(""), hyps.fill_null("")]).to_numpy(zero_copy_only=False)
+    which, uniques = pd.factorize(both, use_na_sentinel=False)
+    text = normalized_text(uniques, name, n_jobs).take(pa.array(which))
+    return text[:n], text[n:]
+
+
+# --- site-specific markup ------------------------------------------------------------------
+
+
+def drop_matching_tokens(arr: pa.Array, pattern: str) -> tuple[pa.Array, int]:
+    """Remove every whitespace-separated token that fully matches ``pattern`` (Python ``re``).
+
+    Applied to the raw text before any normalisation, so markup is matched as written
+    (``<overlap>``, ``[noise]``, ``{laugh}``). Each distinct string is handled once; a
+    string with nothing dropped is kept exactly as it was. Returns the new array and the
+    number of tokens dropped over all rows.
+    """
+    try:
+        rx = re.compile(pattern)
+    except re.error as exc:
+        raise InputError(BAD_DROP_PATTERN.format(pattern=pattern, error=exc)) from None
+    values = arr.to_numpy(zero_copy_only=False)
+    which, uniques = pd.factorize(values, use_na_sentinel=False)
+    dropped = np.zeros(len(uniques), dtype=np.int64)
+    out = [u if isinstance(u, str) else None for u in uniques]
+    match = rx.fullmatch
+    for k, text in enumerate(uniques):
+        if not isinstance(text, str):
+            continue
+        tokens = text.split()
+        kept = [t for t in tokens if not match(t)]
+        if len(kept) != len(tokens):
+            dropped[k] = len(tokens) - len(kept)
+            out[k] = " ".join(kept)
+    new = pa.array(out, type=pa.large_string()).take(pa.array(which))
+    return new, int(dropped[which].sum())
