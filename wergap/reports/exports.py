@@ -24,7 +24,8 @@ from wergap._io import atomic_path, write_text_atomic
 SUMMARY_SCHEMA_VERSION = 1
 #: Keys of the audit's provenance copied into ``summary.json``.
 PROVENANCE_KEYS = (
-    "sources", "format", "rows_read", "dropped", "normalization", "unit", "empty_references", "aligner",
+    "sources", "format", "rows_read", "dropped", "normalization", "normalization_detail", "drop_tokens",
+    "dropped_tokens", "unit", "empty_references", "aligner",
     "simulated", "note",
 )
 
