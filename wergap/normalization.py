@@ -269,7 +269,7 @@ class _Whisper:
         if across or half:
             lowered = [t.lower() for t in texts]
             for k, t in enumerate(lowered):
-                if (half and "half" in t) or (across and any(w[3:] in t for w in across)):
+                if (half and "half" in t) or (across and "'" in t and any(w[3:] in t for w in across)):
                     slow.add(k)
         for k in slow:
             out[k] = self.reference(texts[k])
