@@ -47,11 +47,13 @@ def real_texts(shared_data: Path | None) -> list[str]:
     return sorted({t for t in df[cols].to_numpy().ravel() if isinstance(t, str)})
 
 
-def sentences(n: int, seed: int = 0, real: list[str] | None = None, phrases: float = 0.07) -> list[str]:
+def sentences(n: int, seed: int = 0, real: list[str] | None = None, phrases: float = 0.07,
+              special: float = 0.38) -> list[str]:
     """``n`` generated sentences of 1-30 words, some capitalised, some with punctuation.
 
     ``phrases``: the share of words that are one of :data:`PHRASES` (multi-word number and
-    contraction forms; tests use many, a realistic text few).
+    contraction forms; tests use many, a realistic text few); ``special``: the share that
+    are one of :data:`SPECIAL` (numbers, symbols, markup, spellings, contractions).
     """
     rng = random.Random(seed)
     words = [w for t in (real or []) for w in t.split()] or "the a we went to see it was just like that".split()
@@ -61,7 +63,7 @@ def sentences(n: int, seed: int = 0, real: list[str] | None = None, phrases: flo
         toks = []
         for _ in range(k):
             r = rng.random()
-            if r < 0.55:
+            if r < 1 - phrases - special:
                 toks.append(rng.choice(words))
             elif r < 1 - phrases:
                 toks.append(rng.choice(SPECIAL))
