@@ -187,7 +187,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.audio:
         if args.embeddings:
             raise InputError("give --embeddings or --audio, not both")
-        from wergap.discovery.embed import embed_audio
+        from wergap.embeddings.embed import embed_audio
 
         base = Path(args.log).parent if args.log else None
         args.embeddings = embed_audio(
@@ -274,7 +274,7 @@ def write_json(data: object, path: str | Path) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from wergap.cohorts.compare import check
+    from wergap.comparison import check
 
     scored = load_scored(args)
     result = run_audit(args, scored, args.method)
@@ -341,7 +341,7 @@ def _scored_systems(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFram
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from wergap.cohorts.compare import compare, partitions_from_assignments
+    from wergap.comparison import compare, partitions_from_assignments
 
     base, cand, names = _scored_systems(args)
     partitions = None
@@ -414,7 +414,7 @@ def cmd_export_weights(args: argparse.Namespace) -> int:
     import math
 
     from wergap._io import write_text_atomic
-    from wergap.cohorts.mitigation import oversampling_weights, speaker_cohort_ids, utterance_cohorts
+    from wergap.comparison.mitigation import oversampling_weights, speaker_cohort_ids, utterance_cohorts
 
     scored = load_scored(args)
     result = run_audit(args, scored, [args.method] if args.method else None)
@@ -458,7 +458,7 @@ def cmd_export_weights(args: argparse.Namespace) -> int:
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
-    from wergap.discovery.embed import embed_audio, write_embeddings
+    from wergap.embeddings.embed import embed_audio, write_embeddings
 
     emb = embed_audio(
         args.source,

@@ -24,7 +24,7 @@ from wergap.data_schemas._columns import (
     aliases_text,
     rename_map,
 )
-from wergap.data_schemas._errors import InputError
+from wergap.errors import InputError
 from wergap.data_schemas._pairs import (
     pair,
     parse_kaldi_line,
@@ -32,7 +32,7 @@ from wergap.data_schemas._pairs import (
     parse_utt2spk_line,
     read_entries,
 )
-from wergap.data_schemas._provenance import provenance
+from wergap.provenance import provenance
 from wergap.data_schemas._tables import Raw, from_frame, read_delimited, read_jsonl, read_parquet
 from wergap.data_schemas._text import check_file, format_suffix, read_text
 from wergap.data_schemas.zips import normalize_zip
