@@ -48,7 +48,7 @@ from wergap.reports import render_html, write_exports, write_html
 from wergap.scoring import corpus_wer, normalize, score
 from wergap.speaker_table import speakers
 
-__version__ = "0.1.0"
+from wergap._version import __version__
 
 __all__ = [
     "__version__",
