@@ -13,7 +13,7 @@ from whisper_normalizer.basic import BasicTextNormalizer
 from whisper_normalizer.english import EnglishTextNormalizer
 
 import wergap as wg
-from wergap.data_schemas import InputError
+from wergap.errors import InputError
 from wergap.normalization import (
     BAD_DROP_PATTERN,
     CONVENTIONS,

@@ -53,7 +53,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from wergap.data_schemas import InputError
+from wergap.errors import InputError
 
 #: Each convention's one-line description, as reports and the CLI summary print it.
 CONVENTIONS: dict[str, str] = {
