@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("dask.dataframe")
 
 import wergap as wg
-from wergap import dask_engine
+from wergap.engines import dask as dask_engine
 from wergap.cohorts.partition import partition_from_column
 from wergap.cohorts.stats import cohort_table
 from wergap.data_schemas import InputError

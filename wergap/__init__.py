@@ -40,7 +40,7 @@ from wergap.data_schemas import (
     read_embeddings,
     read_log,
 )
-from wergap.dask_engine import score_speakers
+from wergap.engines import score_speakers
 from wergap.demo import make_example, run_demo, write_example
 from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoTree
 from wergap.discovery.embed import embed_audio, write_embeddings

@@ -102,14 +102,14 @@ def _speaker_table(data: Any, engine: str = "pandas", scheduler: Any = None) -> 
     """(speakers, scored utterances or None) from a path, a log, scored utterances or speakers.
 
     ``engine="dask"`` reads a path, glob or list of files out of core
-    (:func:`wergap.dask_engine.score_speakers`): only the speaker table comes back.
+    (:func:`wergap.engines.score_speakers`): only the speaker table comes back.
     """
     if engine not in ENGINES:
         raise InputError(UNKNOWN_ENGINE.format(engine=engine, choices=", ".join(ENGINES)))
     if engine == "dask":
         if isinstance(data, pd.DataFrame):
             raise InputError(DASK_NEEDS_FILES)
-        from wergap.dask_engine import score_speakers
+        from wergap.engines import score_speakers
 
         return score_speakers(data, scheduler=scheduler)[0], None
     if isinstance(data, (str, os.PathLike)):
@@ -229,7 +229,7 @@ def audit(
     engine : {"pandas", "dask"}, default "pandas"
         ``"dask"``: ``log_or_scored`` is a file, folder, glob or list of Parquet/CSV/TSV/
         JSON-lines files, read, scored and aggregated to the speaker table on Dask with
-        memory bounded by the partition size (:func:`wergap.dask_engine.score_speakers`);
+        memory bounded by the partition size (:func:`wergap.engines.score_speakers`);
         the result is the pandas engine's. Attributes known only per utterance are then
         disaggregated from the speaker table.
     scheduler : optional

@@ -90,7 +90,7 @@ def add_log_arguments(p: argparse.ArgumentParser) -> None:
 def load_scored(args: argparse.Namespace) -> pd.DataFrame:
     """Read the log named by the shared options and score it.
 
-    With ``--engine dask`` the result is the speaker table (:mod:`wergap.dask_engine`),
+    With ``--engine dask`` the result is the speaker table (:mod:`wergap.engines`),
     which the audit accepts in place of scored utterances.
     """
     if getattr(args, "engine", "pandas") == "dask":
@@ -122,7 +122,7 @@ def _load_speakers_dask(args: argparse.Namespace) -> pd.DataFrame:
         raise InputError(DASK_COMMAND.format(command=args.command))
     if args.log is None or args.ref or args.hyp or args.utt2spk:
         raise InputError(DASK_NEEDS_TABLE)
-    from wergap.dask_engine import score_speakers
+    from wergap.engines import score_speakers
 
     table, _ = score_speakers(
         args.log,

@@ -65,19 +65,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wergap.data_schemas._errors import InputError
-from wergap.data_schemas._provenance import provenance
-from wergap.data_schemas._tables import NOT_PARQUET, Raw
-from wergap.data_schemas._text import format_suffix
+from wergap.data_schemas import InputError, provenance
 from wergap.data_schemas.log import (
-    _EXTENSIONS,
     DUPLICATE,
     DUPLICATE_UTT_ID,
     FORMATS,
+    NOT_PARQUET,
     UNKNOWN_FORMAT,
-    _speaker_regex,
-    _Validator,
+    format_from_name,
     read_log,
+    speaker_regex,
+    validate_frame,
 )
 from wergap.scoring import ALIGNER, COUNT_COLUMNS, score
 from wergap.speaker_table import NOT_SPEAKER_METADATA, speakers
@@ -160,7 +158,7 @@ def dataset_files(source: str | os.PathLike | Sequence[str | os.PathLike], forma
     for item in sources:
         path = Path(item)
         if path.is_dir():
-            files += [str(p) for p in sorted(path.rglob("*")) if p.is_file() and format_suffix(p) in _EXTENSIONS
+            files += [str(p) for p in sorted(path.rglob("*")) if p.is_file() and format_from_name(p) is not None
                       and not p.name.startswith((".", "_"))]
         elif path.is_file():
             files.append(str(path))
@@ -169,7 +167,7 @@ def dataset_files(source: str | os.PathLike | Sequence[str | os.PathLike], forma
     if not files:
         raise InputError(NO_FILES.format(source=str(source)))
     if format is None:
-        found = sorted({_EXTENSIONS.get(format_suffix(Path(f)), "?") for f in files})
+        found = sorted({format_from_name(f) or "?" for f in files})
         if len(found) > 1:
             raise InputError(MIXED_FORMATS.format(found=", ".join(found)))
         format = found[0]
@@ -221,16 +219,6 @@ def _chunks(files: list[str], fmt: str, blocksize: int) -> list[_Chunk]:
     return out
 
 
-class _RowGroupValidator(_Validator):
-    """read_log's checks on a slice of a Parquet file: errors name the file's row."""
-
-    offset = 0
-
-    def _error(self, message: str, pos: int, column: str | None) -> InputError:
-        where = self._where(pos, column)
-        return InputError(f"{message} (row {pos + self.offset})", **where)
-
-
 def _read_chunk(chunk: _Chunk, options: Mapping[str, Any]) -> pd.DataFrame:
     """Read and validate one partition exactly as :func:`wergap.read_log` would."""
     if chunk.row_groups is None:
@@ -263,13 +251,9 @@ def _group_slice(parquet: Any, group: int, skip: int, take: int) -> Any:
 
 def _validate_rows(frame: pd.DataFrame, file: str, start: int, options: Mapping[str, Any]) -> pd.DataFrame:
     """read_log's checks on rows ``start, start + 1, ...`` of the Parquet file ``file``."""
-    raw = Raw(frame.reset_index(drop=True), [file], "parquet", len(frame), lambda pos: (file, None), {}, file,
-              {"row_positions": True})
-    pattern = options.get("speaker_pattern", "sclite")
-    validator = _RowGroupValidator(raw, options.get("columns"), _speaker_regex(pattern), pattern,
-                                   options.get("drop_invalid", False))
-    validator.offset = start
-    return validator.run()
+    return validate_frame(frame, source=file, first_row=start, format="parquet",
+                          speaker_pattern=options.get("speaker_pattern", "sclite"),
+                          drop_invalid=options.get("drop_invalid", False), columns=options.get("columns"))
 
 
 def _score_chunk(chunk: _Chunk, index: int, options: Mapping[str, Any], normalization: str, unit: str,
@@ -458,7 +442,7 @@ def _scored(source: Any, normalization: str, unit: str, blocksize: int, fmt: str
     if not isinstance(blocksize, int) or blocksize < 1:
         raise InputError(BAD_BLOCKSIZE.format(value=blocksize))
     files, fmt = dataset_files(source, fmt)
-    _speaker_regex(speaker_pattern)  # fail early on a bad pattern
+    speaker_regex(speaker_pattern)  # fail early on a bad pattern
     options = {"speaker_pattern": speaker_pattern, "drop_invalid": drop_invalid, "columns": columns}
     chunks = _chunks(files, fmt, blocksize)
     meta, schema = _meta(chunks[0], options, normalization, unit)
