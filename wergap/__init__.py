@@ -40,10 +40,10 @@ from wergap.data_schemas import (
     read_embeddings,
     read_log,
 )
-from wergap.engines import score_speakers
 from wergap.demo import make_example, run_demo, write_example
 from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoTree
 from wergap.discovery.embed import embed_audio, write_embeddings
+from wergap.engines import score_speakers
 from wergap.reports import render_html, write_exports, write_html
 from wergap.scoring import corpus_wer, normalize, score
 from wergap.speaker_table import speakers
