@@ -33,10 +33,10 @@ from wergap.cohorts import (
 )
 from wergap.cohorts.stats import split_intervals
 from wergap.data_schemas._errors import InputError, WergapError
+from wergap.engines import speaker_table
 
 #: The discovery methods, in the order they are run and shown.
 METHODS = ("geo_tree", "census_splits", "embedding_kmeans")
-ENGINES = ("pandas", "dask")
 #: Census splits given WER intervals for the report (its chart shows this many).
 SPLITS_WITH_INTERVALS = 8
 #: method -> (module, estimator class)
@@ -75,11 +75,6 @@ SUMMARY_COLUMNS = [
 
 UNKNOWN_METHOD = "unknown method {method!r}; choose from {choices}"
 UNKNOWN_ATTRIBUTE = "known attribute {column!r} is not a column of the speaker table (it has: {have})"
-NOT_A_TABLE = "expected a decode log path or a DataFrame, got {kind}"
-NOT_RECOGNISED = (
-    "cannot tell what this table is: a decode log needs utt_id, speaker_id and ref/hyp or "
-    "errors/ref_words; a speaker table needs speaker_id, ref_words, errors"
-)
 UNKNOWN_RESULT = "no results for method {method!r}; ran: {ran}; skipped: {skipped}"
 NOT_INSTALLED = "{module} is not available in this installation ({error})"
 NO_COORDINATES = "no lat/lon columns in the log"
@@ -89,46 +84,11 @@ NO_ZIP = "no zip column in the log"
 NO_ZIP_VALUES = "no speaker has a ZIP code"
 NO_EMBEDDINGS = "no speaker embeddings (embeddings= or an 'embedding' column)"
 FIT_FAILED = "discovery failed: {error}"
-UNKNOWN_ENGINE = "unknown engine {engine!r}; choose from {choices}"
-DASK_NEEDS_FILES = "engine='dask' reads files (a path, folder, glob or list), not an in-memory DataFrame"
 
 
 def _load(method: str) -> Any:
     module, name = ESTIMATORS[method]
     return getattr(importlib.import_module(module), name)
-
-
-def _speaker_table(data: Any, engine: str = "pandas", scheduler: Any = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """(speakers, scored utterances or None) from a path, a log, scored utterances or speakers.
-
-    ``engine="dask"`` reads a path, glob or list of files out of core
-    (:func:`wergap.engines.score_speakers`): only the speaker table comes back.
-    """
-    if engine not in ENGINES:
-        raise InputError(UNKNOWN_ENGINE.format(engine=engine, choices=", ".join(ENGINES)))
-    if engine == "dask":
-        if isinstance(data, pd.DataFrame):
-            raise InputError(DASK_NEEDS_FILES)
-        from wergap.engines import score_speakers
-
-        return score_speakers(data, scheduler=scheduler)[0], None
-    if isinstance(data, (str, os.PathLike)):
-        from wergap.data_schemas import read_log
-
-        data = read_log(data)
-    if not isinstance(data, pd.DataFrame):
-        raise InputError(NOT_A_TABLE.format(kind=type(data).__name__))
-    columns = set(data.columns)
-    if "utt_id" not in columns:
-        if {"speaker_id", "ref_words", "errors"} <= columns:
-            return data, None
-        raise InputError(NOT_RECOGNISED)
-    from wergap.scoring import score  # imports flow one way: audit sits above scoring
-    from wergap.speaker_table import speakers
-
-    scored_columns = {"substitutions", "deletions", "insertions", "hits", "ref_words", "errors"}
-    scored = data if scored_columns <= columns else score(data)
-    return speakers(scored), scored
 
 
 def _has_values(speakers: pd.DataFrame, *columns: str) -> bool:
@@ -249,7 +209,7 @@ def audit(
     for method in chosen:
         if method not in ESTIMATORS:
             raise InputError(UNKNOWN_METHOD.format(method=method, choices=", ".join(METHODS)))
-    speakers, scored = _speaker_table(log_or_scored, engine, scheduler)
+    speakers, scored = speaker_table(log_or_scored, engine, scheduler=scheduler)
     if embeddings is not None:
         from wergap.data_schemas.embeddings import attach_embeddings
 

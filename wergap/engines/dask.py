@@ -62,13 +62,14 @@ from wergap.engines._schema import Schema, conform, learn
 from wergap.scoring import ALIGNER, COUNT_COLUMNS, score
 from wergap.speaker_table import NOT_SPEAKER_METADATA, speakers
 
-__all__ = ["DEFAULT_BLOCKSIZE", "dataset_files", "score_speakers", "scored_frame"]
+__all__ = ["DEFAULT_BLOCKSIZE", "dataset_files", "score_speakers", "scored_frame", "speaker_table"]
 
 #: Rows of the first file read to learn the scored table's column types.
 META_ROWS = 1_000
 
 BAD_BLOCKSIZE = "blocksize must be a positive number of rows, got {value!r}"
 SHUFFLE_SCHEMA = "the files' columns do not agree on their types: {reason}"
+DASK_NEEDS_FILES = "engine='dask' reads files (a path, folder, glob or list), not an in-memory DataFrame"
 
 # Utterance-level columns never needed by the speaker table (dropped before the shuffle);
 # utt_id stays, for the duplicate check across partitions.
@@ -373,6 +374,33 @@ def score_speakers(
         merged["aligner"] = ALIGNER
     table.attrs["wergap"] = merged
     return table, merged
+
+
+def speaker_table(data: Any, *, scheduler: Any = None) -> tuple[pd.DataFrame, None]:
+    """The speaker table of decode-log files on Dask, as :func:`wergap.audit` asks for it.
+
+    Parameters
+    ----------
+    data : str, PathLike or sequence of them
+        A file, folder, glob or list of files (see :func:`score_speakers`).
+    scheduler : optional
+        As :func:`score_speakers`.
+
+    Returns
+    -------
+    speakers : DataFrame
+        :func:`score_speakers`' table.
+    scored : None
+        Utterances do not come back from Dask.
+
+    Raises
+    ------
+    InputError
+        ``data`` is an in-memory DataFrame, or as :func:`score_speakers`.
+    """
+    if isinstance(data, pd.DataFrame):
+        raise InputError(DASK_NEEDS_FILES)
+    return score_speakers(data, scheduler=scheduler)[0], None
 
 
 def _arrow_cause(err: BaseException) -> BaseException | None:
