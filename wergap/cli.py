@@ -17,12 +17,12 @@ from wergap import __version__
 from wergap._io import atomic_path
 from wergap.data_schemas import InputError, WergapError, provenance, read_log
 from wergap.data_schemas.log import FORMATS
+from wergap.engines import ENGINES, score_speakers
 from wergap.scoring import NORMALIZATIONS, UNITS, corpus_wer, score
 from wergap.speaker_table import speakers
 
 TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl"}
 BAD_OUTPUT = "cannot write {path}: choose an output ending in {choices}"
-ENGINES = ("pandas", "dask")
 DASK_COMMANDS = ("score", "audit", "check")
 DASK_COMMAND = "--engine dask builds the speaker table, which {command} cannot use: use it with score, audit or check"
 DASK_NEEDS_TABLE = "--engine dask reads a table log (a file, folder or glob of parquet/csv/tsv/jsonl), not --ref/--hyp/--utt2spk"
@@ -122,8 +122,6 @@ def _load_speakers_dask(args: argparse.Namespace) -> pd.DataFrame:
         raise InputError(DASK_COMMAND.format(command=args.command))
     if args.log is None or args.ref or args.hyp or args.utt2spk:
         raise InputError(DASK_NEEDS_TABLE)
-    from wergap.engines import score_speakers
-
     table, _ = score_speakers(
         args.log,
         normalization=args.normalization,
