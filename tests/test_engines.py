@@ -38,10 +38,13 @@ def test_the_pandas_engine_takes_a_file_a_log_a_scored_log_or_speakers(log, tmp_
     assert got is expected and none is None
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (pd.DataFrame({"a": [1]}), pandas_engine.NOT_RECOGNISED),
-    (42, pandas_engine.NOT_A_TABLE.format(kind="int")),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (pd.DataFrame({"a": [1]}), pandas_engine.NOT_RECOGNISED),
+        (42, pandas_engine.NOT_A_TABLE.format(kind="int")),
+    ],
+)
 def test_the_pandas_engine_names_what_it_cannot_read(data, message):
     with pytest.raises(InputError) as err:
         engines.speaker_table(data)

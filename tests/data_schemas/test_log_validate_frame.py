@@ -18,12 +18,14 @@ from wergap.data_schemas.log import (
 
 
 def _rows() -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": ["a-1", "a-2", "b-1", "b-2"],
-        "reference": ["one two", "three", "four five", "six"],
-        "hypothesis": ["one", "three", None, "six"],
-        "latitude": [30.0, 31.0, 32.0, 33.0],
-    })
+    return pd.DataFrame(
+        {
+            "id": ["a-1", "a-2", "b-1", "b-2"],
+            "reference": ["one two", "three", "four five", "six"],
+            "hypothesis": ["one", "three", None, "six"],
+            "latitude": [30.0, 31.0, 32.0, 33.0],
+        }
+    )
 
 
 def test_rows_of_a_parquet_file_read_as_read_log_reads_the_file(tmp_path):
@@ -70,10 +72,19 @@ def test_speaker_pattern_and_columns_apply_as_in_read_log():
     assert got["speaker_id"].tolist() == ["a", "a", "b", "b"] and "lat" in got
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("log.csv", "csv"), ("a/b/log.TSV", "tsv"), ("log.csv.gz", "csv"), ("x.ndjson", "jsonl"),
-    ("part-0.pq", "parquet"), ("ref.trn", "trn"), ("notes.txt", None), ("README", None),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("log.csv", "csv"),
+        ("a/b/log.TSV", "tsv"),
+        ("log.csv.gz", "csv"),
+        ("x.ndjson", "jsonl"),
+        ("part-0.pq", "parquet"),
+        ("ref.trn", "trn"),
+        ("notes.txt", None),
+        ("README", None),
+    ],
+)
 def test_format_from_name(name, expected):
     assert format_from_name(name) == expected
 

@@ -20,10 +20,10 @@ from typing import Any
 
 import pandas as pd
 
-from wergap.data_schemas import InputError
 from wergap.engines import dask as _dask
 from wergap.engines import pandas as _pandas
 from wergap.engines.dask import score_speakers
+from wergap.errors import InputError
 
 __all__ = ["ENGINES", "score_speakers", "speaker_table"]
 
@@ -37,7 +37,9 @@ _SPEAKER_TABLE: dict[str, Callable[..., tuple[pd.DataFrame, pd.DataFrame | None]
 ENGINES = tuple(_SPEAKER_TABLE)
 
 
-def speaker_table(data: Any, engine: str = "pandas", *, scheduler: Any = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def speaker_table(
+    data: Any, engine: str = "pandas", *, scheduler: Any = None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """(speakers, scored utterances or None) of ``data`` by the engine named ``engine``.
 
     Parameters

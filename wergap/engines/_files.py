@@ -24,7 +24,6 @@ from typing import Any
 
 import pandas as pd
 
-from wergap.data_schemas import InputError
 from wergap.data_schemas.log import (
     FORMATS,
     NOT_PARQUET,
@@ -33,6 +32,7 @@ from wergap.data_schemas.log import (
     read_log,
     validate_frame,
 )
+from wergap.errors import InputError
 
 #: Rows per Parquet partition (whole row groups are kept together).
 DEFAULT_BLOCKSIZE = 250_000
@@ -60,7 +60,9 @@ class Chunk:
     take: int | None = None
 
 
-def dataset_files(source: str | os.PathLike | Sequence[str | os.PathLike], format: str | None = None) -> tuple[list[str], str]:  # noqa: A002
+def dataset_files(
+    source: str | os.PathLike | Sequence[str | os.PathLike], format: str | None = None
+) -> tuple[list[str], str]:  # noqa: A002
     """The files of a partitioned decode log, sorted, and their common format.
 
     Parameters
@@ -84,15 +86,19 @@ def dataset_files(source: str | os.PathLike | Sequence[str | os.PathLike], forma
         No matching file, a format the engine does not read, or mixed formats.
     """
     if format is not None and format not in TABLE_FORMATS:
-        raise InputError(UNKNOWN_FORMAT.format(format=format) if format not in FORMATS
-                         else NOT_A_TABLE_FORMAT.format(format=format))
+        raise InputError(
+            UNKNOWN_FORMAT.format(format=format) if format not in FORMATS else NOT_A_TABLE_FORMAT.format(format=format)
+        )
     sources = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     files: list[str] = []
     for item in sources:
         path = Path(item)
         if path.is_dir():
-            files += [str(p) for p in sorted(path.rglob("*")) if p.is_file() and format_from_name(p) is not None
-                      and not p.name.startswith((".", "_"))]
+            files += [
+                str(p)
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and format_from_name(p) is not None and not p.name.startswith((".", "_"))
+            ]
         elif path.is_file():
             files.append(str(path))
         else:
@@ -137,8 +143,9 @@ def make_chunks(files: list[str], fmt: str, blocksize: int) -> list[Chunk]:
                     out.append(Chunk(f, fmt, tuple(group), start))
                     start += rows
                     group, rows = [], 0
-                out += [Chunk(f, fmt, (i,), start + skip, skip, min(blocksize, n - skip))
-                        for skip in range(0, n, blocksize)]
+                out += [
+                    Chunk(f, fmt, (i,), start + skip, skip, min(blocksize, n - skip)) for skip in range(0, n, blocksize)
+                ]
                 start += n
                 continue
             group.append(i)
@@ -184,6 +191,12 @@ def group_slice(parquet: Any, group: int, skip: int, take: int) -> Any:
 
 def validate_rows(frame: pd.DataFrame, file: str, start: int, options: Mapping[str, Any]) -> pd.DataFrame:
     """read_log's checks on rows ``start, start + 1, ...`` of the Parquet file ``file``."""
-    return validate_frame(frame, source=file, first_row=start, format="parquet",
-                          speaker_pattern=options.get("speaker_pattern", "sclite"),
-                          drop_invalid=options.get("drop_invalid", False), columns=options.get("columns"))
+    return validate_frame(
+        frame,
+        source=file,
+        first_row=start,
+        format="parquet",
+        speaker_pattern=options.get("speaker_pattern", "sclite"),
+        drop_invalid=options.get("drop_invalid", False),
+        columns=options.get("columns"),
+    )

@@ -14,17 +14,29 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from wergap.data_schemas import InputError
+from wergap.errors import InputError
 
-EXTRA_COLUMN = ("column {column!r} is not in {first}, the first file: every file of a dataset needs the same "
-                "columns (the Dask engine learns them from the first file)")
-COLUMN_KIND = ("column {column!r} holds {kind} values where {first}, the first file, holds {expected} values: "
-               "every file of a dataset needs one kind of value per column")
+EXTRA_COLUMN = (
+    "column {column!r} is not in {first}, the first file: every file of a dataset needs the same "
+    "columns (the Dask engine learns them from the first file)"
+)
+COLUMN_KIND = (
+    "column {column!r} holds {kind} values where {first}, the first file, holds {expected} values: "
+    "every file of a dataset needs one kind of value per column"
+)
 MIXED_COLUMN = "column {column!r} mixes kinds of values (numbers and text, say): give it one kind"
 
 # pandas' inferred type of an object column → the kind of value Arrow stores.
-INFERRED_KINDS = {"string": "text", "integer": "number", "floating": "number", "mixed-integer-float": "number",
-                  "decimal": "number", "boolean": "boolean", "datetime64": "datetime", "datetime": "datetime"}
+INFERRED_KINDS = {
+    "string": "text",
+    "integer": "number",
+    "floating": "number",
+    "mixed-integer-float": "number",
+    "decimal": "number",
+    "boolean": "boolean",
+    "datetime64": "datetime",
+    "datetime": "datetime",
+}
 MIXED_KINDS = ("mixed", "mixed-integer")
 
 
@@ -53,7 +65,7 @@ def value_kind(values: pd.Series) -> str | None:
         return "number"
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
-    if dtype != object and pd.api.types.is_string_dtype(dtype):
+    if not pd.api.types.is_object_dtype(dtype) and pd.api.types.is_string_dtype(dtype):
         return "text"
     inferred = pd.api.types.infer_dtype(values, skipna=True)
     return INFERRED_KINDS.get(inferred, inferred)
@@ -77,16 +89,20 @@ def conform(out: pd.DataFrame, schema: Schema, file: str) -> pd.DataFrame:
             continue
         kind = value_kind(out[column])
         if kind is None:
-            if not (pd.api.types.is_numeric_dtype(out[column].dtype)
-                    or pd.api.types.is_datetime64_any_dtype(out[column].dtype)):
+            if not (
+                pd.api.types.is_numeric_dtype(out[column].dtype)
+                or pd.api.types.is_datetime64_any_dtype(out[column].dtype)
+            ):
                 out[column] = pd.Series(None, index=out.index, dtype=object)
         elif kind in MIXED_KINDS:
             raise InputError(MIXED_COLUMN.format(column=column), file=file, column=column)
         elif expected is not None and kind != expected:
-            raise InputError(COLUMN_KIND.format(column=column, kind=kind, expected=expected, first=schema.file),
-                             file=file, column=column)
+            raise InputError(
+                COLUMN_KIND.format(column=column, kind=kind, expected=expected, first=schema.file),
+                file=file,
+                column=column,
+            )
     return out[list(schema.kinds)]
-
 
 
 def learn(sample: pd.DataFrame, file: str) -> Schema:

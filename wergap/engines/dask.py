@@ -55,10 +55,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wergap.data_schemas import InputError, provenance
 from wergap.data_schemas.log import DUPLICATE, DUPLICATE_UTT_ID, speaker_regex
 from wergap.engines._files import DEFAULT_BLOCKSIZE, Chunk, dataset_files, make_chunks, read_chunk, validate_rows
 from wergap.engines._schema import Schema, conform, learn
+from wergap.errors import InputError
+from wergap.provenance import provenance
 from wergap.scoring import ALIGNER, COUNT_COLUMNS, score
 from wergap.speaker_table import NOT_SPEAKER_METADATA, speakers
 
@@ -79,8 +80,9 @@ _DROP_BEFORE_SHUFFLE = tuple(sorted(c for c in NOT_SPEAKER_METADATA if c not in 
 _PARTITION = "_wergap_partition"
 
 
-def _score_chunk(chunk: Chunk, index: int, options: Mapping[str, Any], normalization: str, unit: str,
-                 schema: Schema | None) -> tuple[pd.DataFrame, dict]:
+def _score_chunk(
+    chunk: Chunk, index: int, options: Mapping[str, Any], normalization: str, unit: str, schema: Schema | None
+) -> tuple[pd.DataFrame, dict]:
     """(scored rows without text, provenance) of partition ``index``, in the dataset's schema."""
     log = read_chunk(chunk, options)
     scored = score(log, normalization=normalization, unit=unit, n_jobs=1)
@@ -191,13 +193,22 @@ def scored_frame(
     files : list of str
     format : str
     """
-    frames, metas, files, fmt, _ = _scored(source, normalization, unit, blocksize, format, speaker_pattern,
-                                           drop_invalid, columns)
+    frames, metas, files, fmt, _ = _scored(
+        source, normalization, unit, blocksize, format, speaker_pattern, drop_invalid, columns
+    )
     return frames, metas, files, fmt
 
 
-def _scored(source: Any, normalization: str, unit: str, blocksize: int, fmt: str | None, speaker_pattern: str,
-            drop_invalid: bool, columns: Mapping[str, str] | None) -> tuple[Any, list, list[str], str, list[Chunk]]:
+def _scored(
+    source: Any,
+    normalization: str,
+    unit: str,
+    blocksize: int,
+    fmt: str | None,
+    speaker_pattern: str,
+    drop_invalid: bool,
+    columns: Mapping[str, str] | None,
+) -> tuple[Any, list, list[str], str, list[Chunk]]:
     """:func:`scored_frame` and its chunks (the file of each partition)."""
     import dask
     import dask.dataframe as dd
@@ -209,8 +220,10 @@ def _scored(source: Any, normalization: str, unit: str, blocksize: int, fmt: str
     options = {"speaker_pattern": speaker_pattern, "drop_invalid": drop_invalid, "columns": columns}
     chunks = make_chunks(files, fmt, blocksize)
     meta, schema = _meta(chunks[0], options, normalization, unit)
-    parts = [dask.delayed(_score_chunk, nout=2, pure=True)(chunk, i, options, normalization, unit, schema)
-             for i, chunk in enumerate(chunks)]
+    parts = [
+        dask.delayed(_score_chunk, nout=2, pure=True)(chunk, i, options, normalization, unit, schema)
+        for i, chunk in enumerate(chunks)
+    ]
     frames = dd.from_delayed([p[0] for p in parts], meta=meta, verify_meta=False)
     return frames, [p[1] for p in parts], files, fmt, chunks
 
@@ -334,10 +347,13 @@ def score_speakers(
 
     # No conversion of object columns to Arrow strings: an all-missing column must stay
     # Arrow's null type, which the p2p shuffle unifies with the other files' type of it.
-    with _scheduler(scheduler, n_workers) as (compute_kwargs, method), \
-            dask.config.set({"dataframe.convert-string": False}):
-        frames, metas, files, fmt, chunks = _scored(source, normalization, unit, blocksize, format,
-                                                     speaker_pattern, drop_invalid, columns)
+    with (
+        _scheduler(scheduler, n_workers) as (compute_kwargs, method),
+        dask.config.set({"dataframe.convert-string": False}),
+    ):
+        frames, metas, files, fmt, chunks = _scored(
+            source, normalization, unit, blocksize, format, speaker_pattern, drop_invalid, columns
+        )
         meta_spk = _empty_speakers(frames._meta)
         shuffled = frames.shuffle("speaker_id", npartitions=frames.npartitions, method=method)
         per_speaker = shuffled.map_partitions(_speakers_partition, drop_invalid, meta=meta_spk)
@@ -355,8 +371,11 @@ def score_speakers(
             try:
                 table, *copies, metas = dask.compute(*wanted, **compute_kwargs)
             except _DuplicateId as dup:
-                raise InputError(DUPLICATE_UTT_ID.format(utt_id=dup.utt_id, first=chunks[dup.first].file),
-                                 file=chunks[dup.again].file, column="utt_id") from None
+                raise InputError(
+                    DUPLICATE_UTT_ID.format(utt_id=dup.utt_id, first=chunks[dup.first].file),
+                    file=chunks[dup.again].file,
+                    column="utt_id",
+                ) from None
             except Exception as err:
                 arrow = _arrow_cause(err)
                 if arrow is None:
@@ -408,11 +427,12 @@ def _arrow_cause(err: BaseException) -> BaseException | None:
     import pyarrow as pa
 
     seen = set()
-    while err is not None and id(err) not in seen:
-        if isinstance(err, pa.ArrowException):
-            return err
-        seen.add(id(err))
-        err = err.__cause__ or err.__context__
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, pa.ArrowException):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
     return None
 
 
@@ -422,8 +442,8 @@ class _scheduler:
     def __init__(self, scheduler: Any, n_workers: int | None) -> None:
         self.scheduler = scheduler
         self.n_workers = n_workers
-        self._client = None
-        self._cluster = None
+        self._client: Any = None  # a distributed.Client while open
+        self._cluster: Any = None  # a distributed.LocalCluster we started
 
     def __enter__(self) -> tuple[dict, str]:
         s = self.scheduler

@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from wergap.data_schemas import InputError, read_log
+from wergap.data_schemas import read_log
+from wergap.errors import InputError
 from wergap.scoring import score
 from wergap.speaker_table import speakers
 
