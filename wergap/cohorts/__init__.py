@@ -5,7 +5,9 @@ Partition contract), ``stats`` (WER per cohort, gap, shares, intervals), ``heldo
 measured on speakers the discovery never saw), ``disaggregate`` (WER by a known
 attribute) and ``compare`` (a baseline's cohorts measured on a candidate system, paired;
 the ``check`` release gate) and ``mitigation`` (cohort labels, oversampling weights and
-bottom-cohort lists for retraining).
+bottom-cohort lists for retraining); ``error_profile``, ``adjusted`` and ``cohort_profile``
+explain a cohort (which words fail, whether the gap survives adjustment for confounders,
+who is in it).
 """
 
 from wergap.cohorts.compare import (
@@ -18,7 +20,10 @@ from wergap.cohorts.compare import (
     compare,
     partitions_from_assignments,
 )
+from wergap.cohorts.adjusted import COVARIATE_COLUMNS, AdjustedGap, adjusted_gap
+from wergap.cohorts.cohort_profile import COHORT_PROFILE_COLUMNS, cohort_profile
 from wergap.cohorts.disaggregate import DISAGGREGATE_COLUMNS, disaggregate
+from wergap.cohorts.error_profile import ERROR_PROFILE_COLUMNS, error_profile
 from wergap.cohorts.heldout import FOLD_COLUMNS, HeldOutGap, held_out_gap
 from wergap.cohorts.mitigation import (
     bottom_utterances,
@@ -30,7 +35,11 @@ from wergap.cohorts.partition import OTHER, OTHER_DEFINITION, Partition, merge_s
 from wergap.cohorts.stats import COHORT_TABLE_COLUMNS, GapSummary, cohort_table, gap_summary, overall_wer
 
 __all__ = [
+    "AdjustedGap",
+    "COHORT_PROFILE_COLUMNS",
     "COHORT_TABLE_COLUMNS",
+    "COVARIATE_COLUMNS",
+    "ERROR_PROFILE_COLUMNS",
     "COMPARE_COLUMNS",
     "COMPARE_SUMMARY_COLUMNS",
     "DISAGGREGATE_COLUMNS",
@@ -43,11 +52,14 @@ __all__ = [
     "HeldOutGap",
     "MethodCheck",
     "Partition",
+    "adjusted_gap",
     "check",
     "bottom_utterances",
+    "cohort_profile",
     "cohort_table",
     "compare",
     "disaggregate",
+    "error_profile",
     "gap_summary",
     "held_out_gap",
     "merge_small",
