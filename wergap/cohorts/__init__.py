@@ -23,7 +23,7 @@ from wergap.cohorts.compare import (
 from wergap.cohorts.adjusted import COVARIATE_COLUMNS, AdjustedGap, adjusted_gap
 from wergap.cohorts.cohort_profile import COHORT_PROFILE_COLUMNS, cohort_profile
 from wergap.cohorts.disaggregate import DISAGGREGATE_COLUMNS, disaggregate
-from wergap.cohorts.error_profile import ERROR_PROFILE_COLUMNS, error_profile
+from wergap.cohorts.error_profile import ERROR_PROFILE_COLUMNS, WordErrors, error_profile, word_errors
 from wergap.cohorts.heldout import FOLD_COLUMNS, HeldOutGap, held_out_gap
 from wergap.cohorts.mitigation import (
     bottom_utterances,
@@ -69,4 +69,6 @@ __all__ = [
     "partitions_from_assignments",
     "speaker_cohort_ids",
     "utterance_cohorts",
+    "WordErrors",
+    "word_errors",
 ]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,52 @@ BAD_PRIOR = "prior_scale must be a positive number, got {value!r}"
 BAD_MIN_SPEAKERS = "min_speakers must be a positive integer, got {value!r}"
 
 
+@dataclass
+class WordErrors:
+    """Every error event of a scored log, re-aligned once and shared by several cohorts.
+
+    Attributes
+    ----------
+    events : DataFrame
+        ``row`` (position in the scored table), ``kind``, ``ref_word``, ``hyp_word``.
+    ref_tokens : list of list of str
+        Each row's normalised reference words (for per-occurrence rates).
+    normalization : str
+    realigned, count_mismatches : int
+        Utterances re-aligned, and how many of them disagree with the scored error count
+        (0 unless the table was scored with another normalisation).
+    reason : str or None
+        Why there are no events to profile (counts-only or per-character log).
+    """
+
+    events: pd.DataFrame
+    ref_tokens: list[list[str]]
+    normalization: str
+    realigned: int = 0
+    count_mismatches: int = 0
+    reason: str | None = None
+
+
+def word_errors(scored: pd.DataFrame, *, normalization: str | None = None) -> WordErrors:
+    """Re-align the utterances with errors and list their word error events (see :func:`error_profile`)."""
+    meta = provenance(scored)
+    if normalization is None:
+        normalization = meta.get("normalization", "default")
+        if normalization not in ("default", "none", "whisper"):
+            normalization = "default"
+    empty = pd.DataFrame({"row": pd.Series(dtype="int64"), "kind": pd.Series(dtype="str"),
+                          "ref_word": pd.Series(dtype="str"), "hyp_word": pd.Series(dtype="str")})
+    if not {"ref", "hyp"} <= set(scored.columns):
+        return WordErrors(empty, [], normalization, reason=NO_TEXT)
+    if meta.get("unit", "word") == "char":
+        return WordErrors(empty, [], normalization, reason=CHAR_UNIT)
+    refs = _tokens(scored["ref"].to_numpy(dtype=object), normalization)
+    hyps = _tokens(scored["hyp"].to_numpy(dtype=object), normalization)
+    errors = scored["errors"].to_numpy() if "errors" in scored.columns else None
+    events, realigned, mismatches = _events(refs, hyps, errors)
+    return WordErrors(events, refs, normalization, realigned, mismatches)
+
+
 def error_profile(
     scored: pd.DataFrame,
     cohort_labels: Partition | pd.Series,
@@ -76,6 +123,7 @@ def error_profile(
     min_speakers: int = 30,
     prior_scale: float = 0.1,
     normalization: str | None = None,
+    errors: WordErrors | None = None,
 ) -> pd.DataFrame:
     """Words and word pairs the cohort gets wrong more (or less) often than the rest.
 
@@ -100,6 +148,9 @@ def error_profile(
     normalization : str, optional
         Text normalisation for re-alignment; default the one ``scored`` was scored with
         (its provenance), else ``"default"``.
+    errors : WordErrors, optional
+        :func:`word_errors` of ``scored``, computed once when several cohorts of one log
+        are profiled (as :func:`wergap.audit` does).
 
     Returns
     -------
@@ -123,32 +174,25 @@ def error_profile(
         raise InputError(BAD_MIN_SPEAKERS.format(value=min_speakers))
     if not isinstance(prior_scale, (int, float)) or not prior_scale > 0:
         raise InputError(BAD_PRIOR.format(value=prior_scale))
-    meta = provenance(scored)
-    if not {"ref", "hyp"} <= set(scored.columns):
-        return _empty(NO_TEXT, min_speakers=min_speakers)
-    if meta.get("unit", "word") == "char":
-        return _empty(CHAR_UNIT, min_speakers=min_speakers)
-    if normalization is None:
-        normalization = meta.get("normalization", "default")
-        if normalization not in ("default", "none", "whisper"):
-            normalization = "default"
+    if errors is None:
+        errors = word_errors(scored, normalization=normalization)
+    if errors.reason is not None:
+        return _empty(errors.reason, min_speakers=min_speakers)
     flag, name = in_cohort(scored, cohort_labels, cohort, min_speakers)
     keep = flag.notna().to_numpy()
-    side = flag.to_numpy(dtype="bool", na_value=False)[keep]
-    speakers = scored["speaker_id"].astype("str").to_numpy()[keep]
-    ref_tokens = _tokens(scored["ref"].to_numpy(dtype=object)[keep], normalization)
-    hyp_tokens = _tokens(scored["hyp"].to_numpy(dtype=object)[keep], normalization)
-    errors = scored["errors"].to_numpy()[keep] if "errors" in scored.columns else None
-    events = _events(ref_tokens, hyp_tokens, side, speakers, errors)
+    side = flag.to_numpy(dtype="bool", na_value=False)
+    speakers = scored["speaker_id"].astype("str").to_numpy()
+    rows = errors.events["row"].to_numpy()
+    events = errors.events[keep[rows]].assign(speaker=speakers[rows[keep[rows]]], in_cohort=side[rows[keep[rows]]])
     info: dict[str, Any] = {
         "cohort": name,
         "min_speakers": int(min_speakers),
         "prior_scale": float(prior_scale),
-        "normalization": normalization,
+        "normalization": errors.normalization,
         "utterances": int(keep.sum()),
-        "realigned": int(events.attrs["realigned"]),
-        "count_mismatches": int(events.attrs["count_mismatches"]),
-        "speakers_cohort": int(len(set(speakers[side]))),
+        "realigned": int(errors.realigned),
+        "count_mismatches": int(errors.count_mismatches),
+        "speakers_cohort": int(len(set(speakers[keep & side]))),
         "reason": None,
     }
     if events.empty:
@@ -161,7 +205,7 @@ def error_profile(
     shown = table["speakers_cohort"] >= min_speakers
     info["hidden"] = int((~shown).sum())
     table = table[shown].copy()
-    _add_rates(table, ref_tokens, side)
+    _add_rates(table, errors.ref_tokens, keep, side)
     table["kind"] = pd.Categorical(table["kind"], categories=KINDS)
     table = table.sort_values(["z", "kind"], ascending=[False, True], kind="stable").reset_index(drop=True)
     table["kind"] = table["kind"].astype("str")
@@ -188,21 +232,15 @@ def _tokens(texts: np.ndarray, normalization: str) -> list[list[str]]:
     return [words[c] for c in codes]
 
 
-def _events(
-    refs: list[list[str]],
-    hyps: list[list[str]],
-    side: np.ndarray,
-    speakers: np.ndarray,
-    errors: np.ndarray | None,
-) -> pd.DataFrame:
-    """One row per error event: kind, ref_word, hyp_word, speaker, in_cohort."""
+def _events(refs: list[list[str]], hyps: list[list[str]], errors: np.ndarray | None) -> tuple[pd.DataFrame, int, int]:
+    """One row per error event (row, kind, ref_word, hyp_word); utterances re-aligned; count mismatches."""
     from rapidfuzz.distance import Levenshtein
 
     editops = Levenshtein.editops
     kinds: list[str] = []
     ref_words: list[Any] = []
     hyp_words: list[Any] = []
-    who: list[int] = []
+    where: list[int] = []
     realigned = mismatches = 0
     for k, (r, h) in enumerate(zip(refs, hyps)):
         if (errors is not None and errors[k] == 0) or r == h:
@@ -216,30 +254,26 @@ def _events(
                 kinds += ("missed", "substitution")
                 ref_words += (r[a], r[a])
                 hyp_words += (None, h[b])
-                who += (k, k)
+                where += (k, k)
             elif tag == "delete":
                 kinds.append("missed")
                 ref_words.append(r[a])
                 hyp_words.append(None)
-                who.append(k)
+                where.append(k)
             else:
                 kinds.append("insertion")
                 ref_words.append(None)
                 hyp_words.append(h[b])
-                who.append(k)
-    rows = np.asarray(who, dtype=np.int64)
+                where.append(k)
     events = pd.DataFrame(
         {
+            "row": np.asarray(where, dtype=np.int64),
             "kind": pd.Series(kinds, dtype="str"),
             "ref_word": pd.Series(ref_words, dtype="str"),
             "hyp_word": pd.Series(hyp_words, dtype="str"),
-            "speaker": speakers[rows],
-            "in_cohort": side[rows],
         }
     )
-    events.attrs["realigned"] = realigned
-    events.attrs["count_mismatches"] = mismatches
-    return events
+    return events, realigned, mismatches
 
 
 def _log_odds(events: pd.DataFrame, prior_scale: float) -> pd.DataFrame:
@@ -271,13 +305,15 @@ def _log_odds(events: pd.DataFrame, prior_scale: float) -> pd.DataFrame:
     return table
 
 
-def _add_rates(table: pd.DataFrame, refs: list[list[str]], side: np.ndarray) -> None:
+def _add_rates(table: pd.DataFrame, refs: list[list[str]], keep: np.ndarray, side: np.ndarray) -> None:
     """``ref_count_*`` and ``rate_*`` for the listed rows with a reference word."""
     wanted = set(table["ref_word"].dropna())
     cohort_counts: Counter[str] = Counter()
     rest_counts: Counter[str] = Counter()
     if wanted:
-        for words, inside in zip(refs, side):
+        for words, labelled, inside in zip(refs, keep, side):
+            if not labelled:
+                continue
             target = cohort_counts if inside else rest_counts
             target.update(w for w in words if w in wanted)
     ref_c = table["ref_word"].map(lambda w: cohort_counts.get(w, 0) if isinstance(w, str) else np.nan)
