@@ -224,7 +224,8 @@ def adjusted_gap(
     if n_in == 0 or n_in == len(frame):
         return _nan_result(base, TOO_FEW_ROWS.format(cohort=name, n_in=n_in, n_out=len(frame) - n_in))
     z = _z(confidence)
-    raw_fit = _fit(cells, [], correlation)
+    by_speaker = cells.groupby(["speaker_id", "cohort"], sort=True)[["errors", "ref_words"]].sum().reset_index()
+    raw_fit = _fit(by_speaker if correlation == "independence" else cells, [], correlation)
     raw_b, raw_se = raw_fit["cohort"]
     design, aliased = _design(cells, used)
     if "cohort" in aliased:
@@ -359,7 +360,7 @@ def _design(cells: pd.DataFrame, used: list[str]) -> tuple[pd.DataFrame, list[st
     columns = {"const": np.ones(len(cells)), "cohort": cells["cohort"].to_numpy(dtype="float64")}
     references = cells.attrs["references"]
     for name in used:
-        for level in sorted(set(cells[name]) - {references[name]}):
+        for level in sorted(set(cells[name].unique().tolist()) - {references[name]}):
             columns[f"{name}={level}"] = (cells[name] == level).to_numpy(dtype="float64")
     # Put covariates before the cohort: the cohort is aliased when the covariates explain it.
     order = ["const"] + [c for c in columns if c not in ("const", "cohort")] + ["cohort"]
@@ -382,7 +383,12 @@ def _design(cells: pd.DataFrame, used: list[str]) -> tuple[pd.DataFrame, list[st
 def _fit(
     cells: pd.DataFrame, dummies: list[str], correlation: str, design: pd.DataFrame | None = None
 ) -> dict[str, Any]:
-    """Fit the Poisson GEE; return {column: (coefficient, robust SE)} and the fitted result."""
+    """Fit the Poisson GEE; return {column: (coefficient, cluster-robust SE)} and the fitted result.
+
+    Independence: the Poisson GLM with speaker-clustered sandwich errors (the same point
+    estimates as the independence GEE; statsmodels' small-sample factor
+    G/(G−1)·(N−1)/(N−K) makes the interval slightly wider). Exchangeable: statsmodels GEE.
+    """
     import warnings
 
     import statsmodels.api as sm
@@ -392,19 +398,20 @@ def _fit(
     else:
         design = design[["const", "cohort", *dummies]]
     groups = pd.factorize(cells["speaker_id"])[0]
-    structure = sm.cov_struct.Independence() if correlation == "independence" else sm.cov_struct.Exchangeable()
-    model = sm.GEE(
-        cells["errors"].to_numpy(dtype="float64"),
-        design,
-        groups=groups,
-        offset=np.log(cells["ref_words"].to_numpy(dtype="float64")),
-        family=sm.families.Poisson(),
-        cov_struct=structure,
-    )
+    endog = cells["errors"].to_numpy(dtype="float64")
+    offset = np.log(cells["ref_words"].to_numpy(dtype="float64"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = model.fit(maxiter=100)
+            if correlation == "independence":
+                # The independence GEE is the Poisson GLM with cluster-robust (sandwich)
+                # errors; statsmodels' GLM computes it without GEE's per-cluster Python loop.
+                model = sm.GLM(endog, design, family=sm.families.Poisson(), offset=offset)
+                result = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, maxiter=100)
+            else:
+                model = sm.GEE(endog, design, groups=groups, offset=offset, family=sm.families.Poisson(),
+                               cov_struct=sm.cov_struct.Exchangeable())
+                result = model.fit(maxiter=100)
     except (ValueError, np.linalg.LinAlgError) as error:  # pragma: no cover - statsmodels internals
         raise InputError(NOT_CONVERGED.format(error=error)) from None
     params = np.asarray(result.params, dtype="float64")
@@ -422,13 +429,13 @@ def _covariate_table(
     rows = []
     for name in used:
         reference = levels[name][1]
-        for level in sorted(set(cells[name]) - {reference}, key=_level_key):
+        for level in sorted(set(cells[name].unique().tolist()) - {reference}, key=_level_key):
             key = f"{name}={level}"
             if key not in fitted:
                 continue
             b, se = fitted[key]
             ratio, lo, hi = _ratio(b, se, z)
-            inside = cells[name] == level
+            inside = (cells[name] == level).to_numpy()
             rows.append(
                 {
                     "covariate": name,
