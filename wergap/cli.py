@@ -261,7 +261,16 @@ def run_audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[
         geo_prune=args.geo_prune,
         n_clusters=args.n_clusters,
         bottom_share=args.bottom_share,
+        adjust_for=_adjust_for(getattr(args, "adjust_for", None)),
+        explain=args.command == "audit",  # check, compare and export-weights show no explanation
     )
+
+
+def _adjust_for(value: str | None) -> list[str] | None:
+    """``--adjust-for col,col`` as a list (None: the default covariates)."""
+    if value is None:
+        return None
+    return [c.strip() for c in value.split(",") if c.strip()]
 
 
 def write_json(data: object, path: str | Path) -> None:
@@ -512,6 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--embed-model", default="speechbrain/spkrec-ecapa-voxceleb",
                    help="with --audio: Hugging Face id or local SpeechBrain model folder")
     p.add_argument("--embed-cache", help="with --audio: embedding cache folder, so reruns skip known audio")
+    p.add_argument("--adjust-for", metavar="COL,COL",
+                   help="covariates of each bottom cohort's adjusted gap: 'length', 'rate' (needs duration) and "
+                        "log columns (default: length, rate when duration is given, and the known attributes)")
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("demo", help="audit the bundled SIMULATED example and write its report")

@@ -25,7 +25,7 @@ TOP_ERRORS = 20
 
 NO_UTTERANCES = "needs utterances: the audit was given a speaker table (or ran on the Dask engine)"
 NO_BOTTOM = "no bottom cohort to explain"
-UNKNOWN_COVARIATE = "--adjust-for {column!r} is neither 'length', 'rate' nor a column of the log"
+UNKNOWN_COVARIATE = "cannot adjust for {column!r}: it is neither 'length', 'rate' nor a column of the log"
 
 
 @dataclass

@@ -199,6 +199,10 @@ def _method_section(audit: Any, method: str, boundaries: str | os.PathLike[str] 
     label = BAR_LABELS.get(method, "definition")
     fig = figures.wer_bars(table, label=label, title=title, bottom=bottom, overall=overall)
     section["figures"].append({"uri": figures.to_data_uri(fig), "alt": f"WER by cohort, {method}"})
+    from wergap.reports.explanations import explanation_section  # imports html's formatters
+
+    explanations = getattr(audit, "explanations", {})
+    section["explanation"] = explanation_section(explanations.get(method), audit.params.get("min_speakers", 30))
     return section
 
 
