@@ -10,7 +10,7 @@ import pytest
 
 import wergap as wg
 from wergap.cli import main
-from wergap.explanations import NO_UTTERANCES
+from wergap.cohorts.explain import NO_UTTERANCES
 
 VOCAB = "the a to play music turn on off lights weather today call mom set timer for ten minutes".split()
 

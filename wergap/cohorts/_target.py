@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from wergap.cohorts.partition import OTHER, Partition
-from wergap.data_schemas import InputError
+from wergap.errors import InputError
 
 LABELS_NOT_SERIES = "cohort_labels must be a Partition or a Series indexed by speaker_id, got {kind}"
 UNKNOWN_COHORT = "cohort {cohort!r} is not one of the labels ({labels})"

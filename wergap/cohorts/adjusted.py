@@ -33,7 +33,7 @@ import pandas as pd
 
 from wergap.cohorts._target import in_cohort
 from wergap.cohorts.partition import Partition
-from wergap.data_schemas import InputError
+from wergap.errors import InputError
 
 #: The covariates computed from the utterance rather than read from a column.
 DERIVED = ("length", "rate")

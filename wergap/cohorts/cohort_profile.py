@@ -22,7 +22,7 @@ import pandas as pd
 
 from wergap.cohorts._target import in_cohort
 from wergap.cohorts.partition import Partition
-from wergap.data_schemas import InputError
+from wergap.errors import InputError
 
 #: Columns of :func:`cohort_profile`, in order.
 COHORT_PROFILE_COLUMNS = [

@@ -38,8 +38,8 @@ import pandas as pd
 
 from wergap.cohorts._target import in_cohort
 from wergap.cohorts.partition import Partition
-from wergap.data_schemas import InputError
-from wergap.data_schemas._provenance import provenance
+from wergap.errors import InputError
+from wergap.provenance import provenance
 
 #: Event kinds, in the order the profile lists ties.
 KINDS = ("missed", "substitution", "insertion")

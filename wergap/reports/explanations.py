@@ -1,6 +1,6 @@
 """Report sections explaining each method's bottom cohort: formatting only, no statistic.
 
-Formats an :class:`wergap.explanations.Explanation` for the HTML template: the top
+Formats an :class:`wergap.cohorts.explain.Explanation` for the HTML template: the top
 over-represented word errors (counts and z-scores; words only, never an utterance or a
 speaker), the adjusted WER ratio beside the raw one with each covariate's ratio, and the
 cohort profile (shares of attribute values, census means).
@@ -12,8 +12,21 @@ from typing import Any
 
 import pandas as pd
 
-from wergap.reports.html import _missing as missing
-from wergap.reports.html import count, num
+
+def missing(x: Any) -> bool:
+    """None, NA or NaN."""
+    try:
+        return x is None or bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def count(x: Any) -> str:
+    return "–" if missing(x) else f"{int(x):,}"
+
+
+def num(x: Any, digits: int = 1, *, signed: bool = False) -> str:
+    return "–" if missing(x) else f"{float(x):{'+' if signed else ''}.{digits}f}"
 
 #: Census rows of the cohort profile shown (strongest standardised difference first).
 TOP_CENSUS = 10

@@ -17,8 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from wergap.cohorts import AdjustedGap, GapSummary, Partition, adjusted_gap, cohort_profile, error_profile, word_errors
-from wergap.data_schemas import InputError
+from wergap.cohorts.adjusted import AdjustedGap, adjusted_gap
+from wergap.cohorts.cohort_profile import cohort_profile
+from wergap.cohorts.error_profile import error_profile, word_errors
+from wergap.cohorts.partition import Partition
+from wergap.cohorts.stats import GapSummary
+from wergap.errors import InputError
 
 #: Rows of the error profile kept in ``summary.json`` and shown in the report.
 TOP_ERRORS = 20
