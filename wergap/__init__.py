@@ -8,91 +8,117 @@ The public API; implementation lives in the sub-packages (``data_schemas`` → `
     scored = wg.score(log)
     spk = wg.speakers(scored)
     audit = wg.audit(scored, census=wg.read_census("zcta.csv"))
+
+Names load on first use (PEP 562): ``import wergap`` itself imports no pandas, numpy,
+scikit-learn, numba or matplotlib, so the ``wergap`` command starts at once.
 """
 
-from wergap.audit import Audit, audit
-from wergap.cohorts import (
-    CheckResult,
-    Comparison,
-    GapSummary,
-    HeldOutGap,
-    Partition,
-    cohort_table,
-    disaggregate,
-    gap_summary,
-    held_out_gap,
-    merge_small,
-    bottom_utterances,
-    check,
-    compare,
-    oversampling_weights,
-    overall_wer,
-    partitions_from_assignments,
-    speaker_cohort_ids,
-    utterance_cohorts,
-)
-from wergap.data_schemas import (
-    InputError,
-    WergapError,
-    attach_embeddings,
-    normalize_zip,
-    read_census,
-    read_embeddings,
-    read_log,
-)
-from wergap.dask_engine import score_speakers
-from wergap.demo import make_example, run_demo, write_example
-from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoTree
-from wergap.discovery.embed import embed_audio, write_embeddings
-from wergap.reports import render_html, write_exports, write_html
-from wergap.scoring import corpus_wer, normalize, score
-from wergap.speaker_table import speakers
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from wergap._version import __version__
 
-__all__ = [
-    "__version__",
-    "Audit",
-    "CensusSplits",
-    "CheckResult",
-    "Comparison",
-    "EmbeddingKMeans",
-    "GapSummary",
-    "GeoTree",
-    "HeldOutGap",
-    "InputError",
-    "Partition",
-    "WergapError",
-    "attach_embeddings",
-    "audit",
-    "bottom_utterances",
-    "check",
-    "cohort_table",
-    "compare",
-    "corpus_wer",
-    "disaggregate",
-    "embed_audio",
-    "gap_summary",
-    "held_out_gap",
-    "make_example",
-    "merge_small",
-    "normalize",
-    "normalize_zip",
-    "overall_wer",
-    "oversampling_weights",
-    "partitions_from_assignments",
-    "read_census",
-    "read_embeddings",
-    "read_log",
-    "render_html",
-    "run_demo",
-    "score",
-    "score_speakers",
-    "speaker_cohort_ids",
-    "speakers",
-    "utterance_cohorts",
-    "write_example",
-    "write_exports",
-    "write_embeddings",
-    "write_html",
-]
+# public name -> the module that defines it
+_WHERE = {
+    "Audit": "wergap.audit",
+    "audit": "wergap.audit",
+    "CheckResult": "wergap.cohorts",
+    "Comparison": "wergap.cohorts",
+    "GapSummary": "wergap.cohorts",
+    "HeldOutGap": "wergap.cohorts",
+    "Partition": "wergap.cohorts",
+    "bottom_utterances": "wergap.cohorts",
+    "check": "wergap.cohorts",
+    "cohort_table": "wergap.cohorts",
+    "compare": "wergap.cohorts",
+    "disaggregate": "wergap.cohorts",
+    "gap_summary": "wergap.cohorts",
+    "held_out_gap": "wergap.cohorts",
+    "merge_small": "wergap.cohorts",
+    "overall_wer": "wergap.cohorts",
+    "oversampling_weights": "wergap.cohorts",
+    "partitions_from_assignments": "wergap.cohorts",
+    "speaker_cohort_ids": "wergap.cohorts",
+    "utterance_cohorts": "wergap.cohorts",
+    "InputError": "wergap.data_schemas",
+    "WergapError": "wergap.data_schemas",
+    "attach_embeddings": "wergap.data_schemas",
+    "normalize_zip": "wergap.data_schemas",
+    "read_census": "wergap.data_schemas",
+    "read_embeddings": "wergap.data_schemas",
+    "read_log": "wergap.data_schemas",
+    "score_speakers": "wergap.dask_engine",
+    "make_example": "wergap.demo",
+    "run_demo": "wergap.demo",
+    "write_example": "wergap.demo",
+    "CensusSplits": "wergap.discovery",
+    "EmbeddingKMeans": "wergap.discovery",
+    "GeoTree": "wergap.discovery",
+    "embed_audio": "wergap.discovery.embed",
+    "write_embeddings": "wergap.discovery.embed",
+    "render_html": "wergap.reports",
+    "write_exports": "wergap.reports",
+    "write_html": "wergap.reports",
+    "corpus_wer": "wergap.scoring",
+    "normalize": "wergap.scoring",
+    "score": "wergap.scoring",
+    "speakers": "wergap.speaker_table",
+}
+
+__all__ = ["__version__", *sorted(_WHERE, key=str.lower)]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first access (PEP 562)."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wergap' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
+    from wergap.audit import Audit, audit
+    from wergap.cohorts import (
+        CheckResult,
+        Comparison,
+        GapSummary,
+        HeldOutGap,
+        Partition,
+        bottom_utterances,
+        check,
+        cohort_table,
+        compare,
+        disaggregate,
+        gap_summary,
+        held_out_gap,
+        merge_small,
+        overall_wer,
+        oversampling_weights,
+        partitions_from_assignments,
+        speaker_cohort_ids,
+        utterance_cohorts,
+    )
+    from wergap.dask_engine import score_speakers
+    from wergap.data_schemas import (
+        InputError,
+        WergapError,
+        attach_embeddings,
+        normalize_zip,
+        read_census,
+        read_embeddings,
+        read_log,
+    )
+    from wergap.demo import make_example, run_demo, write_example
+    from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoTree
+    from wergap.discovery.embed import embed_audio, write_embeddings
+    from wergap.reports import render_html, write_exports, write_html
+    from wergap.scoring import corpus_wer, normalize, score
+    from wergap.speaker_table import speakers
