@@ -69,9 +69,11 @@ def test_check_strict_uses_the_lower_bound(files, capsys):
 def test_check_strict_fails_closed_on_a_named_method_that_cannot_run(files, capsys):
     log, census = files(0.0)
     args = ["check", log, "--census", census, "--max-gap", "1000", "--n-boot", "50", "--method", "geo_tree", "census_splits"]
-    assert main(args) == 0
+    assert main(args) == 2  # a method asked for by name that cannot run
+    assert "--methods geo_tree: it cannot run" in capsys.readouterr().err
+    assert main([*args, "--allow-skip"]) == 0
     assert "UNMEASURED  geo_tree" in capsys.readouterr().out
-    assert main([*args, "--strict"]) == 1
+    assert main([*args, "--strict", "--allow-skip"]) == 1
     assert "FAIL  geo_tree: did not run" in capsys.readouterr().out
 
 

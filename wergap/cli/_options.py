@@ -24,6 +24,7 @@ DASK_COMMANDS = ("score", "audit", "check")
 DASK_COMMAND = "--engine dask builds the speaker table, which {command} cannot use: use it with score, audit or check"
 DASK_NEEDS_TABLE = "--engine dask reads a table log (a file, folder or glob of parquet/csv/tsv/jsonl), not --ref/--hyp/--utt2spk"
 METHODS = ("geo_tree", "census_splits", "embedding_kmeans")
+CANNOT_RUN = "--methods {method}: it cannot run: {reason} (pass --allow-skip to go on without it)"
 # The choices of the options that argparse shows; the library holds the same tuples
 # (wergap.data_schemas.log.FORMATS, wergap.scoring.NORMALIZATIONS, UNITS); a test keeps them equal.
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "trn", "kaldi", "nemo")
@@ -116,6 +117,8 @@ def load_scored(args: argparse.Namespace) -> pd.DataFrame:
     from wergap.data_schemas import InputError, read_log
     from wergap.scoring import score
 
+    from wergap.data_schemas.log import check_derived_speakers
+
     if args.log is None and not (args.ref and args.hyp):
         raise InputError(NO_LOG)
     log = read_log(
@@ -128,13 +131,22 @@ def load_scored(args: argparse.Namespace) -> pd.DataFrame:
         drop_invalid=args.drop_invalid,
         columns=column_map(args.column),
     )
+    notice = check_derived_speakers(log)
+    if notice and not getattr(args, "_noticed", False):
+        print(f"note        {notice}", flush=True)
+        args._noticed = True
     return score(
         log,
         normalization=args.normalization,
         unit=args.unit,
         n_jobs=args.jobs,
-        progress=sys.stderr.isatty(),
+        progress=show_progress(args),
     )
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Progress bars go to stderr when it is a terminal, unless ``--quiet``."""
+    return sys.stderr.isatty() and not getattr(args, "quiet", False)
 
 
 def _load_speakers_dask(args: argparse.Namespace) -> pd.DataFrame:
@@ -199,6 +211,8 @@ def summary_lines(scored: pd.DataFrame) -> list[str]:
 
 def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
     """The audit options shared by ``audit``, ``check``, ``compare`` and ``export-weights``."""
+    p.add_argument("--allow-skip", action="store_true",
+                   help="go on when a method named in --methods cannot run (default: stop with exit status 2)")
     p.add_argument("--census", help="ZCTA census table (tidy CSV or an ACS data-profile export)")
     p.add_argument("--embeddings", help="speaker or utterance embeddings (.parquet, .npy, .npz)")
     p.add_argument("--min-speakers", type=int, default=30, help="smallest cohort reported (default 30)")
@@ -214,13 +228,45 @@ def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
     """Where the report and exports go (``audit`` and ``demo``)."""
-    p.add_argument("-o", "--output", required=True, help="the HTML report to write")
+    required(p).add_argument("-o", "--output", required=True, help="the HTML report to write")
     p.add_argument("--outdir", help="also write summary.json, cohorts.csv, assignments.parquet, regions.geojson here")
     p.add_argument("--boundaries", help="GeoJSON of outlines (e.g. US states) drawn under the regions map")
 
 
+def required(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The parser's "required arguments" group (help lists them apart from the options)."""
+    for group in p._action_groups:
+        if group.title == "required arguments":
+            return group
+    return p.add_argument_group("required arguments")
+
+
+def add_methods_argument(p: argparse.ArgumentParser, help: str, nargs: str | int = "+") -> None:  # noqa: A002
+    """``--methods`` (and the old ``--method``, hidden, for scripts written before it)."""
+    p.add_argument("--methods", nargs=nargs, choices=METHODS, metavar="METHOD",
+                   help=f"{help}; one or more of {', '.join(METHODS)}" if nargs == "+" else f"{help}: one of {', '.join(METHODS)}")
+    p.add_argument("--method", dest="methods", nargs=nargs, choices=METHODS, help=argparse.SUPPRESS)
+
+
+def refuse_skipped(args: argparse.Namespace, methods: Sequence[str] | None, skipped: dict[str, str]) -> None:
+    """Exit status 2 when a method asked for by name could not run, unless ``--allow-skip``."""
+    if not methods or getattr(args, "allow_skip", False):
+        return
+    for method in methods:
+        if method in skipped:
+            from wergap.data_schemas import InputError
+
+            raise InputError(CANNOT_RUN.format(method=method, reason=skipped[method]))
+
+
 def run_audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[str] | None) -> Any:
     """:func:`wergap.audit` with the options of :func:`add_discovery_arguments`."""
+    result = _audit(args, scored, methods)
+    refuse_skipped(args, methods, result.skipped)
+    return result
+
+
+def _audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[str] | None) -> Any:
     from wergap.audit import audit
     from wergap.data_schemas.census import read_census
 
@@ -247,5 +293,39 @@ def print_summary(result: Any) -> None:
     if len(table):
         print()
         print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    from wergap.cli import in_flags
+
     for method, reason in getattr(result, "skipped", {}).items():
-        print(f"skipped     {method}: {reason}")
+        print(f"skipped     {method}: {in_flags(reason)}")
+    for line in story_lines(result):
+        print(line)
+
+
+def story_lines(result: Any) -> list[str]:
+    """After the method table: each method's bottom cohort, then the known attributes, worst first."""
+    import math
+
+    lines = []
+    table = result.summary()
+    for row in table.to_dict("records"):
+        if not row.get("bottom_definition") and not row.get("bottom_cohort"):
+            continue
+        held = row.get("held_out_gap_pct")
+        held_text = "n/a" if held is None or (isinstance(held, float) and math.isnan(held)) else f"{held:.1f} %"
+        lines.append(
+            f"bottom      {row['method']}: {row.get('bottom_definition') or row.get('bottom_cohort')}: "
+            f"{row['bottom_share_pct']:.1f} % of speakers, held-out gap {held_text}"
+        )
+    for column, rows in getattr(result, "disaggregated", {}).items():
+        if rows is None or not len(rows):
+            continue
+        ordered = rows.sort_values("wer", ascending=False, na_position="last")
+        parts = []
+        for row in ordered.to_dict("records"):
+            wer = row.get("wer")
+            if wer is None or (isinstance(wer, float) and math.isnan(wer)):
+                parts.append(f"{row['value']} (too few speakers: {int(row['speakers']):,})")
+            else:
+                parts.append(f"{row['value']} {100 * wer:.1f} % ({int(row['speakers']):,} speakers)")
+        lines.append(f"attribute   {column}: WER " + ", ".join(parts))
+    return lines

@@ -63,6 +63,8 @@ MISSING_COLUMNS = (
     "missing required column(s) {missing}: a decode log needs 'ref' and 'hyp' text or "
     "'errors' and 'ref_words' counts; accepted names: {accepted} (or map yours with columns=)"
 )
+FOUND_COLUMNS = "; columns found: {found}"
+WRONG_DELIMITER = "; the header looks {kind}-separated: pass format={fmt!r}"
 MISSING_SPEAKER_COLUMN = (
     "no speaker column and no utterance id to derive one from; accepted names: {accepted}"
 )
@@ -72,6 +74,27 @@ NO_SPEAKER_IN_ID = (
     "cannot derive a speaker from utt_id {utt_id!r} with speaker_pattern '{pattern}'; "
     "add a speaker column (or utt2spk=) or pass another speaker_pattern"
 )
+WER_NOT_WHOLE = (
+    "wer {wer!r} x ref_words {words} = {product:.4g} errors, not within 0.01 of a whole number"
+)
+WER_LOOKS_PERCENT = (
+    "column 'wer' holds {value!r}: it is read as a fraction of the reference words (0.25 = 25 %); "
+    "divide percentages by 100 first"
+)
+#: Largest per-utterance WER read as a fraction; above it a 'wer' column looks like percentages.
+WER_FRACTION_MAX = 5.0
+WER_ERRORS = "wer x ref_words not whole"
+SPEAKERS_FROM_IDS_ONE = (
+    "speakers derived from utt_id ({rule}) give {speakers} speaker(s) for {utterances:,} utterances: "
+    "add a speaker column, utt2spk=, or another speaker_pattern"
+)
+SPEAKERS_FROM_IDS_ALL = (
+    "speakers derived from utt_id ({rule}) give one speaker per utterance ({utterances:,}): "
+    "add a speaker column, utt2spk=, or another speaker_pattern"
+)
+#: Logs this small may have one utterance per speaker; larger ones with derived speakers may not.
+MIN_UTTERANCES_PER_SPEAKER_CHECK = 10
+SCLITE_RULE = "the part before the first '-', else before the first '_'"
 BAD_COUNT = "expected a non-negative whole number of words, got {value!r}"
 SPLIT_MISMATCH = (
     "substitutions + deletions + insertions = {total} but errors = {errors}: the counts "
@@ -293,6 +316,7 @@ class _Validator:
         self._utt_ids()
         self._speakers()
         self._texts()
+        self._errors_from_wer()
         self._counts()
         self._coordinates()
         self._strings()
@@ -347,7 +371,7 @@ class _Validator:
     def _require_columns(self) -> None:
         df = self.df
         has_text = "ref" in df and "hyp" in df
-        has_counts = "errors" in df and "ref_words" in df
+        has_counts = ("errors" in df or "wer" in df) and "ref_words" in df
         if has_text or has_counts:
             return
         if "ref" in df or "hyp" in df:
@@ -357,10 +381,15 @@ class _Validator:
         else:
             missing = ["ref", "hyp"]
         accepted = "; ".join(aliases_text(name) for name in missing)
-        raise InputError(
-            MISSING_COLUMNS.format(missing=", ".join(map(repr, missing)), accepted=accepted),
-            file=self.raw.file,
-        )
+        found = [str(self.original.get(c, c)) for c in df.columns]
+        message = MISSING_COLUMNS.format(missing=", ".join(map(repr, missing)), accepted=accepted)
+        message += FOUND_COLUMNS.format(found=", ".join(map(repr, found[:12])) + (", ..." if len(found) > 12 else ""))
+        if len(found) == 1:
+            for sep, kind, fmt in (("\t", "tab", "tsv"), (",", "comma", "csv")):
+                if sep in found[0]:
+                    message += WRONG_DELIMITER.format(kind=kind, fmt=fmt)
+                    break
+        raise InputError(message, file=self.raw.file)
 
     def _utt_ids(self) -> None:
         df = self.df
@@ -428,6 +457,25 @@ class _Validator:
             df["ref"] = df["ref"].astype("str")
         if "hyp" in df:
             df["hyp"] = df["hyp"].astype("str").fillna("")
+
+    def _errors_from_wer(self) -> None:
+        """Published per-utterance WER (``wer`` + ``ref_words``) as error counts: round(wer x ref_words)."""
+        df = self.df
+        if "errors" in df or "wer" not in df or "ref_words" not in df or ("ref" in df and "hyp" in df):
+            return
+        words = pd.to_numeric(df["ref_words"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        wer = pd.to_numeric(df["wer"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            high = np.flatnonzero(np.isfinite(wer) & (wer > WER_FRACTION_MAX))
+            if high.size:
+                raise self._error(WER_LOOKS_PERCENT.format(value=_plain(df["wer"].iloc[high[0]])), int(high[0]), "wer")
+            product = wer * words
+            errors = np.round(product)
+            bad = np.isfinite(words) & ~(np.isfinite(product) & (np.abs(product - errors) <= 0.01) & (wer >= 0))
+        self._reject(bad, WER_ERRORS, "wer", lambda pos: WER_NOT_WHOLE.format(
+            wer=_plain(df["wer"].iloc[pos]), words=_plain(df["ref_words"].iloc[pos]), product=product[pos]))
+        df["errors"] = np.where(bad, np.nan, errors)
+        self.notes["errors_from"] = "wer x ref_words"
 
     def _counts(self) -> None:
         df = self.df
@@ -560,3 +608,38 @@ def split_systems(source: str | Path, systems: tuple[str, ...] | list[str]) -> l
         rows.attrs["wergap"] = {"sources": [f"{source} [system={name}]"]}
         parts.append(rows)
     return parts
+
+
+def check_derived_speakers(log: pd.DataFrame) -> str | None:
+    """Check speakers taken from utterance ids; return a one-line notice saying how, or ``None``.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        A table from :func:`read_log`.
+
+    Returns
+    -------
+    str or None
+        ``None`` when the log had speakers (a column or utt2spk); otherwise the rule and the
+        count, e.g. ``"speakers taken from utt_id (the part before the first '-', ...): 5"``.
+
+    Raises
+    ------
+    InputError
+        The rule gives fewer than 2 speakers, or one speaker per utterance in a log of
+        :data:`MIN_UTTERANCES_PER_SPEAKER_CHECK` utterances or more: the ids hold no
+        speaker (``utt_00001``) or the wrong part of one (a site, a session).
+    """
+    meta = provenance(log)
+    source = str(meta.get("speaker_from", "column"))
+    if not source.startswith("utt_id"):
+        return None
+    pattern = source.split("speaker_pattern ", 1)[-1].strip("'")
+    rule = SCLITE_RULE if pattern == _SCLITE else f"regular expression {pattern!r}"
+    n_utt, n_spk = len(log), int(log["speaker_id"].nunique())
+    if n_utt >= 2 and n_spk < 2:
+        raise InputError(SPEAKERS_FROM_IDS_ONE.format(rule=rule, speakers=n_spk, utterances=n_utt), column="speaker_id")
+    if n_spk == n_utt >= MIN_UTTERANCES_PER_SPEAKER_CHECK:
+        raise InputError(SPEAKERS_FROM_IDS_ALL.format(rule=rule, utterances=n_utt), column="speaker_id")
+    return f"speakers taken from utt_id ({rule}): {n_spk:,} speakers"
