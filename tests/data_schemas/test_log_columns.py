@@ -74,21 +74,21 @@ def test_duplicate_header_name(write):
 MISSING = [
     ({"utt_id": ["s-1"], "ref": ["a"]},
      "missing required column(s) 'hyp': a decode log needs 'ref' and 'hyp' text or 'errors' "
-     "and 'ref_words' counts; accepted names: 'hyp' (or hypothesis, pred_text, prediction, "
-     "hyp_text) (or map yours with columns=)"),
+     "(or per-utterance 'wer') and 'ref_words' counts; accepted names: 'hyp' (or hypothesis, pred_text, prediction, "
+     "hyp_text) (or map yours with columns=); columns found: 'utt_id', 'ref'"),
     ({"utt_id": ["s-1"], "hypothesis": ["a"]},
      "missing required column(s) 'ref': a decode log needs 'ref' and 'hyp' text or 'errors' "
-     "and 'ref_words' counts; accepted names: 'ref' (or reference, text, transcript, "
-     "ref_text) (or map yours with columns=)"),
+     "(or per-utterance 'wer') and 'ref_words' counts; accepted names: 'ref' (or reference, text, transcript, "
+     "ref_text) (or map yours with columns=); columns found: 'utt_id', 'hypothesis'"),
     ({"utt_id": ["s-1"], "errors": [1]},
      "missing required column(s) 'ref_words': a decode log needs 'ref' and 'hyp' text or "
-     "'errors' and 'ref_words' counts; accepted names: 'ref_words' (or num_words, n_words, "
-     "ref_len, wc) (or map yours with columns=)"),
+     "'errors' (or per-utterance 'wer') and 'ref_words' counts; accepted names: 'ref_words' (or num_words, n_words, "
+     "ref_len, wc, wordcount, word_count) (or map yours with columns=); columns found: 'utt_id', 'errors'"),
     ({"utt_id": ["s-1"], "wer": [0.1]},
      "missing required column(s) 'ref', 'hyp': a decode log needs 'ref' and 'hyp' text or "
-     "'errors' and 'ref_words' counts; accepted names: 'ref' (or reference, text, transcript, "
+     "'errors' (or per-utterance 'wer') and 'ref_words' counts; accepted names: 'ref' (or reference, text, transcript, "
      "ref_text); 'hyp' (or hypothesis, pred_text, prediction, hyp_text) (or map yours with "
-     "columns=)"),
+     "columns=); columns found: 'utt_id', 'wer'"),
     ({"ref": ["a"], "hyp": ["a"]},
      "no speaker column and no utterance id to derive one from; accepted names: 'speaker_id' "
      "(or spk, speaker, spk_id, speakerid, client_id)"),

@@ -24,6 +24,7 @@ DASK_COMMANDS = ("score", "audit", "check")
 DASK_COMMAND = "--engine dask builds the speaker table, which {command} cannot use: use it with score, audit or check"
 DASK_NEEDS_TABLE = "--engine dask reads a table log (a file, folder or glob of parquet/csv/tsv/jsonl), not --ref/--hyp/--utt2spk"
 METHODS = ("geo_tree", "census_splits", "embedding_kmeans")
+STORY_WIDTH = 60  # longest cohort definition in the terminal story (the report has it whole)
 CANNOT_RUN = "--methods {method}: it cannot run: {reason} (pass --allow-skip to go on without it)"
 # The choices of the options that argparse shows; the library holds the same tuples
 # (wergap.data_schemas.log.FORMATS, wergap.scoring.NORMALIZATIONS, UNITS); a test keeps them equal.
@@ -312,8 +313,10 @@ def story_lines(result: Any) -> list[str]:
             continue
         held = row.get("held_out_gap_pct")
         held_text = "n/a" if held is None or (isinstance(held, float) and math.isnan(held)) else f"{held:.1f} %"
+        what = str(row.get("bottom_definition") or row.get("bottom_cohort"))
+        what = what if len(what) <= STORY_WIDTH else what[: STORY_WIDTH - 1].rstrip(" ;,") + "…"
         lines.append(
-            f"bottom      {row['method']}: {row.get('bottom_definition') or row.get('bottom_cohort')}: "
+            f"bottom      {row['method']}: {what}: "
             f"{row['bottom_share_pct']:.1f} % of speakers, held-out gap {held_text}"
         )
     for column, rows in getattr(result, "disaggregated", {}).items():

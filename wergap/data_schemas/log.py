@@ -61,7 +61,7 @@ BAD_PATTERN = (
 
 MISSING_COLUMNS = (
     "missing required column(s) {missing}: a decode log needs 'ref' and 'hyp' text or "
-    "'errors' and 'ref_words' counts; accepted names: {accepted} (or map yours with columns=)"
+    "'errors' (or per-utterance 'wer') and 'ref_words' counts; accepted names: {accepted} (or map yours with columns=)"
 )
 FOUND_COLUMNS = "; columns found: {found}"
 WRONG_DELIMITER = "; the header looks {kind}-separated: pass format={fmt!r}"
