@@ -258,6 +258,9 @@ def _data_summary(audit: Any) -> dict[str, Any]:
         "unit": prov.get("unit") or "word",
         "empty_references": prov.get("empty_references"),
         "aligner": prov.get("aligner"),
+        # A counts-only log was not aligned here: the report says what was done instead.
+        "counts_only": str(prov.get("aligner") or "").startswith("as logged"),
+        "errors_from": prov.get("errors_from"),
     }
 
 
