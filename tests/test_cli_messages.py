@@ -55,3 +55,9 @@ def test_a_named_method_that_cannot_run_exits_2_unless_allowed(tmp_path, capsys)
     assert main(args) == 2
     assert "--methods census_splits: it cannot run: no census table given (--census)" in capsys.readouterr().err
     assert main([*args, "--allow-skip"]) == 0
+
+
+def test_lazy_package_keeps_audit_a_function():
+    code = "import wergap as wg, wergap.audit; print(callable(wg.audit), 'score' in dir(wg))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True"]

@@ -16,6 +16,8 @@ scikit-learn, numba or matplotlib, so the ``wergap`` command starts at once.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from wergap._version import __version__
@@ -68,6 +70,25 @@ _WHERE = {
 }
 
 __all__ = ["__version__", *sorted(_WHERE, key=str.lower)]
+
+
+class _Package(types.ModuleType):
+    """The ``wergap`` module, whose function ``audit`` outlives the import of its submodule.
+
+    Importing ``wergap.audit`` (the module) sets the package's ``audit`` attribute to that
+    module; the eager ``__init__`` this package had rebound it to the function afterwards,
+    and users call ``wg.audit(...)``. Here the function replaces the module as it is set.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+# Public functions named like the submodule that defines them.
+_SHADOWED = frozenset({"audit"})
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -85,8 +85,9 @@ def test_speechbrain_annotations_have_no_hypotheses(shared_data):
         read_log(path, columns={"file": "utt_id", words: "ref"})
     assert str(info.value) == (
         f"{path}: missing required column(s) 'hyp': a decode log needs 'ref' and 'hyp' text "
-        "or 'errors' and 'ref_words' counts; accepted names: 'hyp' (or hypothesis, pred_text, "
-        "prediction, hyp_text) (or map yours with columns=)"
+        "or 'errors' (or per-utterance 'wer') and 'ref_words' counts; accepted names: 'hyp' (or hypothesis, pred_text, "
+        "prediction, hyp_text) (or map yours with columns=); columns found: 'file', 'sr', 'channels', "
+        f"'sampwidth', 'seconds', 'spk_id', {words!r}, 'source'"
     )
     # With the references themselves as a (perfect) hypothesis column, the rows without a
     # speaker are dropped and counted.
