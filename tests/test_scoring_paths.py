@@ -59,3 +59,13 @@ def test_edge_rows(rows, monkeypatch):
     slow = counts(rows, rows[::-1], compiled=True, monkeypatch=monkeypatch)
     pd.testing.assert_frame_equal(fast, slow)
     assert fast[COLUMNS].shape == (len(rows), 4)
+
+
+def test_a_large_uncompiled_call_preloads_the_kernels(monkeypatch):
+    monkeypatch.setattr(scoring, "_KERNELS_LOADED", False)
+    monkeypatch.setattr(scoring, "_PRELOAD", __import__("threading").Lock())
+    assert not scoring._use_compiled(scoring.PRELOAD_FROM)
+    for thread in __import__("threading").enumerate():
+        if thread.name == "wergap-kernels":
+            thread.join()
+    assert scoring._KERNELS_LOADED

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -53,6 +54,9 @@ CHUNK = 100_000
 # From this many pairs on, a process's first score() loads the numba kernels (~0.5 s once)
 # rather than taking the uncompiled numpy/Arrow/rapidfuzz path (benchmarks/bench_startup.py).
 COMPILED_FROM = 500_000
+# From this many pairs on, an uncompiled call starts loading the kernels in the background
+# for the calls after it (a log this size is seldom scored only once in a session).
+PRELOAD_FROM = 50_000
 _KERNELS_LOADED = False
 
 _MULTI_SPACE = re.compile(r"\s\s+")
@@ -251,7 +255,31 @@ def _use_compiled(n: int) -> bool:
     Loading them costs about 0.5 s once per process; below :data:`COMPILED_FROM` pairs
     the uncompiled path finishes sooner, unless the kernels are loaded already.
     """
-    return _KERNELS_LOADED or n >= COMPILED_FROM
+    if _KERNELS_LOADED or n >= COMPILED_FROM:
+        return True
+    if n >= PRELOAD_FROM:
+        _preload_kernels()
+    return False
+
+
+_PRELOAD = threading.Lock()
+
+
+def _preload_kernels() -> None:
+    """Load the numba kernels on a background thread, once: later large calls then use them."""
+
+    def load() -> None:
+        global _KERNELS_LOADED
+        from wergap import scoring_kernels as kern
+
+        codes = np.zeros(1, np.int64)
+        bounds = np.array([0, 1, 1], np.int64)
+        kern.split_words(np.array([0, 1], np.int64), np.frombuffer(b"a", np.uint8), kern.default_table())
+        kern.forced_counts(codes, bounds, np.array([0], np.int64), np.array([1], np.int64))
+        _KERNELS_LOADED = True
+
+    if _PRELOAD.acquire(blocking=False):  # never released: one preload per process
+        threading.Thread(target=load, name="wergap-kernels", daemon=True).start()
 
 
 def _sequences(codes: np.ndarray, row_start: np.ndarray, rows: np.ndarray, vocabulary: int | None) -> list:
