@@ -96,12 +96,19 @@ def main(argv: list[str] | None = None) -> int:
 
     runs = []
     for _ in range(args.repeat):
-        out = subprocess.run([py, "-c", FIRST_CALL.format(here=str(HERE), n=args.n_first)], check=True,
-                             capture_output=True, text=True, env=env()).stdout.split()
+        out = subprocess.run(
+            [py, "-c", FIRST_CALL.format(here=str(HERE), n=args.n_first)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env(),
+        ).stdout.split()
         runs.append(tuple(map(float, out)))
     first, warm, jw = (statistics.median(r[k] for r in runs) for k in range(3))
     n = args.n_first
-    print(f"first wg.score    {n / first:12,.0f} utt/s  ({first:.2f} s, fresh process, {n:,} utterances): {jw / first:.1f}x jiwer")
+    print(
+        f"first wg.score    {n / first:12,.0f} utt/s  ({first:.2f} s, fresh process, {n:,} utterances): {jw / first:.1f}x jiwer"
+    )
     print(f"warm wg.score     {n / warm:12,.0f} utt/s  ({warm:.2f} s, second call): {jw / warm:.1f}x jiwer")
     print(f"jiwer             {n / jw:12,.0f} utt/s  ({jw:.2f} s, process_words per utterance, same process)")
     print(f"machine           load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end")

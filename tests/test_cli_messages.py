@@ -16,7 +16,10 @@ from wergap.cli import in_flags, main
         ("missing ... (or map yours with columns=)", "missing ... (or map yours with --column THEIRS=OURS)"),
         ("choose one with columns={name: 'ref'}", "choose one with --column NAME=ref"),
         ("the header looks tab-separated: pass format='tsv'", "the header looks tab-separated: pass --format tsv"),
-        ("add a speaker column, utt2spk=, or another speaker_pattern", "add a speaker column, --utt2spk, or another --speaker-pattern"),
+        (
+            "add a speaker column, utt2spk=, or another speaker_pattern",
+            "add a speaker column, --utt2spk, or another --speaker-pattern",
+        ),
         ("no census table given (census=)", "no census table given (--census)"),
     ],
 )
@@ -25,8 +28,10 @@ def test_parameter_names_become_flags(library, command):
 
 
 def test_version_imports_no_heavy_library():
-    code = "import sys; from wergap.cli import main\ntry: main(['--version'])\nexcept SystemExit: pass\n" \
-           "print(sorted(m for m in ('pandas', 'numpy', 'sklearn', 'numba', 'matplotlib') if m in sys.modules))"
+    code = (
+        "import sys; from wergap.cli import main\ntry: main(['--version'])\nexcept SystemExit: pass\n"
+        "print(sorted(m for m in ('pandas', 'numpy', 'sklearn', 'numba', 'matplotlib') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("[]")
 
@@ -61,3 +66,10 @@ def test_lazy_package_keeps_audit_a_function():
     code = "import wergap as wg, wergap.audit; print(callable(wg.audit), 'score' in dir(wg))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "True"]
+
+
+def test_public_names_are_listed_once():
+    import wergap
+
+    assert set(wergap.__all__) == {"__version__", *wergap._WHERE}
+    assert all(getattr(wergap, name) is not None for name in wergap.__all__)

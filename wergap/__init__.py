@@ -26,40 +26,40 @@ from wergap._version import __version__
 _WHERE = {
     "Audit": "wergap.audit",
     "audit": "wergap.audit",
-    "CheckResult": "wergap.cohorts",
-    "Comparison": "wergap.cohorts",
+    "CheckResult": "wergap.comparison",
+    "Comparison": "wergap.comparison",
     "GapSummary": "wergap.cohorts",
     "HeldOutGap": "wergap.cohorts",
     "Partition": "wergap.cohorts",
-    "bottom_utterances": "wergap.cohorts",
-    "check": "wergap.cohorts",
+    "bottom_utterances": "wergap.comparison",
+    "check": "wergap.comparison",
     "cohort_table": "wergap.cohorts",
-    "compare": "wergap.cohorts",
+    "compare": "wergap.comparison",
     "disaggregate": "wergap.cohorts",
     "gap_summary": "wergap.cohorts",
     "held_out_gap": "wergap.cohorts",
     "merge_small": "wergap.cohorts",
     "overall_wer": "wergap.cohorts",
-    "oversampling_weights": "wergap.cohorts",
-    "partitions_from_assignments": "wergap.cohorts",
-    "speaker_cohort_ids": "wergap.cohorts",
-    "utterance_cohorts": "wergap.cohorts",
-    "InputError": "wergap.data_schemas",
-    "WergapError": "wergap.data_schemas",
+    "oversampling_weights": "wergap.comparison",
+    "partitions_from_assignments": "wergap.comparison",
+    "speaker_cohort_ids": "wergap.comparison",
+    "utterance_cohorts": "wergap.comparison",
+    "InputError": "wergap.errors",
+    "WergapError": "wergap.errors",
     "attach_embeddings": "wergap.data_schemas",
     "normalize_zip": "wergap.data_schemas",
     "read_census": "wergap.data_schemas",
     "read_embeddings": "wergap.data_schemas",
     "read_log": "wergap.data_schemas",
-    "score_speakers": "wergap.dask_engine",
+    "score_speakers": "wergap.engines",
     "make_example": "wergap.demo",
     "run_demo": "wergap.demo",
     "write_example": "wergap.demo",
     "CensusSplits": "wergap.discovery",
     "EmbeddingKMeans": "wergap.discovery",
     "GeoTree": "wergap.discovery",
-    "embed_audio": "wergap.discovery.embed",
-    "write_embeddings": "wergap.discovery.embed",
+    "embed_audio": "wergap.embeddings.embed",
+    "write_embeddings": "wergap.embeddings.embed",
     "render_html": "wergap.reports",
     "write_exports": "wergap.reports",
     "write_html": "wergap.reports",
@@ -69,7 +69,52 @@ _WHERE = {
     "speakers": "wergap.speaker_table",
 }
 
-__all__ = ["__version__", *sorted(_WHERE, key=str.lower)]
+__all__ = [
+    "__version__",
+    "attach_embeddings",
+    "Audit",
+    "audit",
+    "bottom_utterances",
+    "CensusSplits",
+    "check",
+    "CheckResult",
+    "cohort_table",
+    "compare",
+    "Comparison",
+    "corpus_wer",
+    "disaggregate",
+    "embed_audio",
+    "EmbeddingKMeans",
+    "gap_summary",
+    "GapSummary",
+    "GeoTree",
+    "held_out_gap",
+    "HeldOutGap",
+    "InputError",
+    "make_example",
+    "merge_small",
+    "normalize",
+    "normalize_zip",
+    "overall_wer",
+    "oversampling_weights",
+    "Partition",
+    "partitions_from_assignments",
+    "read_census",
+    "read_embeddings",
+    "read_log",
+    "render_html",
+    "run_demo",
+    "score",
+    "score_speakers",
+    "speaker_cohort_ids",
+    "speakers",
+    "utterance_cohorts",
+    "WergapError",
+    "write_embeddings",
+    "write_example",
+    "write_exports",
+    "write_html",
+]
 
 
 class _Package(types.ModuleType):
@@ -108,38 +153,33 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from wergap.audit import Audit, audit
     from wergap.cohorts import (
-        CheckResult,
-        Comparison,
         GapSummary,
         HeldOutGap,
         Partition,
-        bottom_utterances,
-        check,
         cohort_table,
-        compare,
         disaggregate,
         gap_summary,
         held_out_gap,
         merge_small,
         overall_wer,
+    )
+    from wergap.comparison import (  # type: ignore[no-redef]
+        CheckResult,
+        Comparison,
+        bottom_utterances,
+        check,
+        compare,
         oversampling_weights,
         partitions_from_assignments,
         speaker_cohort_ids,
         utterance_cohorts,
     )
-    from wergap.dask_engine import score_speakers
-    from wergap.data_schemas import (
-        InputError,
-        WergapError,
-        attach_embeddings,
-        normalize_zip,
-        read_census,
-        read_embeddings,
-        read_log,
-    )
+    from wergap.data_schemas import attach_embeddings, normalize_zip, read_census, read_embeddings, read_log
     from wergap.demo import make_example, run_demo, write_example
     from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoTree
-    from wergap.discovery.embed import embed_audio, write_embeddings
+    from wergap.embeddings.embed import embed_audio, write_embeddings
+    from wergap.engines import score_speakers
+    from wergap.errors import InputError, WergapError
     from wergap.reports import render_html, write_exports, write_html
     from wergap.scoring import corpus_wer, normalize, score
     from wergap.speaker_table import speakers

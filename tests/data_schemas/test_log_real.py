@@ -23,8 +23,7 @@ def test_koenecke_counts_only_log(shared_data):
 
     log = read_log(
         table,
-        columns={"segment_filename": "utt_id", "wordcount": "ref_words",
-                 "google_errors": "errors", "source": "site"},
+        columns={"segment_filename": "utt_id", "wordcount": "ref_words", "google_errors": "errors", "source": "site"},
         speaker_pattern=CORAAL_SPEAKER,
     )
     assert len(log) == 150 and provenance(log)["dropped"] == {}
@@ -43,8 +42,7 @@ def test_koenecke_file_read_in_place_needs_error_counts(shared_data):
     instead of guessing a rounding."""
     path = shared_data / "asr_results" / "koenecke2020_DDM.csv"
     with pytest.raises(InputError) as info:
-        read_log(path, columns={"segment_filename": "utt_id", "wordcount": "ref_words"},
-                 speaker_pattern=CORAAL_SPEAKER)
+        read_log(path, columns={"segment_filename": "utt_id", "wordcount": "ref_words"}, speaker_pattern=CORAAL_SPEAKER)
     assert str(info.value).startswith(f"{path}: missing required column(s) 'errors'")
 
 

@@ -42,7 +42,10 @@ def test_wrong_delimiter_lists_the_columns_and_suggests_the_format(tmp_path):
 
 @pytest.mark.parametrize(
     ("ids", "message"),
-    [([f"utt_{i:05d}" for i in range(20)], "give 1 speaker"), ([f"s{i}-1" for i in range(20)], "one speaker per utterance")],
+    [
+        ([f"utt_{i:05d}" for i in range(20)], "give 1 speaker"),
+        ([f"s{i}-1" for i in range(20)], "one speaker per utterance"),
+    ],
 )
 def test_speakers_from_ids_that_hold_none_are_an_error(ids, message):
     log = read_log(pd.DataFrame({"utt_id": ids, "errors": 1, "ref_words": 5}))

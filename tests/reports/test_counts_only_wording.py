@@ -9,8 +9,14 @@ from wergap.reports.html import render_html
 
 
 def test_counts_only_report_does_not_claim_an_alignment():
-    log = pd.DataFrame({"utt_id": [f"s{i}-1" for i in range(40)], "speaker_id": [f"s{i}" for i in range(40)],
-                        "wer": [0.2] * 40, "ref_words": [5] * 40})
+    log = pd.DataFrame(
+        {
+            "utt_id": [f"s{i}-1" for i in range(40)],
+            "speaker_id": [f"s{i}" for i in range(40)],
+            "wer": [0.2] * 40,
+            "ref_words": [5] * 40,
+        }
+    )
     from wergap.data_schemas import read_log
 
     html = render_html(audit(read_log(log), methods=[], n_boot=10))

@@ -13,12 +13,11 @@ subcommand's ``run``, so ``wergap --version`` and ``--help`` start at once.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Sequence
 
 from wergap.cli import audit, check, compare, demo, embed, export_weights, score
-from wergap.cli._options import load_scored, print_summary, run_audit, summary_lines, write_table
+from wergap.cli._options import in_flags, load_scored, print_summary, run_audit, summary_lines, write_table
 
 __all__ = [
     "build_parser",
@@ -33,20 +32,6 @@ __all__ = [
 
 SUBCOMMANDS = (score, audit, demo, embed, check, compare, export_weights)
 INTERRUPTED = "wergap: interrupted; no output was written"
-#: The library's messages name its parameters; the command's name its flags. Applied in order.
-FLAG_TERMS: tuple[tuple[str, str], ...] = (
-    (r"choose one with columns=\{name: '([^']+)'\}", r"choose one with --column NAME=\1"),
-    (r"map yours with columns=", "map yours with --column THEIRS=OURS"),
-    (r"\bcolumns= maps\b", "--column maps"),
-    (r"pass format='(\w+)'", r"pass --format \1"),
-    (r"pass format=", "pass --format"),
-    (r"\butt2spk=", "--utt2spk"),
-    (r"\bspeaker_pattern\b", "--speaker-pattern"),
-    (r"\(census=\)", "(--census)"),
-    (r"\bref= and hyp=", "--ref and --hyp"),
-    (r"\bref=/hyp=", "--ref/--hyp"),
-    (r"\bdrop_invalid=True\b", "--drop-invalid"),
-)
 #: A missing optional dependency (the top-level module name) -> the extra and how to install it.
 EXTRAS = {
     "dask": "pip install 'wergap[dask]'",
@@ -57,13 +42,6 @@ EXTRAS = {
     "soundfile": "pip install -c constraints/embed.txt 'wergap[embed]'",
 }
 MISSING_EXTRA = "this needs the optional package {module!r}, which is not installed: {command}"
-
-
-def in_flags(message: str) -> str:
-    """A library message in the command's terms: parameter names become flags (:data:`FLAG_TERMS`)."""
-    for pattern, replacement in FLAG_TERMS:
-        message = re.sub(pattern, replacement, message)
-    return message
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS:
         p = module.add_parser(sub)
-        p.add_argument("-q", "--quiet", action="store_true", help="no progress bars (they go to stderr, and only to a terminal)")
+        p.add_argument(
+            "-q", "--quiet", action="store_true", help="no progress bars (they go to stderr, and only to a terminal)"
+        )
     return parser
 
 
@@ -86,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wergap`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from wergap.data_schemas import WergapError
+    from wergap.errors import WergapError
 
     try:
         return int(args.func(args) or 0)

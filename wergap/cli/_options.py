@@ -7,10 +7,13 @@ the functions that run a command, so ``wergap --help`` starts at once.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from wergap.discovery import registry
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,21 +25,47 @@ NO_LOG = "give a decode log, or --ref and --hyp files"
 ENGINES = ("pandas", "dask")
 DASK_COMMANDS = ("score", "audit", "check")
 DASK_COMMAND = "--engine dask builds the speaker table, which {command} cannot use: use it with score, audit or check"
-DASK_NEEDS_TABLE = "--engine dask reads a table log (a file, folder or glob of parquet/csv/tsv/jsonl), not --ref/--hyp/--utt2spk"
-METHODS = ("geo_tree", "census_splits", "embedding_kmeans")
+DASK_DROP_TOKENS = "--drop-tokens is not supported with --engine dask yet; use the pandas engine"
+DASK_NEEDS_TABLE = (
+    "--engine dask reads a table log (a file, folder or glob of parquet/csv/tsv/jsonl), not --ref/--hyp/--utt2spk"
+)
+METHODS = registry.METHODS  # names only: the registry loads no method module for this
 STORY_WIDTH = 60  # longest cohort definition in the terminal story (the report has it whole)
 CANNOT_RUN = "--methods {method}: it cannot run: {reason} (pass --allow-skip to go on without it)"
 # The choices of the options that argparse shows; the library holds the same tuples
-# (wergap.data_schemas.log.FORMATS, wergap.scoring.NORMALIZATIONS, UNITS); a test keeps them equal.
+# (wergap.data_schemas.log.FORMATS, wergap.scoring.NORMALIZATIONS, UNITS, wergap.engines.ENGINES); a test
+# keeps them equal.
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "trn", "kaldi", "nemo")
-NORMALIZATIONS = ("default", "none", "whisper")
+NORMALIZATIONS = ("default", "none", "whisper", "basic", "kaldi")
 UNITS = ("word", "char")
+
+#: The library's messages name its parameters; the command's name its flags. Applied in order.
+FLAG_TERMS: tuple[tuple[str, str], ...] = (
+    (r"choose one with columns=\{name: '([^']+)'\}", r"choose one with --column NAME=\1"),
+    (r"map yours with columns=", "map yours with --column THEIRS=OURS"),
+    (r"\bcolumns= maps\b", "--column maps"),
+    (r"pass format='(\w+)'", r"pass --format \1"),
+    (r"pass format=", "pass --format"),
+    (r"\butt2spk=", "--utt2spk"),
+    (r"\bspeaker_pattern\b", "--speaker-pattern"),
+    (r"\(census=\)", "(--census)"),
+    (r"\bref= and hyp=", "--ref and --hyp"),
+    (r"\bref=/hyp=", "--ref/--hyp"),
+    (r"\bdrop_invalid=True\b", "--drop-invalid"),
+)
+
+
+def in_flags(message: str) -> str:
+    """A library message in the command's terms: parameter names become flags (:data:`FLAG_TERMS`)."""
+    for pattern, replacement in FLAG_TERMS:
+        message = re.sub(pattern, replacement, message)
+    return message
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
     """Write a table atomically, in the format its suffix names."""
     from wergap._io import atomic_path
-    from wergap.data_schemas import InputError
+    from wergap.errors import InputError
 
     path = Path(path)
     kind = TABLE_SUFFIXES.get(path.suffix.lower())
@@ -70,7 +99,7 @@ def column_map(pairs: Sequence[str] | None) -> dict[str, str] | None:
     for pair in pairs:
         theirs, sep, ours = pair.partition("=")
         if not sep or not theirs or not ours:
-            from wergap.data_schemas import InputError
+            from wergap.errors import InputError
 
             raise InputError(BAD_COLUMN.format(pair=pair))
         mapping[theirs] = ours
@@ -92,7 +121,20 @@ def add_log_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--column", action="append", metavar="THEIRS=OURS", help="rename a column (repeatable)")
     p.add_argument("--drop-invalid", action="store_true", help="drop and count bad rows instead of stopping")
-    p.add_argument("--normalization", choices=NORMALIZATIONS, default="default", help="text normalisation")
+    p.add_argument(
+        "--normalization",
+        choices=NORMALIZATIONS,
+        default="default",
+        help="text normalisation convention; each is defined in docs/normalization.md and named in "
+        "every summary and report",
+    )
+    p.add_argument(
+        "--drop-tokens",
+        metavar="REGEX",
+        help="remove whitespace-separated tokens of the raw ref and hyp "
+        "that fully match REGEX (Python re) before normalisation, e.g. site-specific markup; counted in "
+        "the summary",
+    )
     p.add_argument("--unit", choices=UNITS, default="word", help="word (WER) or char (CER)")
     p.add_argument("--jobs", type=int, default=None, help="threads for scoring (default: all cores)")
     p.add_argument(
@@ -103,22 +145,26 @@ def add_log_arguments(p: argparse.ArgumentParser) -> None:
         "scored and aggregated per partition to the speaker table (score then writes the speaker table to -o); "
         "for score, audit and check",
     )
-    p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing dask.distributed "
-                   "scheduler (tcp://host:port); default: a local cluster, one worker per core")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --engine dask: an existing dask.distributed "
+        "scheduler (tcp://host:port); default: a local cluster, one worker per core",
+    )
 
 
 def load_scored(args: argparse.Namespace) -> pd.DataFrame:
     """Read the log named by the shared options and score it.
 
-    With ``--engine dask`` the result is the speaker table (:mod:`wergap.dask_engine`),
+    With ``--engine dask`` the result is the speaker table (:mod:`wergap.engines`),
     which the audit accepts in place of scored utterances.
     """
     if getattr(args, "engine", "pandas") == "dask":
         return _load_speakers_dask(args)
-    from wergap.data_schemas import InputError, read_log
-    from wergap.scoring import score
-
+    from wergap.data_schemas import read_log
     from wergap.data_schemas.log import check_derived_speakers
+    from wergap.errors import InputError
+    from wergap.scoring import score
 
     if args.log is None and not (args.ref and args.hyp):
         raise InputError(NO_LOG)
@@ -142,6 +188,7 @@ def load_scored(args: argparse.Namespace) -> pd.DataFrame:
         unit=args.unit,
         n_jobs=args.jobs,
         progress=show_progress(args),
+        drop_tokens=getattr(args, "drop_tokens", None),
     )
 
 
@@ -152,13 +199,15 @@ def show_progress(args: argparse.Namespace) -> bool:
 
 def _load_speakers_dask(args: argparse.Namespace) -> pd.DataFrame:
     """The speaker table of ``args.log`` (a file, folder or glob) built on Dask."""
-    from wergap.data_schemas import InputError
+    from wergap.errors import InputError
 
     if args.command not in DASK_COMMANDS:
         raise InputError(DASK_COMMAND.format(command=args.command))
     if args.log is None or args.ref or args.hyp or args.utt2spk:
         raise InputError(DASK_NEEDS_TABLE)
-    from wergap.dask_engine import score_speakers
+    if getattr(args, "drop_tokens", None):
+        raise InputError(DASK_DROP_TOKENS)
+    from wergap.engines import score_speakers
 
     table, _ = score_speakers(
         args.log,
@@ -200,8 +249,16 @@ def summary_lines(scored: pd.DataFrame) -> list[str]:
         f"{unit:<11} {words:,} reference, {int(scored['errors'].sum()):,} errors",
         f"{'CER' if unit == 'characters' else 'WER':<11} {100 * corpus_wer(scored):.2f} % "
         f"(normalisation: {meta.get('normalization')})",
-        "dropped     " + dropped_text(meta.get("dropped")),
     ]
+    if meta.get("normalization_detail"):
+        lines.append(f"normalised  {meta['normalization']}: {meta['normalization_detail']}")
+    if meta.get("drop_tokens"):
+        n = meta.get("dropped_tokens") or {}
+        lines.append(
+            f"tokens      {int(n.get('ref', 0)):,} dropped from references, {int(n.get('hyp', 0)):,} from "
+            f"hypotheses (--drop-tokens {meta['drop_tokens']})"
+        )
+    lines.append("dropped     " + dropped_text(meta.get("dropped")))
     if meta.get("empty_references"):
         lines.append(
             f"note        {meta['empty_references']:,} empty references: "
@@ -212,17 +269,26 @@ def summary_lines(scored: pd.DataFrame) -> list[str]:
 
 def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
     """The audit options shared by ``audit``, ``check``, ``compare`` and ``export-weights``."""
-    p.add_argument("--allow-skip", action="store_true",
-                   help="go on when a method named in --methods cannot run (default: stop with exit status 2)")
+    p.add_argument(
+        "--allow-skip",
+        action="store_true",
+        help="go on when a method named in --methods cannot run (default: stop with exit status 2)",
+    )
     p.add_argument("--census", help="ZCTA census table (tidy CSV or an ACS data-profile export)")
     p.add_argument("--embeddings", help="speaker or utterance embeddings (.parquet, .npy, .npz)")
     p.add_argument("--min-speakers", type=int, default=30, help="smallest cohort reported (default 30)")
     p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--max-regions", type=int, default=8, help="most geo tree regions (default 8)")
-    p.add_argument("--no-geo-prune", dest="geo_prune", action="store_const", const=None, default="cv",
-                   help="grow the geo tree to --max-regions regions instead of keeping the number "
-                        "that cross-validates best (one-SE rule)")
+    p.add_argument(
+        "--no-geo-prune",
+        dest="geo_prune",
+        action="store_const",
+        const=None,
+        default="cv",
+        help="grow the geo tree to --max-regions regions instead of keeping the number "
+        "that cross-validates best (one-SE rule)",
+    )
     p.add_argument("--n-clusters", type=int, default=10, help="k-means clusters (default 10)")
     p.add_argument("--bottom-share", type=float, help="pool the worst cohorts up to this share of speakers (0-1)")
 
@@ -244,8 +310,13 @@ def required(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
 
 def add_methods_argument(p: argparse.ArgumentParser, help: str, nargs: str | int = "+") -> None:  # noqa: A002
     """``--methods`` (and the old ``--method``, hidden, for scripts written before it)."""
-    p.add_argument("--methods", nargs=nargs, choices=METHODS, metavar="METHOD",
-                   help=f"{help}; one or more of {', '.join(METHODS)}" if nargs == "+" else f"{help}: one of {', '.join(METHODS)}")
+    p.add_argument(
+        "--methods",
+        nargs=nargs,
+        choices=METHODS,
+        metavar="METHOD",
+        help=f"{help}; one or more of {', '.join(METHODS)}" if nargs == "+" else f"{help}: one of {', '.join(METHODS)}",
+    )
     p.add_argument("--method", dest="methods", nargs=nargs, choices=METHODS, help=argparse.SUPPRESS)
 
 
@@ -255,7 +326,7 @@ def refuse_skipped(args: argparse.Namespace, methods: Sequence[str] | None, skip
         return
     for method in methods:
         if method in skipped:
-            from wergap.data_schemas import InputError
+            from wergap.errors import InputError
 
             raise InputError(CANNOT_RUN.format(method=method, reason=skipped[method]))
 
@@ -294,8 +365,6 @@ def print_summary(result: Any) -> None:
     if len(table):
         print()
         print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
-    from wergap.cli import in_flags
-
     for method, reason in getattr(result, "skipped", {}).items():
         print(f"skipped     {method}: {in_flags(reason)}")
     for line in story_lines(result):

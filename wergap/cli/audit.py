@@ -28,10 +28,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_report_arguments(p)
     add_discovery_arguments(p)
     add_methods_argument(p, "discovery methods to run (default: every one the inputs allow)")
-    p.add_argument("--audio", action="store_true",
-                   help="compute speaker embeddings from the log's 'audio' column with SpeechBrain ([embed] extra)")
-    p.add_argument("--embed-model", default="speechbrain/spkrec-ecapa-voxceleb",
-                   help="with --audio: Hugging Face id or local SpeechBrain model folder")
+    p.add_argument(
+        "--audio",
+        action="store_true",
+        help="compute speaker embeddings from the log's 'audio' column with SpeechBrain ([embed] extra)",
+    )
+    p.add_argument(
+        "--embed-model",
+        default="speechbrain/spkrec-ecapa-voxceleb",
+        help="with --audio: Hugging Face id or local SpeechBrain model folder",
+    )
     p.add_argument("--embed-cache", help="with --audio: embedding cache folder, so reruns skip known audio")
     p.set_defaults(func=run)
     return p
@@ -39,7 +45,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Audit the log, write the report (and exports), print the method table; exit status 0."""
-    from wergap.data_schemas import InputError
+    from wergap.errors import InputError
     from wergap.reports.exports import write_exports
     from wergap.reports.html import write_html
 
@@ -49,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if args.audio:
         if args.embeddings:
             raise InputError(AUDIO_AND_EMBEDDINGS)
-        from wergap.discovery.embed import embed_audio
+        from wergap.embeddings.embed import embed_audio
 
         base = Path(args.log).parent if args.log else None
         args.embeddings = embed_audio(

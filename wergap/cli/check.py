@@ -21,9 +21,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser("check", help="release gate: exit 1 when a held-out WER gap exceeds a threshold")
     add_log_arguments(p)
     add_discovery_arguments(p)
-    required(p).add_argument("--max-gap", type=float, required=True, metavar="PCT", help="largest acceptable held-out gap, in percent")
+    required(p).add_argument(
+        "--max-gap", type=float, required=True, metavar="PCT", help="largest acceptable held-out gap, in percent"
+    )
     add_methods_argument(p, "methods to gate on (default: all)")
-    p.add_argument("--strict", action="store_true", help="gate on the CI lower bound, and fail when a method cannot be measured")
+    p.add_argument(
+        "--strict", action="store_true", help="gate on the CI lower bound, and fail when a method cannot be measured"
+    )
     p.add_argument("--json", help="write the decision per method as JSON here")
     p.set_defaults(func=run)
     return p
@@ -31,7 +35,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Audit and gate; exit status 0 pass, 1 fail."""
-    from wergap.cohorts.compare import check
+    from wergap.comparison import check
     from wergap.data_schemas import provenance
 
     scored = load_scored(args)
@@ -39,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     outcome = check(result, args.max_gap, methods=args.methods, strict=args.strict)
     if args.json:
         payload = outcome.to_dict()
-        payload["provenance"] = {k: v for k, v in provenance(scored).items() if k in ("sources", "rows_read", "dropped")}
+        payload["provenance"] = {
+            k: v for k, v in provenance(scored).items() if k in ("sources", "rows_read", "dropped")
+        }
         write_json(payload, args.json)
     dropped = provenance(scored).get("dropped") or {}
     if dropped:

@@ -29,11 +29,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_log_arguments(p)
     p.add_argument("candidate", nargs="?", help="the candidate system's decode log of the same utterances")
     add_discovery_arguments(p)
-    p.add_argument("--systems", nargs=2, metavar=("BASE", "CANDIDATE"), help="compare two systems of one log's 'system' column")
+    p.add_argument(
+        "--systems", nargs=2, metavar=("BASE", "CANDIDATE"), help="compare two systems of one log's 'system' column"
+    )
     p.add_argument("--assignments", help="cohorts from a previous audit's assignments.parquet instead of discovering")
     add_methods_argument(p, "methods to compare (default: all that ran, or all in --assignments)")
-    p.add_argument("-o", "--output", help="the HTML page of the comparison (a name ending in .csv, .tsv, "
-                   ".parquet or .jsonl still writes the per-cohort table there, as before)")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="the HTML page of the comparison (a name ending in .csv, .tsv, "
+        ".parquet or .jsonl still writes the per-cohort table there, as before)",
+    )
     p.add_argument("--html", dest="output", help=argparse.SUPPRESS)
     p.add_argument("--json", help="write the comparison as JSON here")
     p.add_argument("--outdir", help="write the per-cohort table here (cohorts.csv)")
@@ -43,8 +49,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def scored_systems(args: argparse.Namespace) -> tuple[Any, Any, tuple[str, str]]:
     """(baseline, candidate, names) scored, from two logs or from one log with a system column."""
-    from wergap.data_schemas import InputError
     from wergap.data_schemas.log import split_systems
+    from wergap.errors import InputError
 
     if args.systems:
         if args.candidate or args.log is None:
@@ -68,8 +74,9 @@ def run(args: argparse.Namespace) -> int:
     """Compare the two systems on shared utterances, print verdicts; exit status 0."""
     import pandas as pd
 
-    from wergap.cohorts.compare import compare, partitions_from_assignments
-    from wergap.data_schemas import InputError, provenance
+    from wergap.comparison import compare, partitions_from_assignments
+    from wergap.errors import InputError
+    from wergap.provenance import provenance
 
     base, cand, names = scored_systems(args)
     partitions = None

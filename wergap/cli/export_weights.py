@@ -18,12 +18,19 @@ from wergap.cli._options import (
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``export-weights`` subcommand."""
-    p = subparsers.add_parser("export-weights", help="per-utterance cohort labels and oversampling weights for retraining")
+    p = subparsers.add_parser(
+        "export-weights", help="per-utterance cohort labels and oversampling weights for retraining"
+    )
     add_log_arguments(p)
     add_discovery_arguments(p)
     required(p).add_argument("-o", "--output", required=True, help="weights table (.parquet, .csv, .tsv, .jsonl)")
     add_methods_argument(p, "whose bottom cohort to oversample (default: the largest held-out gap)", nargs=1)
-    p.add_argument("--target-share", type=float, default=0.2, help="bottom-cohort share of utterances after weighting (default 0.2)")
+    p.add_argument(
+        "--target-share",
+        type=float,
+        default=0.2,
+        help="bottom-cohort share of utterances after weighting (default 0.2)",
+    )
     p.add_argument("--utterances-out", help="also write the bottom-cohort utterance ids here, one per line")
     p.add_argument("--speakers-out", help="also write per-speaker integer cohort ids (model features) here")
     p.set_defaults(func=run)
@@ -33,7 +40,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Audit, weight the bottom cohort's utterances, write the tables; exit status 0."""
     from wergap._io import write_text_atomic
-    from wergap.cohorts.mitigation import export_method, oversampling_weights, speaker_cohort_ids, utterance_cohorts
+    from wergap.comparison.mitigation import export_method, oversampling_weights, speaker_cohort_ids, utterance_cohorts
 
     scored = load_scored(args)
     result = run_audit(args, scored, args.methods)

@@ -24,7 +24,6 @@ from wergap.data_schemas._columns import (
     aliases_text,
     rename_map,
 )
-from wergap.data_schemas._errors import InputError
 from wergap.data_schemas._pairs import (
     pair,
     parse_kaldi_line,
@@ -32,21 +31,35 @@ from wergap.data_schemas._pairs import (
     parse_utt2spk_line,
     read_entries,
 )
-from wergap.data_schemas._provenance import provenance
-from wergap.data_schemas._tables import Raw, from_frame, read_delimited, read_jsonl, read_parquet
+from wergap.data_schemas._tables import (
+    NOT_PARQUET,
+    Raw,
+    from_frame,
+    read_delimited,
+    read_jsonl,
+    read_parquet,
+)
 from wergap.data_schemas._text import check_file, format_suffix, read_text
 from wergap.data_schemas.zips import normalize_zip
+from wergap.errors import InputError
+from wergap.provenance import provenance
 
-__all__ = ["FORMATS", "read_log"]
+__all__ = [
+    "FORMATS",
+    "LOG_EXTENSIONS",
+    "NOT_PARQUET",
+    "format_from_name",
+    "read_log",
+    "speaker_regex",
+    "validate_frame",
+]
 
 #: Formats ``read_log(format=...)`` accepts.
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "trn", "kaldi", "nemo")
 
 UNKNOWN_FORMAT = "unknown log format {format!r}: accepted formats are " + ", ".join(FORMATS)
 UNDETECTED_FORMAT = (
-    "cannot tell the log format from the name {name!r}: pass format= (one of "
-    + ", ".join(FORMATS)
-    + ")"
+    "cannot tell the log format from the name {name!r}: pass format= (one of " + ", ".join(FORMATS) + ")"
 )
 NO_SOURCE = "nothing to read: pass a log file or DataFrame, or ref= and hyp= files"
 SOURCE_AND_PAIR = "pass either a log (source) or ref=/hyp= files, not both"
@@ -55,9 +68,7 @@ PAIR_FORMAT = "format {format!r} is one file; ref=/hyp= pairs are 'trn' or 'kald
 NEEDS_PAIR = "format {format!r} needs ref= and hyp= files (source must be None)"
 UTT2SPK_NOT_KALDI = "utt2spk= is a Kaldi file; it goes with format 'kaldi'"
 BAD_SOURCE = "source must be a path or a pandas DataFrame, not {kind}"
-BAD_PATTERN = (
-    "speaker_pattern must be 'sclite' or a regular expression with exactly one group: {reason}"
-)
+BAD_PATTERN = "speaker_pattern must be 'sclite' or a regular expression with exactly one group: {reason}"
 
 MISSING_COLUMNS = (
     "missing required column(s) {missing}: a decode log needs 'ref' and 'hyp' text or "
@@ -65,18 +76,14 @@ MISSING_COLUMNS = (
 )
 FOUND_COLUMNS = "; columns found: {found}"
 WRONG_DELIMITER = "; the header looks {kind}-separated: pass format={fmt!r}"
-MISSING_SPEAKER_COLUMN = (
-    "no speaker column and no utterance id to derive one from; accepted names: {accepted}"
-)
+MISSING_SPEAKER_COLUMN = "no speaker column and no utterance id to derive one from; accepted names: {accepted}"
 MISSING_VALUE = "expected {what}, got an empty value"
 DUPLICATE_UTT_ID = "duplicate utt_id {utt_id!r} (first at {first})"
 NO_SPEAKER_IN_ID = (
     "cannot derive a speaker from utt_id {utt_id!r} with speaker_pattern '{pattern}'; "
     "add a speaker column (or utt2spk=) or pass another speaker_pattern"
 )
-WER_NOT_WHOLE = (
-    "wer {wer!r} x ref_words {words} = {product:.4g} errors, not within 0.01 of a whole number"
-)
+WER_NOT_WHOLE = "wer {wer!r} x ref_words {words} = {product:.4g} errors, not within 0.01 of a whole number"
 WER_LOOKS_PERCENT = (
     "column 'wer' holds {value!r}: it is read as a fraction of the reference words (0.25 = 25 %); "
     "divide percentages by 100 first"
@@ -96,10 +103,7 @@ SPEAKERS_FROM_IDS_ALL = (
 MIN_UTTERANCES_PER_SPEAKER_CHECK = 10
 SCLITE_RULE = "the part before the first '-', else before the first '_'"
 BAD_COUNT = "expected a non-negative whole number of words, got {value!r}"
-SPLIT_MISMATCH = (
-    "substitutions + deletions + insertions = {total} but errors = {errors}: the counts "
-    "disagree"
-)
+SPLIT_MISMATCH = "substitutions + deletions + insertions = {total} but errors = {errors}: the counts disagree"
 NOT_A_NUMBER = "expected a number in decimal degrees, got {value!r}"
 OUT_OF_RANGE = "{value!r} is outside {low}..{high} degrees"
 
@@ -112,7 +116,8 @@ MISSING_REFERENCE = "missing reference"
 INVALID_COUNTS = "invalid counts"
 INVALID_COORDINATES = "invalid coordinates"
 
-_EXTENSIONS = {
+#: File suffix (past a compression suffix such as ``.gz``) → the log format it names.
+LOG_EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
     ".jsonl": "jsonl",
@@ -193,9 +198,87 @@ def read_log(
     >>> log[["utt_id", "speaker_id", "ref", "hyp"]].values.tolist()
     [['spk1-a', 'spk1', 'hi', 'hi'], ['spk1-b', 'spk1', 'yo', '']]
     """
-    pattern = _speaker_regex(speaker_pattern)
+    pattern = speaker_regex(speaker_pattern)
     raw = _read_raw(source, format, ref, hyp, utt2spk, columns, drop_invalid)
     return _Validator(raw, columns, pattern, speaker_pattern, drop_invalid).run()
+
+
+def validate_frame(
+    frame: pd.DataFrame,
+    *,
+    source: str | None = None,
+    first_row: int = 0,
+    format: str | None = None,  # noqa: A002 - as read_log's format=
+    speaker_pattern: str = _SCLITE,
+    drop_invalid: bool = False,
+    columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Check a slice of a decode log already in memory, as :func:`read_log` checks a file.
+
+    For readers that split a log into partitions themselves (the Dask engine reads a
+    Parquet file by row groups): every check, rename and provenance entry of
+    :func:`read_log`, with errors naming the partition's file and the row's position in
+    that file rather than in the slice.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The rows as read, with the log's own column names (aliases are mapped here).
+    source : str, optional
+        The file the rows come from. Errors then say ``(row N)`` with ``N`` the 0-based
+        row of the file (files without line numbers, such as Parquet). ``None``: an
+        in-memory table, whose errors name the row position as :func:`read_log` does.
+    first_row : int, default 0
+        The file's row number of ``frame``'s first row.
+    format : str, optional
+        Recorded as the provenance's ``format`` (``"nemo"`` also derives a missing
+        ``utt_id`` from the audio file name). Default: ``"parquet"`` with a ``source``,
+        ``"dataframe"`` without.
+    speaker_pattern, drop_invalid, columns
+        As :func:`read_log`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The utterance table :func:`read_log` would return for these rows, ``RangeIndex``,
+        with its provenance in ``attrs["wergap"]`` (``rows_read`` is ``len(frame)``).
+
+    Raises
+    ------
+    InputError
+        A bad row (naming the file, the row and the column) or a missing column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"id": ["spk1-a"], "reference": ["hi"], "hypothesis": ["ho"]})
+    >>> validate_frame(rows, source="part-0.parquet", first_row=500)["speaker_id"].tolist()
+    ['spk1']
+    """
+    pattern = speaker_regex(speaker_pattern)
+    frame = frame.reset_index(drop=True)
+    if source is None:
+        raw = Raw(frame, ["<DataFrame>"], format or "dataframe", len(frame), lambda pos: (None, pos + first_row))
+    else:
+        raw = Raw(frame, [source], format or "parquet", len(frame), lambda pos: (source, None), {}, source)
+    return _Validator(raw, columns, pattern, speaker_pattern, drop_invalid, row_offset=first_row).run()
+
+
+def format_from_name(path: str | Path) -> str | None:
+    """The log format a file's name says, or ``None``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file name; a compression suffix is skipped (``log.csv.gz`` is ``"csv"``).
+
+    Returns
+    -------
+    str or None
+        A value of :data:`LOG_EXTENSIONS` (``"csv"``, ``"tsv"``, ``"jsonl"``,
+        ``"parquet"``, ``"trn"``), ``None`` for any other suffix.
+    """
+    return LOG_EXTENSIONS.get(format_suffix(Path(path)))
 
 
 # --------------------------------------------------------------------------- reading
@@ -224,8 +307,7 @@ def _read_raw(source, fmt, ref, hyp, utt2spk, columns, drop_invalid) -> Raw:
     check_file(path)
     fmt = fmt or _detect_table(path)
     if fmt in ("csv", "tsv"):
-        return read_delimited(path, sep="," if fmt == "csv" else "\t", columns=columns,
-                              drop_invalid=drop_invalid)
+        return read_delimited(path, sep="," if fmt == "csv" else "\t", columns=columns, drop_invalid=drop_invalid)
     if fmt == "parquet":
         return read_parquet(path)
     raw = read_jsonl(path, drop_invalid=drop_invalid, fmt=fmt)
@@ -236,8 +318,8 @@ def _read_raw(source, fmt, ref, hyp, utt2spk, columns, drop_invalid) -> Raw:
 
 def _detect_table(path: Path) -> str:
     suffix = format_suffix(path)
-    if suffix in _EXTENSIONS:
-        fmt = _EXTENSIONS[suffix]
+    if suffix in LOG_EXTENSIONS:
+        fmt = LOG_EXTENSIONS[suffix]
         if fmt == "trn":
             raise InputError(NEEDS_PAIR.format(format="trn"), file=str(path))
         return fmt
@@ -277,7 +359,25 @@ def _trn_like(line: str) -> bool:
         return True
 
 
-def _speaker_regex(speaker_pattern: str) -> re.Pattern | None:
+def speaker_regex(speaker_pattern: str) -> re.Pattern | None:
+    """The compiled ``speaker_pattern`` of :func:`read_log`, checked.
+
+    Parameters
+    ----------
+    speaker_pattern : str
+        ``"sclite"`` or a regular expression with exactly one group.
+
+    Returns
+    -------
+    re.Pattern or None
+        ``None`` for ``"sclite"`` (the speaker is the part of the id before the first
+        ``-``, or ``_``).
+
+    Raises
+    ------
+    InputError
+        Not a regular expression, or not exactly one group.
+    """
     if speaker_pattern == _SCLITE:
         return None
     try:
@@ -295,8 +395,9 @@ def _speaker_regex(speaker_pattern: str) -> re.Pattern | None:
 class _Validator:
     """Checks a raw table row by row (vectorised), raising at or dropping bad rows."""
 
-    def __init__(self, raw, columns, pattern, speaker_pattern, drop_invalid):
+    def __init__(self, raw, columns, pattern, speaker_pattern, drop_invalid, row_offset=0):
         self.raw = raw
+        self.row_offset = row_offset  # the file's row of raw.frame's first row
         self.columns = columns
         self.pattern = pattern
         self.speaker_pattern = speaker_pattern
@@ -343,11 +444,10 @@ class _Validator:
     def _error(self, message: str, pos: int, column: str | None) -> InputError:
         where = self._where(pos, column)
         if where["file"] is not None and where["row"] is None:  # Parquet: rows, not lines
-            message = f"{message} (row {pos})"
+            message = f"{message} (row {pos + self.row_offset})"
         return InputError(message, **where)
 
-    def _reject(self, bad: np.ndarray, reason: str, column: str,
-                message: Callable[[int], str]) -> None:
+    def _reject(self, bad: np.ndarray, reason: str, column: str, message: Callable[[int], str]) -> None:
         """Raise at the first ``bad`` kept row, or drop the bad kept rows under ``reason``."""
         bad = np.asarray(bad, dtype=bool) & self.keep
         if not bad.any():
@@ -407,8 +507,12 @@ class _Validator:
                 ids = pd.Series([f"{stem}:{i}" for i in range(len(df))], dtype="str")
                 self.notes["utt_id_from"] = f"synthesised as '{stem}:<row>' (0-based data row)"
             df.insert(0, "utt_id", ids)
-        self._reject(self._missing(df["utt_id"]), MISSING_UTT_ID, "utt_id",
-                     lambda pos: MISSING_VALUE.format(what="an utterance id"))
+        self._reject(
+            self._missing(df["utt_id"]),
+            MISSING_UTT_ID,
+            "utt_id",
+            lambda pos: MISSING_VALUE.format(what="an utterance id"),
+        )
         ids = df["utt_id"].astype("str")
         df["utt_id"] = ids
         kept = ids[self.keep]
@@ -430,8 +534,12 @@ class _Validator:
     def _speakers(self) -> None:
         df = self.df
         if "speaker_id" in df:
-            self._reject(self._missing(df["speaker_id"]), MISSING_SPEAKER, "speaker_id",
-                         lambda pos: MISSING_VALUE.format(what="a speaker id"))
+            self._reject(
+                self._missing(df["speaker_id"]),
+                MISSING_SPEAKER,
+                "speaker_id",
+                lambda pos: MISSING_VALUE.format(what="a speaker id"),
+            )
             df["speaker_id"] = df["speaker_id"].astype("str")
             self.notes.setdefault("speaker_from", "column")
             return
@@ -443,17 +551,24 @@ class _Validator:
             speakers = ids.str.extract(self.pattern, expand=False)
         speakers = speakers.astype("str")
         no_speaker = (speakers.isna() | (speakers == "")).to_numpy()
-        self._reject(no_speaker, NO_SPEAKER, "utt_id",
-                     lambda pos: NO_SPEAKER_IN_ID.format(utt_id=ids.iloc[pos],
-                                                        pattern=self.speaker_pattern))
+        self._reject(
+            no_speaker,
+            NO_SPEAKER,
+            "utt_id",
+            lambda pos: NO_SPEAKER_IN_ID.format(utt_id=ids.iloc[pos], pattern=self.speaker_pattern),
+        )
         df.insert(1, "speaker_id", speakers)
         self.notes["speaker_from"] = f"utt_id, speaker_pattern '{self.speaker_pattern}'"
 
     def _texts(self) -> None:
         df = self.df
         if "ref" in df:
-            self._reject(df["ref"].isna().to_numpy(), MISSING_REFERENCE, "ref",
-                         lambda pos: MISSING_VALUE.format(what="reference text"))
+            self._reject(
+                df["ref"].isna().to_numpy(),
+                MISSING_REFERENCE,
+                "ref",
+                lambda pos: MISSING_VALUE.format(what="reference text"),
+            )
             df["ref"] = df["ref"].astype("str")
         if "hyp" in df:
             df["hyp"] = df["hyp"].astype("str").fillna("")
@@ -472,8 +587,14 @@ class _Validator:
             product = wer * words
             errors = np.round(product)
             bad = np.isfinite(words) & ~(np.isfinite(product) & (np.abs(product - errors) <= 0.01) & (wer >= 0))
-        self._reject(bad, WER_ERRORS, "wer", lambda pos: WER_NOT_WHOLE.format(
-            wer=_plain(df["wer"].iloc[pos]), words=_plain(df["ref_words"].iloc[pos]), product=product[pos]))
+        self._reject(
+            bad,
+            WER_ERRORS,
+            "wer",
+            lambda pos: WER_NOT_WHOLE.format(
+                wer=_plain(df["wer"].iloc[pos]), words=_plain(df["ref_words"].iloc[pos]), product=product[pos]
+            ),
+        )
         df["errors"] = np.where(bad, np.nan, errors)
         self.notes["errors_from"] = "wer x ref_words"
 
@@ -493,22 +614,23 @@ class _Validator:
             bad |= ~blank & np.isnan(num)
             if required:
                 bad |= blank
-            self._reject(bad, INVALID_COUNTS, name,
-                         lambda pos, v=values, b=blank: _count_message(v, b, pos))
+            self._reject(bad, INVALID_COUNTS, name, lambda pos, v=values, b=blank: _count_message(v, b, pos))
             numbers[name] = num
         if all(name in numbers for name in SPLIT_COLUMNS + ("errors",)):
             total = sum(numbers[name] for name in SPLIT_COLUMNS)
             errors = numbers["errors"]
             with np.errstate(invalid="ignore"):
                 bad = ~np.isnan(total) & ~np.isnan(errors) & (total != errors)
-            self._reject(bad, INVALID_COUNTS, "errors",
-                         lambda pos: SPLIT_MISMATCH.format(total=int(total[pos]),
-                                                           errors=int(errors[pos])))
+            self._reject(
+                bad,
+                INVALID_COUNTS,
+                "errors",
+                lambda pos: SPLIT_MISMATCH.format(total=int(total[pos]), errors=int(errors[pos])),
+            )
         for name, num in numbers.items():
             kept = num[self.keep]
             if np.isnan(kept).any():
-                df[name] = pd.array(np.where(np.isnan(num), 0, num).astype("int64"),
-                                    dtype="Int64")
+                df[name] = pd.array(np.where(np.isnan(num), 0, num).astype("int64"), dtype="Int64")
                 df.loc[np.isnan(num), name] = pd.NA
             else:
                 df[name] = np.where(self.keep, np.nan_to_num(num), 0).astype("int64")
@@ -522,13 +644,20 @@ class _Validator:
             blank = self._missing(values)
             num = pd.to_numeric(values.where(~blank), errors="coerce")
             num = num.to_numpy(dtype="float64", na_value=np.nan)
-            self._reject(~blank & np.isnan(num), INVALID_COORDINATES, name,
-                         lambda pos, v=values: NOT_A_NUMBER.format(value=_plain(v.iloc[pos])))
+            self._reject(
+                ~blank & np.isnan(num),
+                INVALID_COORDINATES,
+                name,
+                lambda pos, v=values: NOT_A_NUMBER.format(value=_plain(v.iloc[pos])),
+            )
             with np.errstate(invalid="ignore"):
                 outside = (num < low) | (num > high)
-            self._reject(outside, INVALID_COORDINATES, name,
-                         lambda pos, n=num, lo=low, hi=high: OUT_OF_RANGE.format(
-                             value=float(n[pos]), low=lo, high=hi))
+            self._reject(
+                outside,
+                INVALID_COORDINATES,
+                name,
+                lambda pos, n=num, lo=low, hi=high: OUT_OF_RANGE.format(value=float(n[pos]), low=lo, high=hi),
+            )
             df[name] = num
         if "zip" in df:
             zips, n_invalid = normalize_zip(df["zip"].where(self.keep))
@@ -551,7 +680,6 @@ def _count_message(values: pd.Series, blank: np.ndarray, pos: int) -> str:
 def _plain(value):
     """A cell as shown in an error: numpy scalars as plain Python values."""
     return value.item() if isinstance(value, np.generic) else value
-
 
 
 # --------------------------------------------------------------------------- systems

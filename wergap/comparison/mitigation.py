@@ -2,7 +2,7 @@
 
 Discovery is step one; step two is to train on the cohorts found (the Alexa papers
 oversample the bottom cohorts or fine-tune on them, and feed cohort ids to the model), and
-step three is :func:`wergap.cohorts.compare.compare` on the retrained system. These
+step three is :func:`wergap.comparison.compare` on the retrained system. These
 functions turn an :class:`wergap.audit.Audit` into what a training pipeline reads:
 
 - :func:`utterance_cohorts`: each utterance's cohort under every method;
@@ -19,13 +19,13 @@ which honours ``bottom_share``).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
+from wergap.audit import Audit
 from wergap.cohorts.partition import Partition
-from wergap.data_schemas._errors import InputError
+from wergap.defaults import MIN_SPEAKERS
+from wergap.errors import InputError
 
 __all__ = [
     "bottom_utterances",
@@ -43,18 +43,18 @@ DID_NOT_RUN = "method {method} did not run: {reason}"
 NO_BOTTOM_UTTERANCES = "the bottom cohort(s) {bottom} of {method!r} have no utterances in this log"
 
 
-def _require(scored: pd.DataFrame) -> None:
+def require_scored(scored: pd.DataFrame) -> None:
     for column in ("utt_id", "speaker_id"):
         if column not in scored.columns:
             raise InputError(MISSING_COLUMN.format(column=column), column=column)
 
 
-def _reported_partition(audit: Any, method: str) -> Partition:
+def _reported_partition(audit: Audit, method: str) -> Partition:
     """The partition as reported: small cohorts pooled with the audit's ``min_speakers``."""
-    return audit.partition(method).merge_small(int(audit.params.get("min_speakers", 30)))
+    return audit.partition(method).merge_small(int(audit.params.get("min_speakers", MIN_SPEAKERS)))
 
 
-def _bottom(audit: Any, method: str) -> tuple[str, ...]:
+def _bottom(audit: Audit, method: str) -> tuple[str, ...]:
     audit.partition(method)  # KeyError naming what ran, for an unknown method
     gap = audit.gaps[method]
     if not gap.bottom_cohorts:
@@ -62,7 +62,7 @@ def _bottom(audit: Any, method: str) -> tuple[str, ...]:
     return tuple(gap.bottom_cohorts)
 
 
-def utterance_cohorts(scored: pd.DataFrame, audit: Any) -> pd.DataFrame:
+def utterance_cohorts(scored: pd.DataFrame, audit: Audit) -> pd.DataFrame:
     """Each utterance's cohort under every method the audit ran.
 
     Parameters
@@ -81,7 +81,7 @@ def utterance_cohorts(scored: pd.DataFrame, audit: Any) -> pd.DataFrame:
         ``<method>_bottom`` (bool: in the audit's bottom cohort(s)). Same rows and order
         as ``scored``.
     """
-    _require(scored)
+    require_scored(scored)
     out = pd.DataFrame(
         {"utt_id": scored["utt_id"].astype("str").to_numpy(), "speaker_id": scored["speaker_id"].astype("str").to_numpy()}
     )
@@ -94,7 +94,7 @@ def utterance_cohorts(scored: pd.DataFrame, audit: Any) -> pd.DataFrame:
 
 
 def oversampling_weights(
-    scored: pd.DataFrame, audit: Any, method: str, target_share: float = 0.2
+    scored: pd.DataFrame, audit: Audit, method: str, target_share: float = 0.2
 ) -> pd.DataFrame:
     """Sampling weights that raise the bottom cohorts' share of utterances to ``target_share``.
 
@@ -165,7 +165,7 @@ def oversampling_weights(
     return out
 
 
-def speaker_cohort_ids(audit: Any) -> pd.DataFrame:
+def speaker_cohort_ids(audit: Audit) -> pd.DataFrame:
     """Integer cohort ids per speaker and method, as model input features.
 
     Returns
@@ -189,14 +189,14 @@ def speaker_cohort_ids(audit: Any) -> pd.DataFrame:
     return out
 
 
-def bottom_utterances(scored: pd.DataFrame, audit: Any, method: str) -> list[str]:
+def bottom_utterances(scored: pd.DataFrame, audit: Audit, method: str) -> list[str]:
     """Utterance ids of the bottom cohort(s) of ``method``, in ``scored`` order (for fine-tuning)."""
     _bottom(audit, method)
     labelled = utterance_cohorts(scored, audit)
     return labelled.loc[labelled[f"{method}_bottom"], "utt_id"].tolist()
 
 
-def export_method(audit: Any, method: str | None = None) -> str:
+def export_method(audit: Audit, method: str | None = None) -> str:
     """The method whose bottom cohort a mitigation export should use.
 
     Parameters

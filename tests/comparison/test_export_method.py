@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from wergap.audit import audit
-from wergap.cohorts.mitigation import DID_NOT_RUN, export_method
-from wergap.data_schemas import InputError
+from wergap.comparison.mitigation import DID_NOT_RUN, export_method
+from wergap.errors import InputError
 
 
 def counts_log(n_speakers: int = 200, n_zip: int = 20, gap: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame]:
