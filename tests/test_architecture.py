@@ -14,10 +14,25 @@ PACKAGE = Path(__file__).resolve().parents[1] / "wergap"
 #: Floors from the ground up (docs/architecture.md). A module may import its own floor's
 #: modules and any floor below; nothing above.
 FLOORS: list[tuple[str, ...]] = [
-    ("wergap._io", "wergap._json", "wergap._jit", "wergap._strings", "wergap.errors", "wergap.provenance",
-     "wergap.defaults", "wergap._format", "wergap._version"),
+    (
+        "wergap._io",
+        "wergap._json",
+        "wergap._jit",
+        "wergap._strings",
+        "wergap.errors",
+        "wergap.provenance",
+        "wergap.defaults",
+        "wergap._format",
+        "wergap._version",
+    ),
     ("wergap.data_schemas",),
-    ("wergap.scoring_kernels", "wergap.scoring", "wergap.normalization", "wergap.speaker_table"),
+    (
+        "wergap.scoring_kernels",
+        "wergap.scoring_numpy",
+        "wergap.scoring",
+        "wergap.normalization",
+        "wergap.speaker_table",
+    ),
     ("wergap.embeddings",),
     ("wergap.cohorts",),
     ("wergap.discovery",),

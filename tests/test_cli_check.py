@@ -11,7 +11,9 @@ import pytest
 from wergap.cli import main
 
 
-def make_log(*, gap: float, seed: int = 0, n_speakers: int = 400, n_zip: int = 40, base: float = 0.1) -> tuple[pd.DataFrame, pd.DataFrame]:
+def make_log(
+    *, gap: float, seed: int = 0, n_speakers: int = 400, n_zip: int = 40, base: float = 0.1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A counts-only decode log whose low-income ZIPs have WER ``base * (1 + gap)``, and its census table."""
     rng = np.random.default_rng(seed)
     zips = [f"{10000 + 7 * i:05d}" for i in range(n_zip)]
@@ -61,17 +63,50 @@ def test_check_passes_on_null_log(files, capsys):
 def test_check_strict_uses_the_lower_bound(files, capsys):
     log, census = files(1.0)
     # the planted gap is ~90 %: above 80 by its point estimate, not by its lower bound
-    assert main(["check", log, "--census", census, "--max-gap", "80", "--n-boot", "200", "--method", "census_splits"]) == 1
-    assert main(["check", log, "--census", census, "--max-gap", "80", "--n-boot", "200", "--method", "census_splits", "--strict"]) == 0
+    assert (
+        main(["check", log, "--census", census, "--max-gap", "80", "--n-boot", "200", "--method", "census_splits"]) == 1
+    )
+    assert (
+        main(
+            [
+                "check",
+                log,
+                "--census",
+                census,
+                "--max-gap",
+                "80",
+                "--n-boot",
+                "200",
+                "--method",
+                "census_splits",
+                "--strict",
+            ]
+        )
+        == 0
+    )
     assert "CI lower bound" in capsys.readouterr().out
 
 
 def test_check_strict_fails_closed_on_a_named_method_that_cannot_run(files, capsys):
     log, census = files(0.0)
-    args = ["check", log, "--census", census, "--max-gap", "1000", "--n-boot", "50", "--method", "geo_tree", "census_splits"]
-    assert main(args) == 0
+    args = [
+        "check",
+        log,
+        "--census",
+        census,
+        "--max-gap",
+        "1000",
+        "--n-boot",
+        "50",
+        "--method",
+        "geo_tree",
+        "census_splits",
+    ]
+    assert main(args) == 2  # a method asked for by name that cannot run
+    assert "--methods geo_tree: it cannot run" in capsys.readouterr().err
+    assert main([*args, "--allow-skip"]) == 0
     assert "UNMEASURED  geo_tree" in capsys.readouterr().out
-    assert main([*args, "--strict"]) == 1
+    assert main([*args, "--strict", "--allow-skip"]) == 1
     assert "FAIL  geo_tree: did not run" in capsys.readouterr().out
 
 
@@ -92,7 +127,19 @@ def test_compare_two_logs_counts_unshared_utterances(files, tmp_path, capsys):
     cand.to_csv(cand_path, sep="\t", index=False)
     out = tmp_path / "cmp.json"
     html = tmp_path / "cmp.html"
-    args = ["compare", log, str(cand_path), "--census", census, "--n-boot", "200", "--json", str(out), "--html", str(html)]
+    args = [
+        "compare",
+        log,
+        str(cand_path),
+        "--census",
+        census,
+        "--n-boot",
+        "200",
+        "--json",
+        str(out),
+        "--html",
+        str(html),
+    ]
     code = main(args)
     assert code == 0
     text = capsys.readouterr().out
@@ -117,8 +164,22 @@ def test_compare_systems_of_one_log(files, tmp_path, capsys):
 def test_export_weights_writes_weights_ids_and_features(files, tmp_path, capsys):
     log, census = files(1.0)
     out, utts, feats = tmp_path / "w.parquet", tmp_path / "bottom.txt", tmp_path / "features.csv"
-    args = ["export-weights", log, "--census", census, "-o", str(out), "--target-share", "0.5",
-            "--utterances-out", str(utts), "--speakers-out", str(feats), "--n-boot", "50"]
+    args = [
+        "export-weights",
+        log,
+        "--census",
+        census,
+        "-o",
+        str(out),
+        "--target-share",
+        "0.5",
+        "--utterances-out",
+        str(utts),
+        "--speakers-out",
+        str(feats),
+        "--n-boot",
+        "50",
+    ]
     assert main(args) == 0
     table = pd.read_parquet(out)
     n_log = len(pd.read_csv(log, sep="\t"))
@@ -148,7 +209,9 @@ def test_check_reports_dropped_rows(tmp_path, capsys):
     path.write_text(text, encoding="utf-8")
     census_path = tmp_path / "census.csv"
     census.to_csv(census_path, index=False)
-    code = main(["check", str(path), "--census", str(census_path), "--max-gap", "20", "--n-boot", "50", "--drop-invalid"])
+    code = main(
+        ["check", str(path), "--census", str(census_path), "--max-gap", "20", "--n-boot", "50", "--drop-invalid"]
+    )
     assert code == 1
     assert "dropped     1 " in capsys.readouterr().out
 

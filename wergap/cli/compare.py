@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import argparse
 import copy
+from pathlib import Path
 from typing import Any
 
-from wergap.cli._options import add_discovery_arguments, add_log_arguments, load_scored, write_json, write_table
+from wergap.cli._options import (
+    TABLE_SUFFIXES,
+    add_discovery_arguments,
+    add_log_arguments,
+    add_methods_argument,
+    load_scored,
+    refuse_skipped,
+    write_json,
+    write_table,
+)
 
 SYSTEMS_NEED_ONE_LOG = "--systems A B compares two systems of one log: give one log, not two"
 NEED_TWO_LOGS = "give a baseline and a candidate log, or one log with a 'system' column and --systems A B"
@@ -19,20 +29,28 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_log_arguments(p)
     p.add_argument("candidate", nargs="?", help="the candidate system's decode log of the same utterances")
     add_discovery_arguments(p)
-    p.add_argument("--systems", nargs=2, metavar=("BASE", "CANDIDATE"), help="compare two systems of one log's 'system' column")
+    p.add_argument(
+        "--systems", nargs=2, metavar=("BASE", "CANDIDATE"), help="compare two systems of one log's 'system' column"
+    )
     p.add_argument("--assignments", help="cohorts from a previous audit's assignments.parquet instead of discovering")
-    p.add_argument("--methods", nargs="+", help="methods to compare (default: all that ran, or all in --assignments)")
+    add_methods_argument(p, "methods to compare (default: all that ran, or all in --assignments)")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="the HTML page of the comparison (a name ending in .csv, .tsv, "
+        ".parquet or .jsonl still writes the per-cohort table there, as before)",
+    )
+    p.add_argument("--html", dest="output", help=argparse.SUPPRESS)
     p.add_argument("--json", help="write the comparison as JSON here")
-    p.add_argument("-o", "--output", help="write the per-cohort table here (.csv, .tsv, .parquet, .jsonl)")
-    p.add_argument("--html", help="write an HTML page of the comparison here")
+    p.add_argument("--outdir", help="write the per-cohort table here (cohorts.csv)")
     p.set_defaults(func=run)
     return p
 
 
 def scored_systems(args: argparse.Namespace) -> tuple[Any, Any, tuple[str, str]]:
     """(baseline, candidate, names) scored, from two logs or from one log with a system column."""
-    from wergap.errors import InputError
     from wergap.data_schemas.log import split_systems
+    from wergap.errors import InputError
 
     if args.systems:
         if args.candidate or args.log is None:
@@ -89,14 +107,23 @@ def run(args: argparse.Namespace) -> int:
         geo_prune=args.geo_prune,
         n_clusters=args.n_clusters,
     )
+    refuse_skipped(args, args.methods, result.skipped)
+    written = []
     if args.json:
         write_json(result.to_dict(), args.json)
-    if args.output:
+        written.append(str(args.json))
+    if args.output and Path(args.output).suffix.lower() in TABLE_SUFFIXES:
         write_table(result.cohorts(), args.output)
-    if args.html:
+        written.append(str(args.output))
+    elif args.output:
         from wergap.reports.compare import write_compare_html
 
-        write_compare_html(result, args.html)
+        write_compare_html(result, args.output)
+        written.append(str(args.output))
+    if args.outdir:
+        table = Path(args.outdir) / "cohorts.csv"
+        write_table(result.cohorts(), table)
+        written.append(str(table))
     counts = result.counts
     print(
         f"utterances  {counts['shared']:,} shared; {counts[f'only_{names[0]}']:,} only in {names[0]}, "
@@ -118,7 +145,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"skipped     {method}: {reason}")
     for line in result.verdicts():
         print(line)
-    written = [str(p) for p in (args.json, args.output, args.html) if p]
     if written:
         print("wrote       " + ", ".join(written))
     return 0
