@@ -123,7 +123,11 @@ def headline_lines(result: Any) -> list[str]:
     table = gaps.pivot(index="system", columns="method", values="cell").reindex(index=list(result.names), columns=result.methods)
     first = max(len("system"), *(len(n) for n in result.names))
     widths = [max(len(m), *(len(str(v)) for v in table[m])) for m in table.columns]
-    lines = ["gap (%) by system and method: held-out gap [95 % CI]; * = known attribute (not searched), gap measured directly"]
+    if held.any():
+        head = "gap (%) by system and method: held-out gap [95 % CI]; * = known attribute (not searched), gap measured directly"
+    else:
+        head = "gap (%) by system and method [95 % CI]; * = known attribute (not searched: no held-out gap needed)"
+    lines = [head]
     lines.append("  ".join([f"{'system':<{first}}", *(f"{m:>{w}}" for m, w in zip(table.columns, widths))]))
     for name, row in table.iterrows():
         lines.append("  ".join([f"{name:<{first}}", *(f"{str(v):>{w}}" for v, w in zip(row, widths))]))
