@@ -13,11 +13,15 @@ The public API; implementation lives in the sub-packages (``data_schemas`` → `
 from wergap._version import __version__
 from wergap.audit import Audit, audit
 from wergap.cohorts import (
+    AdjustedGap,
     GapSummary,
     HeldOutGap,
     Partition,
+    adjusted_gap,
+    cohort_profile,
     cohort_table,
     disaggregate,
+    error_profile,
     gap_summary,
     held_out_gap,
     merge_small,
@@ -36,7 +40,6 @@ from wergap.comparison import (
     speaker_cohort_ids,
     utterance_cohorts,
 )
-from wergap.dask_engine import score_speakers
 from wergap.data_schemas import (
     attach_embeddings,
     normalize_zip,
@@ -47,6 +50,7 @@ from wergap.data_schemas import (
 from wergap.demo import make_example, run_demo, write_example
 from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoTree
 from wergap.embeddings.embed import embed_audio, write_embeddings
+from wergap.engines import score_speakers
 from wergap.errors import InputError, WergapError
 from wergap.reports import render_html, write_exports, write_html
 from wergap.scoring import corpus_wer, normalize, score
@@ -54,6 +58,7 @@ from wergap.speaker_table import speakers
 
 __all__ = [
     "__version__",
+    "AdjustedGap",
     "Audit",
     "CensusSplits",
     "CheckResult",
@@ -67,15 +72,18 @@ __all__ = [
     "SystemsComparison",
     "WergapError",
     "attach_embeddings",
+    "adjusted_gap",
     "audit",
     "bottom_utterances",
     "check",
+    "cohort_profile",
     "cohort_table",
     "compare",
     "compare_systems",
     "corpus_wer",
     "disaggregate",
     "embed_audio",
+    "error_profile",
     "gap_summary",
     "held_out_gap",
     "make_example",

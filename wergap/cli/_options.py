@@ -28,7 +28,8 @@ DASK_DROP_TOKENS = "--drop-tokens is not supported with --engine dask yet; use t
 DASK_NEEDS_TABLE = "--engine dask reads a table log (a file, folder or glob of parquet/csv/tsv/jsonl), not --ref/--hyp/--utt2spk"
 METHODS = registry.METHODS  # names only: the registry loads no method module for this
 # The choices of the options that argparse shows; the library holds the same tuples
-# (wergap.data_schemas.log.FORMATS, wergap.scoring.NORMALIZATIONS, UNITS); a test keeps them equal.
+# (wergap.data_schemas.log.FORMATS, wergap.scoring.NORMALIZATIONS, UNITS, wergap.engines.ENGINES); a test
+# keeps them equal.
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "trn", "kaldi", "nemo")
 NORMALIZATIONS = ("default", "none", "whisper", "basic", "kaldi")
 UNITS = ("word", "char")
@@ -116,7 +117,7 @@ def add_log_arguments(p: argparse.ArgumentParser) -> None:
 def load_scored(args: argparse.Namespace) -> pd.DataFrame:
     """Read the log named by the shared options and score it.
 
-    With ``--engine dask`` the result is the speaker table (:mod:`wergap.dask_engine`),
+    With ``--engine dask`` the result is the speaker table (:mod:`wergap.engines`),
     which the audit accepts in place of scored utterances.
     """
     if getattr(args, "engine", "pandas") == "dask":
@@ -157,7 +158,7 @@ def _load_speakers_dask(args: argparse.Namespace) -> pd.DataFrame:
         raise InputError(DASK_NEEDS_TABLE)
     if getattr(args, "drop_tokens", None):
         raise InputError(DASK_DROP_TOKENS)
-    from wergap.dask_engine import score_speakers
+    from wergap.engines import score_speakers
 
     table, _ = score_speakers(
         args.log,
@@ -254,7 +255,16 @@ def run_audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[
         geo_prune=args.geo_prune,
         n_clusters=args.n_clusters,
         bottom_share=args.bottom_share,
+        adjust_for=adjust_for_list(getattr(args, "adjust_for", None)),
+        explain=args.command == "audit",  # check, compare and export-weights show no explanation
     )
+
+
+def adjust_for_list(value: str | None) -> list[str] | None:
+    """``--adjust-for col,col`` as a list (None: the default covariates)."""
+    if value is None:
+        return None
+    return [c.strip() for c in value.split(",") if c.strip()]
 
 
 def print_summary(result: Any) -> None:

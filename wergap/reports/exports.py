@@ -79,6 +79,7 @@ def summary_dict(audit: Audit) -> dict[str, Any]:
             "held_out_folds": {m: _records(h.folds) for m, h in audit.held_out.items()},
             "skipped": dict(audit.skipped),
             "known_attributes": {a: _records(t) for a, t in audit.disaggregated.items()},
+            "explanations": {m: e.to_dict() for m, e in getattr(audit, "explanations", {}).items()},
         }
     )
 
