@@ -15,6 +15,11 @@ from wergap.comparison.mitigation import (
     speaker_cohort_ids,
     utterance_cohorts,
 )
+from wergap.comparison.result import (
+    COMPARE_COLUMNS,
+    COMPARE_SUMMARY_COLUMNS,
+    Comparison,
+)
 from wergap.comparison.systems import DISCOVER_ON, align_systems, compare_systems
 from wergap.comparison.systems_result import (
     SYSTEM_CHANGE_COLUMNS,
@@ -23,11 +28,6 @@ from wergap.comparison.systems_result import (
     SYSTEM_GAP_COLUMNS,
     SYSTEM_OVERALL_COLUMNS,
     SystemsComparison,
-)
-from wergap.comparison.result import (
-    COMPARE_COLUMNS,
-    COMPARE_SUMMARY_COLUMNS,
-    Comparison,
 )
 
 __all__ = [

@@ -103,7 +103,7 @@ def gap_intervals(gaps: pd.DataFrame, names: Sequence[str], *, title: str = "") 
         kinds.append(("gap_pct", "gap_ci", IN_SAMPLE_MARKER, "in-sample (found and measured on the same speakers)", -0.13))
     else:
         kinds.append(("gap_pct", "gap_ci", HELD_OUT_MARKER, "gap (no search: nothing to hold out)", 0.0))
-    for column, ci, marker, text, offset in kinds:
+    for column, ci, marker, _text, offset in kinds:
         v = rows[column].to_numpy(dtype=np.float64)
         bars = _bars(v, rows[f"{ci}_low"].to_numpy(dtype=np.float64), rows[f"{ci}_high"].to_numpy(dtype=np.float64))
         filled = marker == HELD_OUT_MARKER

@@ -155,7 +155,7 @@ def render_systems_html(comparison: Any, *, title: str | None = None) -> str:
     context = {
         "title": title or f"wergap: {len(names)} systems compared ({', '.join(names)})",
         "version": __version__,
-        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "level": level, "n_boot": comparison.n_boot, "seed": comparison.seed, "names": names,
         "shared": f"{counts['shared']:,}", "speakers": f"{counts['speakers']:,}",
         "not_shared": "; ".join(f"{n:,} of {s}" for s, n in counts.get("not_shared", {}).items() if n),
