@@ -50,6 +50,7 @@ FLOORS: list[tuple[str, ...]] = [
 ALLOWED_UPWARD = {
     ("wergap.audit", "wergap.reports.html"): "Audit.to_html renders itself (like DataFrame.to_html)",
     ("wergap.comparison.result", "wergap.reports.compare"): "Comparison.to_html renders itself",
+    ("wergap.comparison.systems_result", "wergap.reports.compare_systems"): "SystemsComparison.to_html renders itself",
 }
 
 

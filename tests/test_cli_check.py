@@ -143,10 +143,13 @@ def test_compare_two_logs_counts_unshared_utterances(files, tmp_path, capsys):
     code = main(args)
     assert code == 0
     text = capsys.readouterr().out
-    assert "4 only in base" in text and "census_splits: gap narrowed from" in text
+    stem = log.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    assert f"4 only in {stem}'s log" in text and f"census_splits: cand vs {stem}: gap narrowed" in text
     data = json.loads(out.read_text())
-    assert data["counts"]["only_base"] == 4 and data["summary"][0]["outcome"] == "narrowed"
-    assert "narrowed" in html.read_text()
+    assert data["counts"]["not_shared"][stem] == 4
+    assert data["changes"][0]["verdict"] == "narrowed" and data["names"] == [stem, "cand"]
+    page = html.read_text()
+    assert "narrowed" in page and page.count("data:image/png;base64,") >= 3  # dots, gaps, change per cohort
 
 
 def test_compare_systems_of_one_log(files, tmp_path, capsys):
@@ -156,7 +159,9 @@ def test_compare_systems_of_one_log(files, tmp_path, capsys):
     path = tmp_path / "both.tsv"
     both.to_csv(path, sep="\t", index=False)
     assert main(["compare", str(path), "--systems", "A", "B", "--census", census, "--n-boot", "100"]) == 0
-    assert "no detectable change" in capsys.readouterr().out
+    assert "B vs A: no detectable change" in capsys.readouterr().out
+    assert main(["compare", str(path), "--census", census, "--n-boot", "50", "--methods", "census_splits"]) == 0
+    assert "decoded by both systems" in capsys.readouterr().out
     assert main(["compare", str(path), "--systems", "A", "C", "--census", census]) == 2
     assert "system 'C' not found" in capsys.readouterr().err
 
@@ -231,7 +236,32 @@ def test_compare_with_assignments_from_a_previous_audit(files, tmp_path, capsys)
     out = tmp_path / "cohorts.csv"
     assert main(["compare", log, str(cand_path), "--assignments", str(path), "--n-boot", "200", "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "3 only in candidate" in text and "census_splits: gap narrowed" in text
+    assert "3 only in cand's log" in text and "census_splits: cand vs" in text and "gap narrowed" in text
     table = pd.read_csv(out)
     assert set(table["cohort"]) == {"low", "high"}
-    assert table.set_index("cohort").loc["low", "role"] == "bottom"
+    assert (table.loc[table["cohort"] == "low", "role"] == "bottom").all()
+
+
+def test_compare_three_logs_table_verdicts_and_outdir(files, tmp_path, capsys):
+    log, census = files(1.0)
+    base = pd.read_csv(log, sep="\t", dtype={"zip": str})
+    rng = np.random.default_rng(7)
+    low = base["zip"].isin(sorted(base["zip"].unique())[:10])
+    paths = []
+    for name, p_low in (("fixed", 0.1), ("worse", 0.35)):
+        path = tmp_path / f"{name}.tsv"
+        base.assign(errors=rng.binomial(base["ref_words"], np.where(low, p_low, 0.1))).to_csv(path, sep="\t", index=False)
+        paths.append(str(path))
+    outdir = tmp_path / "tables"
+    args = ["compare", log, *paths, "--names", "v1", "v2", "v3", "--census", census, "--n-boot", "200",
+            "--methods", "census_splits", "--outdir", str(outdir), "-o", str(tmp_path / "r.html")]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "gap (%) by system and method" in text and "v2 vs v1: gap narrowed" in text and "v3 vs v1: gap widened" in text
+    assert "ranked by held-out gap, smallest first: 1. v2" in text
+    gaps = pd.read_csv(outdir / "gaps.csv")
+    assert set(gaps["system"]) == {"v1", "v2", "v3"} and list(gaps.columns[:6]) == [
+        "system", "method", "kind", "bottom", "top", "held_out_gap_pct"]
+    assert (tmp_path / "r.html").read_text().count("data:image/png;base64,") >= 2
+    assert main(["compare", log, *paths, "--names", "a", "b"]) == 2
+    assert "--names gives 2 names for 3 systems" in capsys.readouterr().err

@@ -28,6 +28,8 @@ _WHERE = {
     "audit": "wergap.audit",
     "CheckResult": "wergap.comparison",
     "Comparison": "wergap.comparison",
+    "SystemsComparison": "wergap.comparison",
+    "compare_systems": "wergap.comparison",
     "AdjustedGap": "wergap.cohorts",
     "adjusted_gap": "wergap.cohorts",
     "cohort_profile": "wergap.cohorts",
@@ -75,6 +77,8 @@ _WHERE = {
 
 __all__ = [
     "__version__",
+    "SystemsComparison",
+    "compare_systems",
     "AdjustedGap",
     "adjusted_gap",
     "cohort_profile",
@@ -178,9 +182,11 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from wergap.comparison import (  # type: ignore[no-redef]
         CheckResult,
         Comparison,
+        SystemsComparison,
         bottom_utterances,
         check,
         compare,
+        compare_systems,
         oversampling_weights,
         partitions_from_assignments,
         speaker_cohort_ids,

@@ -689,17 +689,20 @@ UNKNOWN_SYSTEM = "{path}: system {name!r} not found in column 'system' (it has: 
 UNREADABLE = "cannot read {path}: {error}"
 
 
-def split_systems(source: str | Path, systems: tuple[str, ...] | list[str]) -> list[pd.DataFrame]:
+def split_systems(
+    source: str | Path | pd.DataFrame, systems: tuple[str, ...] | list[str] | None = None
+) -> list[pd.DataFrame]:
     """The rows of each named ASR system in a log holding several (a ``system`` column).
 
     Parameters
     ----------
-    source : str or Path
+    source : str, Path or DataFrame
         A table log (``.csv``, ``.tsv``/``.txt``, ``.jsonl``/``.json``, ``.parquet``/``.pq``)
         with a ``system`` column, e.g. a baseline's and a candidate's decodes of the same
-        utterances stacked.
-    systems : sequence of str
-        The system names to take, in order.
+        utterances stacked; or such a table already read (a log or scored utterances).
+    systems : sequence of str, optional
+        The system names to take, in order. Default: every system, in order of first
+        appearance (:func:`system_names`).
 
     Returns
     -------
@@ -713,6 +716,29 @@ def split_systems(source: str | Path, systems: tuple[str, ...] | list[str]) -> l
         The file cannot be read, has no ``system`` column, or lacks a named system (the
         message lists the systems it has).
     """
+    if isinstance(source, pd.DataFrame):
+        table, source = source, "the table"
+    else:
+        table = _read_system_table(source)
+    if "system" not in table.columns:
+        raise InputError(NO_SYSTEM_COLUMN.format(path=source), file=str(source), column="system")
+    have = sorted(map(str, table["system"].dropna().unique()))
+    parts = []
+    for name in system_names(table) if systems is None else systems:
+        rows = table[table["system"].astype(str) == name].reset_index(drop=True)
+        if rows.empty:
+            raise InputError(UNKNOWN_SYSTEM.format(path=source, name=name, have=", ".join(have)), column="system")
+        rows.attrs["wergap"] = {**table.attrs.get("wergap", {}), "sources": [f"{source} [system={name}]"]}
+        parts.append(rows)
+    return parts
+
+
+def system_names(table: pd.DataFrame) -> list[str]:
+    """The distinct values of ``table["system"]``, in order of first appearance."""
+    return list(dict.fromkeys(table["system"].dropna().astype(str)))
+
+
+def _read_system_table(source: str | Path) -> pd.DataFrame:
     path = Path(source)
     suffix = path.suffix.lower()
     try:
@@ -725,17 +751,7 @@ def split_systems(source: str | Path, systems: tuple[str, ...] | list[str]) -> l
             table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
     except (OSError, ValueError) as error:
         raise InputError(UNREADABLE.format(path=source, error=error), file=str(source)) from error
-    if "system" not in table.columns:
-        raise InputError(NO_SYSTEM_COLUMN.format(path=source), file=str(source), column="system")
-    have = sorted(map(str, table["system"].dropna().unique()))
-    parts = []
-    for name in systems:
-        rows = table[table["system"].astype(str) == name].reset_index(drop=True)
-        if rows.empty:
-            raise InputError(UNKNOWN_SYSTEM.format(path=source, name=name, have=", ".join(have)), column="system")
-        rows.attrs["wergap"] = {"sources": [f"{source} [system={name}]"]}
-        parts.append(rows)
-    return parts
+    return table
 
 
 def check_derived_speakers(log: pd.DataFrame) -> str | None:
