@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wergap._format import dropped_text
 from wergap.discovery import registry
 
 if TYPE_CHECKING:
@@ -226,11 +227,6 @@ def _load_speakers_dask(args: argparse.Namespace) -> pd.DataFrame:
 def is_speaker_table(table: pd.DataFrame) -> bool:
     """Whether ``table`` is a speaker table (the Dask engine's result) rather than utterances."""
     return "utterances" in table.columns and "utt_id" not in table.columns
-
-
-def dropped_text(dropped: dict[str, int] | None) -> str:
-    """The dropped rows by reason, as every summary prints them (``none`` when none)."""
-    return "; ".join(f"{n:,} {why}" for why, n in dropped.items()) if dropped else "none"
 
 
 def summary_lines(scored: pd.DataFrame) -> list[str]:

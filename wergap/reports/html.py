@@ -11,7 +11,6 @@ cohort tables an Audit holds have already pooled them.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -19,14 +18,16 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from wergap._format import count, interval, num, pct
+from wergap._format import missing as _missing
 from wergap._io import write_text_atomic
 from wergap._version import __version__
 from wergap.audit import Audit
 from wergap.defaults import MIN_SPEAKERS
 from wergap.discovery import registry
 from wergap.reports import figures
-from wergap.reports.exports import is_simulated
 from wergap.reports.explanations import explanation_section
+from wergap.reports.exports import is_simulated
 
 #: Census splits shown in the figure and table.
 TOP_SPLITS = 8
@@ -38,38 +39,6 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def _missing(x: Any) -> bool:
-    try:
-        return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def pct(x: Any, digits: int = 1) -> str:
-    """A fraction as a percentage string (``0.1234`` -> ``12.3%``); ``–`` when missing."""
-    return "–" if _missing(x) else f"{100 * float(x):.{digits}f}%"
-
-
-def num(x: Any, digits: int = 1, suffix: str = "", *, signed: bool = False) -> str:
-    """A number already in the unit shown: a gap ``+42.0%`` (``signed``), a share ``12.0 %``."""
-    if _missing(x):
-        return "–"
-    return f"{float(x):{'+' if signed else ''}.{digits}f}{suffix}"
-
-
-def count(x: Any) -> str:
-    """An integer with thousands separators; ``–`` when missing."""
-    return "–" if _missing(x) else f"{int(x):,}"
-
-
-def interval(low: Any, high: Any, *, fraction: bool) -> str:
-    """``[low, high]`` formatted as percentages (``fraction`` values are multiplied by 100)."""
-    if _missing(low) or _missing(high):
-        return ""
-    scale = 100 if fraction else 1
-    return f"[{scale * float(low):.1f}, {scale * float(high):.1f}]"
 
 
 def _stat_rows(
