@@ -106,7 +106,7 @@ def planted(zctas: pd.DataFrame, n: int, sets: int, effect: float, seed: int) ->
     hits = 0
     for s in range(sets):
         name, lat, lon = CITIES[s % len(CITIES)]
-        radius, share = planted_radius(zctas, lat, lon)
+        radius, _ = planted_radius(zctas, lat, lon)
         rng = np.random.default_rng(seed + s)
         speakers = speaker_table(zctas, n, rng, effect=effect, centre=(lat, lon), radius=radius)
         wall = time.perf_counter()
@@ -149,7 +149,7 @@ def null(zctas: pd.DataFrame, n: int, sets: int, seed: int) -> None:
 
 
 def timing(zctas: pd.DataFrame, n: int, seed: int) -> None:
-    name, lat, lon = CITIES[0]
+    _, lat, lon = CITIES[0]
     radius, _ = planted_radius(zctas, lat, lon)
     speakers = speaker_table(zctas, n, np.random.default_rng(seed), effect=1.8, centre=(lat, lon), radius=radius)
     GeoScan(n_replicates=9).fit(speakers.head(2000))  # load the compiled kernels once

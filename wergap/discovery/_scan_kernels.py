@@ -83,8 +83,7 @@ def scan_max(
             n += loc_n[loc]
             if n >= min_n:
                 llr = _llr(c, w, total_c, total_w)
-                if llr > best:
-                    best = llr
+                best = max(best, llr)
     return best
 
 

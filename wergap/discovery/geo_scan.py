@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
@@ -50,11 +51,11 @@ from wergap.cohorts.partition import Partition
 from wergap.data_schemas._errors import InputError
 from wergap.discovery._params import check_int
 from wergap.discovery.geo_tree import (
+    _LIMITS,
     IMPOSSIBLE_COORDINATES,
     NO_COORDINATES,
     NO_ERROR_COUNT,
     NO_REFERENCE_WORDS,
-    _LIMITS,
     _numbers,
 )
 
@@ -407,8 +408,10 @@ def _neighbours(
 
 
 def _replicates(
-    kern, errors, words, starts, loc_n, ptr, idx, total_c, total_w, min_n, replicates, random_state, n_jobs
-) -> np.ndarray:  # noqa: ANN001 - private plumbing of arrays
+    kern: SimpleNamespace, errors: np.ndarray, words: np.ndarray, starts: np.ndarray, loc_n: np.ndarray,
+    ptr: np.ndarray, idx: np.ndarray, total_c: float, total_w: float, min_n: int, replicates: int,
+    random_state: int | None, n_jobs: int | None,
+) -> np.ndarray:
     """Largest LLR of ``replicates`` permutations, spread over threads (same values for any thread count)."""
     if replicates == 0:
         return np.zeros(0)
@@ -449,8 +452,8 @@ def _areas(
                 "centre_lon": c_lon,
                 "radius_km": radius,
                 "speakers": int(inside.sum()),
-                "ref_words": int(round(w_in)),
-                "errors": int(round(e_in)),
+                "ref_words": int(np.rint(w_in)),
+                "errors": int(np.rint(e_in)),
                 "wer": e_in / w_in if w_in else np.nan,
                 "wer_outside": (total_e - e_in) / (total_w - w_in) if total_w > w_in else np.nan,
                 "llr": llr,
