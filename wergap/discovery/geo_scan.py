@@ -111,7 +111,7 @@ class GeoScan(BaseEstimator):
     max_areas : int, default 5
         Most non-overlapping areas listed in :attr:`areas_` (the first always; the others
         only when significant).
-    max_locations : int, default 1500
+    max_locations : int, default 1000
         Past this many distinct coordinates speakers are aggregated into quadtree cells
         (centres and circle members are then the cells' centroids).
     random_state : int, default 0
@@ -157,7 +157,7 @@ class GeoScan(BaseEstimator):
         n_replicates: int = 999,
         alpha: float = 0.05,
         max_areas: int = 5,
-        max_locations: int = 1500,
+        max_locations: int = 1000,
         random_state: int | None = 0,
         n_jobs: int | None = None,
     ):
