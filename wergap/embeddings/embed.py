@@ -45,7 +45,7 @@ import pandas as pd
 
 from wergap._io import atomic_path
 from wergap.data_schemas import InputError, WergapError, add_drops, provenance
-from wergap.discovery import _audio
+from wergap.embeddings import _audio
 
 DEFAULT_MODEL = "speechbrain/spkrec-ecapa-voxceleb"
 #: Shortest usable audio, in seconds. ECAPA-TDNN's 80-band filterbank uses 25 ms windows
