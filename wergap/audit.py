@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from wergap.cohorts import (
     GapSummary,
@@ -249,8 +250,9 @@ def audit(
         result.gaps[method] = gap_summary(
             speakers, partition, bottom_share=bottom_share, min_speakers=min_speakers, **stats
         )
+        refit = clone(estimator).set_params(**spec.held_out_params) if spec.held_out_params else estimator
         result.held_out[method] = held_out_gap(
-            estimator, speakers, bottom_share=bottom_share, min_speakers=min_speakers, **stats
+            refit, speakers, bottom_share=bottom_share, min_speakers=min_speakers, **stats
         )
         if spec.ranked_candidates and n_boot > 0:
             result.split_intervals = split_intervals(
@@ -338,12 +340,14 @@ class Audit:
 
         Bottom and top as in :func:`wergap.cohorts.gap_summary`; for census splits the row
         is the best split. ``held_out_*`` from :func:`wergap.cohorts.held_out_gap`;
-        ``note`` collects the reasons behind any NaN.
+        ``note`` collects what the method itself says (``note_``: whether the scan's hot
+        spot is significant) and the reasons behind any NaN.
         """
         rows = []
         for method in self.methods:
             gap, held = self.gaps[method], self.held_out[method]
-            notes = [n for n in (gap.reason, held.reason and f"held-out: {held.reason}") if n]
+            own = getattr(self.estimators.get(method), "note_", None)  # what the method itself says (geo_scan)
+            notes = [n for n in (own, gap.reason, held.reason and f"held-out: {held.reason}") if n]
             rows.append(
                 {
                     "method": method,

@@ -48,7 +48,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from wergap.cohorts.partition import Partition
-from wergap.data_schemas._errors import InputError
+from wergap.defaults import MIN_SPEAKERS
+from wergap.discovery import registry
 from wergap.discovery._params import check_int
 from wergap.discovery.geo_tree import (
     _LIMITS,
@@ -58,6 +59,7 @@ from wergap.discovery.geo_tree import (
     NO_REFERENCE_WORDS,
     _numbers,
 )
+from wergap.errors import InputError
 
 METHOD = "geo_scan"
 #: Cohort label of the i-th area (1-based, by likelihood ratio, most likely first).
@@ -70,6 +72,13 @@ NO_AREA_LABEL = "all speakers"
 AREA_DEFINITION = "within {radius:.0f} km of {lat:.2f}, {lon:.2f} (scan p = {p:.3g})"
 OUTSIDE_DEFINITION = "everyone farther than {radius:.0f} km from {lat:.2f}, {lon:.2f}"
 NO_AREA_DEFINITION = "no circle has a WER above the rest of the map"
+#: :attr:`GeoScan.note_`, the plain statement of what the scan found.
+NOTE_SIGNIFICANT = "hot spot significant: p = {p:.3g} after the search over all circles ({more})"
+NOTE_NOT_SIGNIFICANT = (
+    "no significant hot spot: the most likely area (p = {p:.3g}) is within what chance gives somewhere on the map"
+)
+NOTE_NO_AREA = "no area has a WER above the rest of the map"
+NOTE_NO_TEST = "p-value not computed (n_replicates = 0)"
 #: Columns of :attr:`GeoScan.areas_`.
 AREA_COLUMNS = (
     "cohort", "definition", "centre_lat", "centre_lon", "radius_km", "speakers", "ref_words", "errors",
@@ -143,6 +152,8 @@ class GeoScan(BaseEstimator):
         Locations (distinct coordinates or cells) the search ran on.
     centre_ : tuple of float
         ``(lat, lon)`` of the most likely area; ``radius_km_`` its radius.
+    note_ : str
+        One plain sentence: significant or not, and how many further areas.
 
     Examples
     --------
@@ -153,7 +164,7 @@ class GeoScan(BaseEstimator):
     def __init__(
         self,
         max_share: float = 0.1,
-        min_speakers: int = 30,
+        min_speakers: int = MIN_SPEAKERS,
         n_replicates: int = 999,
         alpha: float = 0.05,
         max_areas: int = 5,
@@ -238,6 +249,17 @@ class GeoScan(BaseEstimator):
         self.significant_ = bool(self.p_value_ <= alpha)
         self.areas_ = _areas(circles, lat, lon, words, errors, alpha)
         index = pd.Index(ids, dtype="str")
+        if not circles:
+            self.note_ = NOTE_NO_AREA
+        elif not replicates:
+            self.note_ = NOTE_NO_TEST
+        elif self.significant_:
+            more = len(circles) - 1
+            self.note_ = NOTE_SIGNIFICANT.format(
+                p=self.p_value_, more=f"{more} more significant area{'s' if more > 1 else ''}" if more else "no other"
+            )
+        else:
+            self.note_ = NOTE_NOT_SIGNIFICANT.format(p=self.p_value_)
         if not circles:
             self.centre_, self.radius_km_ = (float("nan"), float("nan")), float("nan")
             labels = pd.Series(NO_AREA_LABEL, index=index, dtype="str")
@@ -476,3 +498,28 @@ def circle_polygon(lat: float, lon: float, radius_km: float, points: int = CIRCL
     phi2 = np.arcsin(np.sin(phi) * np.cos(delta) + np.cos(phi) * np.sin(delta) * np.cos(bearing))
     lam2 = lam + np.arctan2(np.sin(bearing) * np.sin(delta) * np.cos(phi), np.cos(delta) - np.sin(phi) * np.sin(phi2))
     return Polygon(np.column_stack([np.degrees(lam2), np.degrees(phi2)]))
+
+
+SPEC = registry.MethodSpec(
+    name=METHOD,
+    title="Geographic hot spots (spatial scan)",
+    estimator="wergap.discovery.geo_scan:GeoScan",
+    needs=registry.needs_coordinates,
+    build=lambda o: {
+        "max_share": o.get("scan_max_share", 0.1),
+        "min_speakers": o.get("min_speakers", MIN_SPEAKERS),
+        "n_replicates": o.get("scan_replicates", 999),
+        "random_state": o.get("seed", 0),
+    },
+    # the held-out gap needs the most likely area only, not its p-value
+    held_out_params={"n_replicates": 0},
+    figures=("scan_map",),
+    bar_label="definition",
+    geometry="areas_",
+    geojson="hot_spots.geojson",
+    description=(
+        "Circles around speakers' locations holding up to a tenth of the speakers, the one whose WER "
+        "stands out most (Kulldorff's scan statistic) with a p-value that accounts for the search "
+        "over every circle (permutations of speakers)."
+    ),
+)
