@@ -43,7 +43,7 @@ from wergap.data_schemas import (
     read_log,
 )
 from wergap.demo import make_example, run_demo, write_example
-from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoTree
+from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoScan, GeoTree
 from wergap.embeddings.embed import embed_audio, write_embeddings
 from wergap.errors import InputError, WergapError
 from wergap.reports import render_html, write_exports, write_html
@@ -58,6 +58,7 @@ __all__ = [
     "Comparison",
     "EmbeddingKMeans",
     "GapSummary",
+    "GeoScan",
     "GeoTree",
     "HeldOutGap",
     "InputError",
