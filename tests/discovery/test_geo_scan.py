@@ -169,6 +169,18 @@ def test_aggregated_locations_still_find_the_area() -> None:
     assert scan.significant_ and f1(area_members(scan), truth) >= 0.7
 
 
+@pytest.mark.parametrize(("seed", "n_towns", "max_locations"), [(0, 1500, 400), (8, 1500, 400), (11, 3000, 300)])
+def test_aggregated_circles_still_hold_min_speakers_on_speakers_own_coordinates(
+    seed: int, n_towns: int, max_locations: int
+) -> None:
+    """A circle found on cell centroids may hold fewer speakers by their own coordinates
+    (these cases: 28, 29 and 21 before the radius was widened)."""
+    speakers, _ = towns(n=1500, seed=seed, n_towns=n_towns)
+    scan = GeoScan(n_replicates=0, max_locations=max_locations).fit(speakers)
+    assert (scan.areas_["speakers"] >= 30).all()
+    assert scan.partition_.sizes["area 1"] >= 30
+
+
 def test_held_out_gap_runs_on_it() -> None:
     speakers, _ = towns(n=3000, seed=10, effect=2.0)
     held = held_out_gap(GeoScan(n_replicates=19), speakers, n_boot=200)

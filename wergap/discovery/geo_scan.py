@@ -31,7 +31,8 @@ are small where speakers are dense. Centres are the locations; each centre's nes
 circles are running sums over its neighbours sorted by distance (compiled with numba,
 replicates spread over threads). With aggregation the search runs on cell centroids; the
 circle then found is applied to each speaker's own coordinates (``partition_`` and
-:meth:`GeoScan.predict` agree), so counts in :attr:`GeoScan.areas_` are exact.
+:meth:`GeoScan.predict` agree), so counts in :attr:`GeoScan.areas_` are exact; its radius
+is widened where needed so that it still holds ``min_speakers`` speakers.
 """
 
 from __future__ import annotations
@@ -243,6 +244,9 @@ class GeoScan(BaseEstimator):
             c_lat, c_lon = float(loc_lat[centre]), float(loc_lon[centre])
             if any(_haversine(c_lat, c_lon, o[0], o[1]) <= radius + o[2] for o in circles):
                 continue
+            if k < n:  # cells stand for their speakers: the circle on speakers' own coordinates keeps min_speakers
+                nearest = np.partition(_haversine(c_lat, c_lon, lat, lon), min_speakers - 1)[min_speakers - 1]
+                radius = max(radius, float(nearest))
             circles.append((c_lat, c_lon, radius, float(best[centre]), p))
 
         self.p_value_ = circles[0][4] if circles else float("nan") if not replicates else 1.0
