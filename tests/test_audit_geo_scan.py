@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from wergap.audit import audit
+from wergap.comparison.gate import check
 from wergap.discovery import registry
 from wergap.discovery.geo_scan import NOTE_NOT_SIGNIFICANT
 
@@ -44,6 +45,9 @@ def test_runs_beside_the_tree_whenever_coordinates_are_present():
     assert row["note"].startswith("hot spot significant: p = 0.001")
     # the held-out refits skip the replicates; the full fit keeps them
     assert scan.n_replicates == 999 and len(scan.replicate_llr_) == 999
+    gate = check(result, max_gap=5.0)
+    scan_check = next(c for c in gate.checks if c.method == "geo_scan")
+    assert scan_check.status == "fail" and not gate.passed  # the planted area's held-out gap is far past 5 %
 
 
 def test_says_plainly_when_no_area_is_significant():
