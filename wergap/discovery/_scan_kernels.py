@@ -137,14 +137,14 @@ _scan = scan_max
 @cache
 def kernels() -> SimpleNamespace:
     """The loops above compiled with numba (cached on disk), as one namespace."""
-    from wergap._jit import compiled
+    from wergap._jit import dispatcher
 
     global _llr, _scan
-    _llr = compiled(circle_llr)
-    _scan = compiled(scan_max)
+    _llr = dispatcher(circle_llr)  # numba dispatchers: the loops below call them in compiled code
+    _scan = dispatcher(scan_max)
     return SimpleNamespace(
         llr=_llr,
         scan_max=_scan,
-        best_per_centre=compiled(best_per_centre),
-        replicate_maxima=compiled(replicate_maxima),
+        best_per_centre=dispatcher(best_per_centre),
+        replicate_maxima=dispatcher(replicate_maxima),
     )
