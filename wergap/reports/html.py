@@ -25,7 +25,7 @@ from wergap._version import __version__
 from wergap.audit import Audit
 from wergap.defaults import MIN_SPEAKERS
 from wergap.discovery import registry
-from wergap.reports import figures
+from wergap.reports import figures, maps
 from wergap.reports.explanations import explanation_section
 from wergap.reports.exports import is_simulated
 
@@ -94,8 +94,8 @@ def _region_map(
     """The geographic tree's regions on a map, coloured by WER."""
     if getattr(estimator, "regions_", None) is None:
         return
-    fig = figures.region_map(estimator.regions_, table, bottom=bottom, boundaries=boundaries)
-    alt = "Map of the geographic regions coloured by WER" + (" with state outlines" if boundaries else "")
+    fig = figures.region_map(estimator.regions_, table, bottom=bottom, boundaries=boundaries, speakers=audit.speakers)
+    alt = "Map of the geographic regions coloured and labelled by WER, on state and country outlines, with speakers' density"
     section["figures"].append({"uri": figures.to_data_uri(fig), "alt": alt})
     section["figure_note"] = geo_regions_note(estimator)
 
@@ -165,9 +165,34 @@ def _embedding_scatter(
     )
 
 
+def _scan_map(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
+              boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+    """The spatial scan's areas on a map, labelled with WER and p-value, and what the scan concluded."""
+    areas = getattr(estimator, "areas_", None)
+    if areas is None:
+        return
+    if len(areas):
+        fig = maps.scan_map(areas, speakers=audit.speakers, bottom=bottom, boundaries=boundaries)
+        alt = "Map of the geographic hot spots (circles) labelled with WER and p-value, with speakers' density"
+        section["figures"].append({"uri": figures.to_data_uri(fig), "alt": alt})
+    section["figure_note"] = scan_note(estimator)
+
+
+def scan_note(scan: Any) -> str:
+    """What the spatial scan found, in one paragraph (significant or not, said plainly)."""
+    replicates = scan.n_replicates
+    how = (
+        f"Circles around speakers' locations holding {scan.min_speakers} speakers up to {100 * scan.max_share:.0f} % "
+        f"of them were searched; each p-value ranks the area's likelihood ratio among the best of {replicates} "
+        "maps with the speakers shuffled over their locations, so it accounts for the search over every circle."
+    )
+    return f"{str(scan.note_)[0].upper()}{str(scan.note_)[1:]}. {how}"
+
+
 #: Figure kind (a method's ``MethodSpec.figures``) -> the function that adds it to a section.
 FIGURES: dict[str, Callable[..., None]] = {
     "region_map": _region_map,
+    "scan_map": _scan_map,
     "split_pairs": _split_pairs,
     "embedding_scatter": _embedding_scatter,
 }
