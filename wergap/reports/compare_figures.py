@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from wergap._format import num
-from wergap.reports.figures import BOTTOM_COLOUR, CMAP, _literal, _short, _subplots
+from wergap.reports.figures import BOTTOM_COLOUR, _literal, _short, _subplots
 
 #: The reference system, then a colour-blind-safe qualitative palette (Okabe–Ito).
 SYSTEM_COLOURS = ("#222222", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
