@@ -145,10 +145,8 @@ def wer_scale(values: Any) -> Normalize:
     Maps drawn side by side share one scale by passing every map's values here.
     """
     values = pd.Series(np.asarray(values, dtype="float64").ravel()).dropna()
-    norm = Normalize(100 * values.min(), 100 * values.max()) if len(values) else Normalize(0, 1)
-    if norm.vmin == norm.vmax:
-        norm = Normalize(norm.vmin - 1, norm.vmax + 1)
-    return norm
+    low, high = (100 * float(values.min()), 100 * float(values.max())) if len(values) else (0.0, 1.0)
+    return Normalize(low - 1, high + 1) if low == high else Normalize(low, high)
 
 
 def _coordinates(speakers: pd.DataFrame | None) -> tuple[np.ndarray | None, np.ndarray | None]:
