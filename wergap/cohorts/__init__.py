@@ -8,7 +8,9 @@ saw) and ``disaggregate`` (WER by a known attribute). Comparing systems, the rel
 and mitigation exports consume an audit and live above it, in :mod:`wergap.comparison`.
 """
 
+from wergap.cohorts.attributes import choose_attributes
 from wergap.cohorts.disaggregate import DISAGGREGATE_COLUMNS, disaggregate
+from wergap.cohorts.exclusions import EXCLUSION_COLUMNS, exclusion_lines, exclusion_table
 from wergap.cohorts.heldout import FOLD_COLUMNS, HeldOutGap, held_out_gap
 from wergap.cohorts.partition import (
     OTHER,
@@ -28,14 +30,18 @@ from wergap.cohorts.stats import (
 __all__ = [
     "COHORT_TABLE_COLUMNS",
     "DISAGGREGATE_COLUMNS",
+    "EXCLUSION_COLUMNS",
     "FOLD_COLUMNS",
     "OTHER",
     "OTHER_DEFINITION",
     "GapSummary",
     "HeldOutGap",
     "Partition",
+    "choose_attributes",
     "cohort_table",
     "disaggregate",
+    "exclusion_lines",
+    "exclusion_table",
     "gap_summary",
     "held_out_gap",
     "merge_small",

@@ -27,7 +27,7 @@ SUMMARY_SCHEMA_VERSION = 1
 #: Keys of the audit's provenance copied into ``summary.json``.
 PROVENANCE_KEYS = (
     "sources", "format", "rows_read", "dropped", "normalization", "unit", "empty_references", "aligner",
-    "simulated", "note",
+    "simulated", "note", "invalid_zip",
 )
 
 
@@ -77,6 +77,8 @@ def summary_dict(audit: Audit) -> dict[str, Any]:
             "comparison": _records(audit.summary()),
             "held_out_folds": {m: _records(h.folds) for m, h in audit.held_out.items()},
             "skipped": dict(audit.skipped),
+            "exclusions": _records(audit.exclusions()),
+            "attributes_left_out": dict(getattr(audit, "attributes_left_out", {})),
             "known_attributes": {a: _records(t) for a, t in audit.disaggregated.items()},
         }
     )

@@ -282,6 +282,14 @@ def _data_summary(audit: Audit) -> dict[str, Any]:
         "unit": prov.get("unit") or "word",
         "empty_references": prov.get("empty_references"),
         "aligner": prov.get("aligner"),
+        "exclusions": [
+            {"stage": registry.title(r["stage"]) if r["stage"] in registry.METHODS else str(r["stage"]),
+             "reason": str(r["reason"]), "count": count(r["count"]), "unit": str(r["unit"])}
+            for _, r in audit.exclusions().iterrows()
+            if r["stage"] != "read" or not str(r["reason"]).startswith("dropped: ")
+        ],
+        "attributes_left_out": [{"column": str(c), "reason": str(r)}
+                                for c, r in getattr(audit, "attributes_left_out", {}).items()],
     }
 
 
