@@ -32,7 +32,7 @@ from wergap.cohorts import (
 )
 from wergap.cohorts.attributes import choose_attributes
 from wergap.cohorts.exclusions import exclusion_table
-from wergap.cohorts.stats import split_intervals
+from wergap.cohorts.stats import check_min_speakers, split_intervals
 from wergap.data_schemas import read_log
 from wergap.data_schemas.embeddings import attach_embeddings
 from wergap.defaults import CONFIDENCE, MIN_SPEAKERS, N_BOOT, SEED
@@ -192,6 +192,7 @@ def audit(
     >>> result = audit(read_log("decode.tsv"), census=census)  # doctest: +SKIP
     >>> result.summary()  # doctest: +SKIP
     """
+    check_min_speakers(min_speakers)
     chosen = list(METHODS if methods is None else methods)
     specs = [registry.get(registry.check_method(method)) for method in chosen]
     speakers, scored = _speaker_table(log_or_scored, engine, scheduler)
