@@ -25,11 +25,18 @@ SUBCOMMANDS = (score, audit, demo, embed, check, compare, export_weights)
 INTERRUPTED = "wergap: interrupted; no output was written"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument reported in one line (exit 2) instead of the usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``wergap`` argument parser, one subparser per subcommand module."""
     from wergap._version import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="wergap",
         description="Find the speakers a speech recognizer serves worst.",
     )
@@ -44,13 +51,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wergap`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from wergap._io import os_error
+    from wergap.cli._paths import check_paths, new_outputs, snapshot
     from wergap.errors import WergapError
 
+    before: dict = {}
     try:
+        check_paths(args)
+        before = snapshot(args)
         return int(args.func(args) or 0)
-    except WergapError as exc:
-        print(f"wergap: error: {exc}", file=sys.stderr)
-        return 2
+    except (WergapError, OSError) as exc:
+        error = os_error(exc, writing=False) if isinstance(exc, OSError) else exc
+        _remove(new_outputs(before))
+        print(f"wergap: error: {error}", file=sys.stderr)
+        return int(getattr(error, "exit_code", 2))
     except KeyboardInterrupt:
+        _remove(new_outputs(before))
         print(INTERRUPTED, file=sys.stderr)
         return 130
+
+
+def _remove(paths: Sequence[object]) -> None:
+    """Remove what a failed run wrote (it did not exist before the run)."""
+    import contextlib
+    import os
+
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # type: ignore[arg-type]

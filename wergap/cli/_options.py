@@ -192,6 +192,8 @@ def summary_lines(scored: pd.DataFrame) -> list[str]:
         f"(normalisation: {meta.get('normalization')})",
         "dropped     " + dropped_text(meta.get("dropped")),
     ]
+    if meta.get("invalid_zip"):
+        lines.append(f"excluded    {int(meta['invalid_zip']):,} rows with an invalid ZIP code (read as missing)")
     if meta.get("empty_references"):
         lines.append(
             f"note        {meta['empty_references']:,} empty references: "
@@ -200,11 +202,25 @@ def summary_lines(scored: pd.DataFrame) -> list[str]:
     return lines
 
 
+NOT_AT_LEAST_ONE = "expected a whole number of at least 1, got {value!r}"
+
+
+def at_least_one(value: str) -> int:
+    """argparse type of counts such as ``--min-speakers``: a whole number, at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(NOT_AT_LEAST_ONE.format(value=value))
+    return number
+
+
 def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
     """The audit options shared by ``audit``, ``check``, ``compare`` and ``export-weights``."""
     p.add_argument("--census", help="ZCTA census table (tidy CSV or an ACS data-profile export)")
     p.add_argument("--embeddings", help="speaker or utterance embeddings (.parquet, .npy, .npz)")
-    p.add_argument("--min-speakers", type=int, default=30, help="smallest cohort reported (default 30)")
+    p.add_argument("--min-speakers", type=at_least_one, default=30, help="smallest cohort reported (default 30)")
     p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--max-regions", type=int, default=8, help="most geo tree regions (default 8)")
@@ -252,3 +268,18 @@ def print_summary(result: Any) -> None:
         print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     for method, reason in getattr(result, "skipped", {}).items():
         print(f"skipped     {method}: {reason}")
+    for line in exclusion_text(result):
+        print(f"excluded    {line}")
+    left_out = getattr(result, "attributes_left_out", {})
+    if left_out:
+        print("not shown   " + "; ".join(f"{column} ({reason})" for column, reason in left_out.items()))
+
+
+def exclusion_text(result: Any) -> list[str]:
+    """Rows and speakers the audit counted out beyond the reader's (which
+    :func:`summary_lines` prints): embeddings, and each method's excluded speakers."""
+    from wergap.cohorts.exclusions import exclusion_lines
+
+    table = result.exclusions()
+    table = table[table["stage"] != "read"]  # summary_lines prints those
+    return exclusion_lines(table)
