@@ -32,26 +32,32 @@ PARENT_NOT_FOLDER = "cannot write here: {parent} is a file, not a folder"
 OUTDIR_IS_FILE = "is a file: expected a folder to write into"
 CANNOT_WRITE = "cannot write: {reason}"
 CANNOT_READ = "cannot read: {reason}"
+OS_ERROR = "{reason}"
 
 #: Errors of the path given (exit 2); every other OSError is the environment's (exit 1).
 _PATH_ERRNOS = {errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENOENT, errno.ENAMETOOLONG, errno.EINVAL}
 _TEMP_MARK = ".wergap-"
 
 
-def os_error(error: OSError, path: str | os.PathLike[str] | None = None, *, writing: bool = True) -> InputError | ResourceError:
+def os_error(
+    error: OSError, path: str | os.PathLike[str] | None = None, *, writing: bool | None = True
+) -> InputError | ResourceError:
     """The one-line wergap error for an operating-system error on ``path``.
 
     A path that cannot be one (a folder where a file is expected, a file where a folder
     is, a missing folder, a name too long) is the caller's input: :class:`InputError`
     (exit 2). Permission denied, a full disk, a read-only file system and the rest are
-    the environment's: :class:`ResourceError` (exit 1).
+    the environment's: :class:`ResourceError` (exit 1). ``writing=None``: the operation
+    is not known (the message is the system's reason only).
     """
     where = str(path if path is not None else (error.filename or ""))
     reason = error.strerror or str(error)
+    reason = reason[:1].lower() + reason[1:]
+    template = OS_ERROR if writing is None else CANNOT_WRITE if writing else CANNOT_READ
     if error.errno == errno.EISDIR:
-        message = OUTPUT_IS_FOLDER if writing else CANNOT_READ.format(reason="is a folder, expected a file")
+        message = OUTPUT_IS_FOLDER if writing else template.format(reason="is a folder, expected a file")
     else:
-        message = (CANNOT_WRITE if writing else CANNOT_READ).format(reason=reason[:1].lower() + reason[1:])
+        message = template.format(reason=reason)
     if error.errno in _PATH_ERRNOS:
         return InputError(message, file=where or None)
     return ResourceError(message, file=where or None)
@@ -95,6 +101,20 @@ def _make_parent(target: Path) -> None:
         raise InputError(PARENT_NOT_FOLDER.format(parent=_first_file(parent)), file=str(target)) from None
     except OSError as error:
         raise os_error(error, parent) from None
+
+
+def make_folder(folder: str | os.PathLike[str]) -> Path:
+    """Create ``folder`` (and its parents) for outputs; OS errors as :func:`os_error` says."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(OUTDIR_IS_FILE, file=str(folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InputError(PARENT_NOT_FOLDER.format(parent=_first_file(folder)), file=str(folder)) from None
+    except OSError as error:
+        raise os_error(error, folder) from None
+    return folder
 
 
 def _first_file(folder: Path) -> Path:

@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         before = snapshot(args)
         return int(args.func(args) or 0)
     except (WergapError, OSError) as exc:
-        error = os_error(exc, writing=False) if isinstance(exc, OSError) else exc
+        error = os_error(exc, writing=None) if isinstance(exc, OSError) else exc
         _remove(new_outputs(before))
         print(f"wergap: error: {error}", file=sys.stderr)
         return int(getattr(error, "exit_code", 2))

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from wergap._io import atomic_path, write_text_atomic
+from wergap._io import atomic_path, make_folder, write_text_atomic
 from wergap._json import jsonable
 from wergap._version import __version__
 from wergap.audit import Audit
@@ -131,8 +131,7 @@ def write_exports(audit: Audit, outdir: str | os.PathLike[str]) -> dict[str, Pat
     dict of str to Path
         File kind -> path written. ``regions`` only when the geographic tree ran.
     """
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(outdir)
     paths = {
         "summary": out / "summary.json",
         "cohorts": out / "cohorts.csv",
