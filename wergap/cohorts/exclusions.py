@@ -20,8 +20,8 @@ EXCLUSION_COLUMNS = ["stage", "reason", "count", "unit"]
 READ = "read"
 INVALID_ZIP = "invalid ZIP code (treated as missing)"
 EMBEDDINGS = "embeddings"
-WITHOUT_SPEAKER = "embedding ids matching no speaker"
-WITHOUT_EMBEDDING = "speakers without an embedding"
+WITHOUT_SPEAKER = "matching no speaker"
+WITHOUT_EMBEDDING = "without an embedding"
 
 
 def exclusion_table(provenance: Mapping[str, Any], excluded: Mapping[str, Mapping[str, int]]) -> pd.DataFrame:
