@@ -64,3 +64,24 @@ def test_os_errors_become_one_line_errors_with_exit_codes(tmp_path):
     with pytest.raises(InputError, match="is a file, not a folder"):
         write_text_atomic(tmp_path / "f" / "out.html", "x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+def test_library_writers_refuse_to_overwrite_the_audited_log(tmp_path):
+    import pandas as pd
+
+    import wergap as wg
+    from wergap.errors import InputError
+    from wergap.reports.exports import write_exports
+    from wergap.reports.html import write_html
+
+    rows = [{"utt_id": f"s{s}-{u}", "speaker_id": f"s{s}", "ref": "a b c", "hyp": "a b" if s % 3 else "a b c"}
+            for s in range(12) for u in range(2)]
+    log = tmp_path / "summary.json"  # a log that happens to have an export's name
+    pd.DataFrame(rows).to_json(log, orient="records", lines=True)
+    before = log.read_bytes()
+    result = wg.audit(wg.read_log(log, format="jsonl"), n_boot=0)
+    with pytest.raises(InputError, match="it is the input"):
+        write_exports(result, tmp_path)
+    with pytest.raises(InputError, match="it is the input"):
+        write_html(result, log)
+    assert log.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]

@@ -291,11 +291,15 @@ def print_summary(result: Any) -> None:
         print("not shown   " + "; ".join(f"{column} ({reason})" for column, reason in left_out.items()))
 
 
-def exclusion_text(result: Any) -> list[str]:
-    """Rows and speakers the audit counted out beyond the reader's (which
-    :func:`summary_lines` prints): embeddings, and each method's excluded speakers."""
+def exclusion_text(result: Any, *, reader: bool = False) -> list[str]:
+    """Rows and speakers the audit counted out: embeddings, each method's excluded
+    speakers, and with ``reader=True`` the reader's invalid ZIPs (which
+    :func:`summary_lines` prints otherwise; dropped rows have their own line)."""
     from wergap.cohorts.exclusions import exclusion_lines
 
     table = result.exclusions()
-    table = table[table["stage"] != "read"]  # summary_lines prints those
+    if reader:
+        table = table[~table["reason"].str.startswith("dropped: ")]
+    else:
+        table = table[table["stage"] != "read"]
     return exclusion_lines(table)

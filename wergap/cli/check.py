@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from wergap.cli._options import METHODS, add_discovery_arguments, add_log_arguments, load_scored, run_audit, write_json
+from wergap.cli._options import (
+    METHODS,
+    add_discovery_arguments,
+    add_log_arguments,
+    exclusion_text,
+    load_scored,
+    run_audit,
+    write_json,
+)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -36,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     dropped = provenance(scored).get("dropped") or {}
     if dropped:
         print("dropped     " + "; ".join(f"{n:,} {why}" for why, n in dropped.items()))
+    for line in exclusion_text(result, reader=True):
+        print(f"excluded    {line}")
     for line in outcome.lines():
         print(line)
     return outcome.exit_code

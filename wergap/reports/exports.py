@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from wergap._io import atomic_path, make_folder, write_text_atomic
+from wergap._io import atomic_path, check_not_inputs, make_folder, write_text_atomic
 from wergap._json import jsonable
 from wergap._version import __version__
 from wergap.audit import Audit
@@ -116,6 +116,14 @@ def regions_frame(audit: Audit) -> Any:
     return areas_frame(audit, "geo_tree")
 
 
+def audited_files(audit: Audit) -> list[str]:
+    """The files an audit read (log, embeddings), which no export may overwrite."""
+    prov = audit.provenance or {}
+    files = [str(s) for s in prov.get("sources") or []]
+    files += [str(s) for s in (prov.get("embeddings") or {}).get("sources") or []]
+    return [f for f in files if not f.startswith("<")]
+
+
 def write_exports(audit: Audit, outdir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write ``summary.json``, ``cohorts.csv``, ``assignments.parquet`` (and ``regions.geojson``).
 
@@ -137,6 +145,8 @@ def write_exports(audit: Audit, outdir: str | os.PathLike[str]) -> dict[str, Pat
         "cohorts": out / "cohorts.csv",
         "assignments": out / "assignments.parquet",
     }
+    names = [str(spec.geojson) for spec in registry.specs() if spec.geojson]
+    check_not_inputs([*paths.values(), *(out / n for n in names)], audited_files(audit))
     text = json.dumps(summary_dict(audit), indent=2, ensure_ascii=False, allow_nan=False)
     write_text_atomic(paths["summary"], text + "\n")
     write_text_atomic(paths["cohorts"], cohorts_frame(audit).to_csv(index=False))

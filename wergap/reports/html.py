@@ -19,13 +19,13 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from wergap._io import write_text_atomic
+from wergap._io import check_not_inputs, write_text_atomic
 from wergap._version import __version__
 from wergap.audit import Audit
 from wergap.defaults import MIN_SPEAKERS
 from wergap.discovery import registry
 from wergap.reports import figures
-from wergap.reports.exports import is_simulated
+from wergap.reports.exports import audited_files, is_simulated
 
 #: Census splits shown in the figure and table.
 TOP_SPLITS = 8
@@ -346,4 +346,5 @@ def write_html(
     title: str | None = None,
 ) -> None:
     """Write :func:`render_html` to ``path`` atomically (UTF-8)."""
+    check_not_inputs([path], [*audited_files(audit), *([boundaries] if boundaries else [])])
     write_text_atomic(path, render_html(audit, boundaries=boundaries, title=title))
