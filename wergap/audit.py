@@ -37,7 +37,7 @@ from wergap.cohorts.stats import check_min_speakers, split_intervals
 from wergap.data_schemas.embeddings import attach_embeddings
 from wergap.defaults import CONFIDENCE, MIN_SPEAKERS, N_BOOT, SEED
 from wergap.discovery import registry
-from wergap.errors import InputError, WergapError
+from wergap.errors import WergapError
 
 #: The discovery methods, in the order they are run and shown (:mod:`wergap.discovery.registry`).
 METHODS = registry.METHODS
