@@ -13,11 +13,15 @@ The public API; implementation lives in the sub-packages (``data_schemas`` → `
 from wergap._version import __version__
 from wergap.audit import Audit, audit
 from wergap.cohorts import (
+    AdjustedGap,
     GapSummary,
     HeldOutGap,
     Partition,
+    adjusted_gap,
+    cohort_profile,
     cohort_table,
     disaggregate,
+    error_profile,
     gap_summary,
     held_out_gap,
     merge_small,
@@ -52,6 +56,7 @@ from wergap.speaker_table import speakers
 
 __all__ = [
     "__version__",
+    "AdjustedGap",
     "Audit",
     "CensusSplits",
     "CheckResult",
@@ -64,14 +69,17 @@ __all__ = [
     "Partition",
     "WergapError",
     "attach_embeddings",
+    "adjusted_gap",
     "audit",
     "bottom_utterances",
     "check",
+    "cohort_profile",
     "cohort_table",
     "compare",
     "corpus_wer",
     "disaggregate",
     "embed_audio",
+    "error_profile",
     "gap_summary",
     "held_out_gap",
     "make_example",

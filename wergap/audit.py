@@ -68,6 +68,10 @@ SUMMARY_COLUMNS = [
     "bottom_utterance_share_pct",
     "gap_vs_rest_pct",
     "speakers",
+    "raw_ratio",
+    "adjusted_ratio",
+    "adjusted_ci_low",
+    "adjusted_ci_high",
     "note",
 ]
 
@@ -101,6 +105,8 @@ def audit(
     known_attributes: Sequence[str] | None = None,
     engine: str = "pandas",
     scheduler: Any = None,
+    adjust_for: Sequence[str] | None = None,
+    explain: bool = True,
 ) -> Audit:
     """Discover the worst-served cohorts with every applicable method and measure their gaps.
 
@@ -146,6 +152,13 @@ def audit(
     scheduler : optional
         For ``engine="dask"``: ``None`` (a local cluster), a ``"tcp://host:port"``
         address, a ``distributed.Client`` or a local scheduler name.
+    adjust_for : sequence of str, optional
+        Covariates of each bottom cohort's adjusted gap (:func:`wergap.adjusted_gap`):
+        ``"length"``, ``"rate"`` and log columns. Default: utterance length, speaking rate
+        when the log has ``duration``, and the known attributes.
+    explain : bool, default True
+        Explain each method's bottom cohort (:attr:`Audit.explanations`: error profile,
+        adjusted gap, cohort profile; :mod:`wergap.cohorts.explain`).
 
     Returns
     -------
@@ -173,6 +186,7 @@ def audit(
         "n_clusters": n_clusters,
         "bottom_share": bottom_share,
         "engine": engine,
+        "adjust_for": None if adjust_for is None else list(adjust_for),
     }
     stats = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
     result = Audit(speakers=speakers, params=params)
@@ -213,6 +227,13 @@ def audit(
     for column in attributes:
         table = source if column in source.columns else speakers
         result.disaggregated[column] = disaggregate(table, column, min_speakers=min_speakers, **stats)
+    if explain:
+        from wergap.cohorts.explain import explain_methods
+
+        result.explanations = explain_methods(
+            speakers, scored, result._partitions, result.gaps, attributes=attributes, census=census,
+            adjust_for=adjust_for, min_speakers=min_speakers, confidence=confidence,
+        )
     return result
 
 
@@ -233,6 +254,9 @@ class Audit:
     split_intervals : DataFrame or None
         The best census splits with bootstrap intervals of the WER inside and outside
         (:func:`wergap.cohorts.stats.split_intervals`), for the report's split chart.
+    explanations : dict of str to Explanation
+        Method -> its bottom cohort explained (:class:`wergap.cohorts.explain.Explanation`:
+        error profile, adjusted gap, cohort profile).
     skipped : dict of str to str
         Method -> why it did not run.
     attributes_left_out : dict of str to str
@@ -256,6 +280,7 @@ class Audit:
         self.split_intervals: pd.DataFrame | None = None
         self.skipped: dict[str, str] = {}
         self.attributes_left_out: dict[str, str] = {}
+        self.explanations: dict[str, Any] = {}
         self._partitions: dict[str, Partition] = {}
         self._tables: dict[str, pd.DataFrame] = {}
 
@@ -300,12 +325,16 @@ class Audit:
 
         Bottom and top as in :func:`wergap.cohorts.gap_summary`; for census splits the row
         is the best split. ``held_out_*`` from :func:`wergap.cohorts.held_out_gap`;
-        ``note`` collects the reasons behind any NaN.
+        ``raw_ratio`` / ``adjusted_ratio`` (with CI): the bottom cohort's WER ratio to the
+        rest before and after adjustment for covariates (:attr:`explanations`; NaN when
+        not computed). ``note`` collects the reasons behind any NaN.
         """
         rows = []
         for method in self.methods:
             gap, held = self.gaps[method], self.held_out[method]
             notes = [n for n in (gap.reason, held.reason and f"held-out: {held.reason}") if n]
+            adjusted = getattr(self.explanations.get(method), "adjusted", None)
+            nan = float("nan")
             rows.append(
                 {
                     "method": method,
@@ -324,6 +353,10 @@ class Audit:
                     "bottom_utterance_share_pct": gap.bottom_utterance_share_pct,
                     "gap_vs_rest_pct": gap.gap_vs_rest_pct,
                     "speakers": gap.n_speakers,
+                    "raw_ratio": nan if adjusted is None else adjusted.ratio_raw,
+                    "adjusted_ratio": nan if adjusted is None else adjusted.ratio,
+                    "adjusted_ci_low": nan if adjusted is None else adjusted.ci_low,
+                    "adjusted_ci_high": nan if adjusted is None else adjusted.ci_high,
                     "note": "; ".join(notes) or None,
                 }
             )

@@ -271,7 +271,16 @@ def run_audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[
         geo_prune=args.geo_prune,
         n_clusters=args.n_clusters,
         bottom_share=args.bottom_share,
+        adjust_for=adjust_for_list(getattr(args, "adjust_for", None)),
+        explain=args.command == "audit",  # check, compare and export-weights show no explanation
     )
+
+
+def adjust_for_list(value: str | None) -> list[str] | None:
+    """``--adjust-for col,col`` as a list (None: the default covariates)."""
+    if value is None:
+        return None
+    return [c.strip() for c in value.split(",") if c.strip()]
 
 
 def print_summary(result: Any) -> None:

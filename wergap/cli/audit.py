@@ -33,6 +33,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--embed-model", default="speechbrain/spkrec-ecapa-voxceleb",
                    help="with --audio: Hugging Face id or local SpeechBrain model folder")
     p.add_argument("--embed-cache", help="with --audio: embedding cache folder, so reruns skip known audio")
+    p.add_argument("--adjust-for", metavar="COL,COL",
+                   help="covariates of each bottom cohort's adjusted gap: 'length', 'rate' (needs duration) and "
+                        "log columns (default: length, rate when duration is given, and the known attributes)")
     p.set_defaults(func=run)
     return p
 

@@ -81,6 +81,7 @@ def summary_dict(audit: Audit) -> dict[str, Any]:
             "exclusions": _records(audit.exclusions()),
             "attributes_left_out": dict(getattr(audit, "attributes_left_out", {})),
             "known_attributes": {a: _records(t) for a, t in audit.disaggregated.items()},
+            "explanations": {m: e.to_dict() for m, e in getattr(audit, "explanations", {}).items()},
         }
     )
 

@@ -26,6 +26,7 @@ from wergap.defaults import MIN_SPEAKERS
 from wergap.discovery import registry
 from wergap.reports import figures
 from wergap.reports.exports import audited_files, is_simulated
+from wergap.reports.explanations import explanation_section
 
 #: Census splits shown in the figure and table.
 TOP_SPLITS = 8
@@ -223,6 +224,8 @@ def _method_section(audit: Audit, method: str, boundaries: str | os.PathLike[str
     label = registry.get(method).bar_label if method in registry.METHODS else "definition"
     fig = figures.wer_bars(table, label=label, title=title, bottom=bottom, overall=overall)
     section["figures"].append({"uri": figures.to_data_uri(fig), "alt": f"WER by cohort, {method}"})
+    explanations = getattr(audit, "explanations", {})
+    section["explanation"] = explanation_section(explanations.get(method), audit.params.get("min_speakers", 30))
     return section
 
 
