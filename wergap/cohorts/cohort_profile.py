@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from wergap.cohorts.attributes import attribute_exclusion
 from wergap.cohorts._target import in_cohort
+from wergap.cohorts.attributes import attribute_exclusion
 from wergap.cohorts.partition import Partition
 from wergap.errors import InputError
 
