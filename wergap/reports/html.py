@@ -113,8 +113,15 @@ def geo_regions_note(tree: Any) -> str:
     )
 
 
-def _region_map(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
-                boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+def _region_map(
+    audit: Audit,
+    method: str,
+    estimator: Any,
+    table: pd.DataFrame,
+    bottom: set[str],
+    boundaries: str | os.PathLike[str] | None,
+    section: dict[str, Any],
+) -> None:
     """The geographic tree's regions on a map, coloured by WER."""
     if getattr(estimator, "regions_", None) is None:
         return
@@ -124,8 +131,15 @@ def _region_map(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, 
     section["figure_note"] = geo_regions_note(estimator)
 
 
-def _split_pairs(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
-                 boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+def _split_pairs(
+    audit: Audit,
+    method: str,
+    estimator: Any,
+    table: pd.DataFrame,
+    bottom: set[str],
+    boundaries: str | os.PathLike[str] | None,
+    section: dict[str, Any],
+) -> None:
     """WER inside and outside the best census splits, with their intervals, and their table."""
     if getattr(estimator, "splits_", None) is None:
         return
@@ -137,7 +151,9 @@ def _split_pairs(audit: Audit, method: str, estimator: Any, table: pd.DataFrame,
         shown = intervals.head(TOP_SPLITS)
     if len(shown):
         fig = figures.split_pairs(shown, n=TOP_SPLITS)
-        section["figures"].append({"uri": figures.to_data_uri(fig), "alt": "WER inside and outside the top census splits"})
+        section["figures"].append(
+            {"uri": figures.to_data_uri(fig), "alt": "WER inside and outside the top census splits"}
+        )
         if figures.has_split_intervals(shown):
             section["figure_note"] = (
                 f"Error bars: {audit.params.get('confidence', 0.95) * 100:.0f} % speaker-bootstrap intervals "
@@ -162,13 +178,22 @@ def _split_pairs(audit: Audit, method: str, estimator: Any, table: pd.DataFrame,
     ]
 
 
-def _embedding_scatter(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
-                       boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+def _embedding_scatter(
+    audit: Audit,
+    method: str,
+    estimator: Any,
+    table: pd.DataFrame,
+    bottom: set[str],
+    boundaries: str | os.PathLike[str] | None,
+    section: dict[str, Any],
+) -> None:
     """Speakers' embeddings projected to 2-D, coloured by their cluster's WER."""
     if getattr(estimator, "projection_", None) is None:
         return
     fig = figures.embedding_scatter(estimator.projection_, table, bottom=bottom)
-    section["figures"].append({"uri": figures.to_data_uri(fig), "alt": "Speaker embeddings in 2-D coloured by cluster WER"})
+    section["figures"].append(
+        {"uri": figures.to_data_uri(fig), "alt": "Speaker embeddings in 2-D coloured by cluster WER"}
+    )
 
 
 #: Figure kind (a method's ``MethodSpec.figures``) -> the function that adds it to a section.
@@ -236,7 +261,12 @@ def _attribute_section(audit: Audit, attribute: str, table: pd.DataFrame) -> dic
     figure = None
     if len(table):
         fig = figures.wer_bars(
-            table, label="value", key="value", title=f"WER by {attribute}", bottom=worst, overall=overall,
+            table,
+            label="value",
+            key="value",
+            title=f"WER by {attribute}",
+            bottom=worst,
+            overall=overall,
             bottom_label="worst-served value",
         )
         figure = {"uri": figures.to_data_uri(fig), "alt": f"WER by {attribute}"}
@@ -288,6 +318,9 @@ def _data_summary(audit: Audit) -> dict[str, Any]:
         "unit": prov.get("unit") or "word",
         "empty_references": prov.get("empty_references"),
         "aligner": prov.get("aligner"),
+        # A counts-only log was not aligned here: the report says what was done instead.
+        "counts_only": str(prov.get("aligner") or "").startswith("as logged"),
+        "errors_from": prov.get("errors_from"),
         "exclusions": [
             {"stage": registry.title(r["stage"]) if r["stage"] in registry.METHODS else str(r["stage"]),
              "reason": str(r["reason"]), "count": count(r["count"]), "unit": str(r["unit"])}
@@ -299,7 +332,9 @@ def _data_summary(audit: Audit) -> dict[str, Any]:
     }
 
 
-def report_context(audit: Audit, *, boundaries: str | os.PathLike[str] | None = None, title: str | None = None) -> dict[str, Any]:
+def report_context(
+    audit: Audit, *, boundaries: str | os.PathLike[str] | None = None, title: str | None = None
+) -> dict[str, Any]:
     """Everything the template shows, formatted as strings (no statistic is computed here)."""
     params = dict(audit.params)
     confidence = params.get("confidence", 0.95)
@@ -307,7 +342,7 @@ def report_context(audit: Audit, *, boundaries: str | os.PathLike[str] | None = 
     return {
         "title": title or "wergap disparity report",
         "version": __version__,
-        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "simulated": is_simulated(audit),
         "simulated_note": prov.get("note"),
         "data": _data_summary(audit),
@@ -316,7 +351,13 @@ def report_context(audit: Audit, *, boundaries: str | os.PathLike[str] | None = 
         "methods": [_method_section(audit, m, boundaries) for m in audit.methods],
         "attributes": [_attribute_section(audit, a, t) for a, t in audit.disaggregated.items()],
         "skipped": [{"method": registry.title(m), "reason": r} for m, r in audit.skipped.items()],
-        "params": [{"name": k, "value": "default" if v is None else ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)} for k, v in params.items()],
+        "params": [
+            {
+                "name": k,
+                "value": "default" if v is None else ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v),
+            }
+            for k, v in params.items()
+        ],
         "min_speakers": params.get("min_speakers", MIN_SPEAKERS),
         "n_boot": params.get("n_boot", 1000),
         "seed": params.get("seed", 0),
