@@ -25,8 +25,8 @@ from wergap.audit import Audit
 from wergap.defaults import MIN_SPEAKERS
 from wergap.discovery import registry
 from wergap.reports import figures
-from wergap.reports.exports import audited_files, is_simulated
 from wergap.reports.explanations import explanation_section
+from wergap.reports.exports import audited_files, is_simulated
 
 #: Census splits shown in the figure and table.
 TOP_SPLITS = 8
