@@ -78,7 +78,8 @@ def read_delimited(
         invalid.append(row.actual_columns)
         return "skip"
 
-    data = pa.py_buffer(text.encode("utf-8"))
+    encoded = text.encode("utf-8")
+    data = pa.py_buffer(encoded)
 
     def arrow_read(types: dict[str, pa.DataType]) -> pa.Table:
         invalid.clear()
@@ -120,7 +121,7 @@ def read_delimited(
     if temporal:
         table = arrow_read({**strings, **{name: pa.string() for name in temporal}})
 
-    if quoted and table.num_rows + len(invalid) + 1 < _physical_lines(text):
+    if quoted and table.num_rows + len(invalid) + 1 < _physical_lines(encoded, table.num_rows + len(invalid) + 1):
         # Fewer records than lines: a field spans lines. Legitimate in CSV, but an
         # unclosed quote does the same to every row up to the next quote: refuse that
         # whole file (with or without drop_invalid), naming the line the quote opened.
@@ -162,11 +163,14 @@ def _no_field_limit():
         csv.field_size_limit(old)
 
 
-def _physical_lines(text: str) -> int:
-    """Lines of ``text`` that are not empty (Arrow skips empty lines)."""
-    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    empty = text.count("\n\n") + text.count("\n\r\n")
-    return lines - empty
+def _physical_lines(data: bytes, records: int = 0) -> int:
+    """Lines of the UTF-8 ``data`` that are not empty (Arrow skips empty lines); counted
+    with numpy on the bytes (``str.count`` is ten times slower). Empty lines are only looked for
+    when the file has more lines than ``records``."""
+    lines = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10)) + (0 if data.endswith(b"\n") else 1)
+    if not records or lines <= records:  # the usual case: one count of one byte
+        return lines
+    return lines - data.count(b"\n\n") - data.count(b"\n\r\n")
 
 
 def _check_spanning_records(text: str, sep: str, expected: int, file: str) -> None:

@@ -701,6 +701,8 @@ def _not_text(values: pd.Series) -> np.ndarray:
         return np.zeros(len(values), dtype=bool)
     if values.dtype != object:  # a numeric or boolean column: every present cell
         return values.notna().to_numpy(dtype=bool)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # in C: the usual case
+        return np.zeros(len(values), dtype=bool)
     return np.fromiter((not (isinstance(v, str) or v is None or v is pd.NA or (isinstance(v, float) and v != v))
                         for v in values), dtype=bool, count=len(values))
 
