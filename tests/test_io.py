@@ -85,3 +85,11 @@ def test_library_writers_refuse_to_overwrite_the_audited_log(tmp_path):
     with pytest.raises(InputError, match="it is the input"):
         write_html(result, log)
     assert log.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
+
+
+def test_the_cli_output_guard_knows_every_export_name():
+    from wergap.cli._paths import FOLDER_FILES
+    from wergap.discovery import registry
+
+    names = {str(spec.geojson) for spec in registry.specs() if spec.geojson}
+    assert names | {"summary.json", "cohorts.csv", "assignments.parquet"} <= set(FOLDER_FILES)

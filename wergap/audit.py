@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from wergap import engines
 from wergap.cohorts import (
@@ -215,8 +216,9 @@ def audit(
         result.gaps[method] = gap_summary(
             speakers, partition, bottom_share=bottom_share, min_speakers=min_speakers, **stats
         )
+        refit = clone(estimator).set_params(**spec.held_out_params) if spec.held_out_params else estimator
         result.held_out[method] = held_out_gap(
-            estimator, speakers, bottom_share=bottom_share, min_speakers=min_speakers, **stats
+            refit, speakers, bottom_share=bottom_share, min_speakers=min_speakers, **stats
         )
         if spec.ranked_candidates and n_boot > 0:
             result.split_intervals = split_intervals(
@@ -327,12 +329,14 @@ class Audit:
         is the best split. ``held_out_*`` from :func:`wergap.cohorts.held_out_gap`;
         ``raw_ratio`` / ``adjusted_ratio`` (with CI): the bottom cohort's WER ratio to the
         rest before and after adjustment for covariates (:attr:`explanations`; NaN when
-        not computed). ``note`` collects the reasons behind any NaN.
+        not computed). ``note`` collects what the method itself says (``note_``: whether
+        the scan's hot spot is significant) and the reasons behind any NaN.
         """
         rows = []
         for method in self.methods:
             gap, held = self.gaps[method], self.held_out[method]
-            notes = [n for n in (gap.reason, held.reason and f"held-out: {held.reason}") if n]
+            own = getattr(self.estimators.get(method), "note_", None)  # what the method itself says (geo_scan)
+            notes = [n for n in (own, gap.reason, held.reason and f"held-out: {held.reason}") if n]
             adjusted = getattr(self.explanations.get(method), "adjusted", None)
             nan = float("nan")
             rows.append(

@@ -22,7 +22,7 @@ INPUT_OPTIONS = ("log", "others", "candidate", "ref", "hyp", "utt2spk", "census"
 OUTPUT_OPTIONS = ("output", "json", "html", "utterances_out", "speakers_out")
 #: Options naming folders a command writes into, and the files it writes there.
 FOLDER_OPTIONS = ("outdir",)
-FOLDER_FILES = ("summary.json", "cohorts.csv", "assignments.parquet", "regions.geojson", "geo_scan.geojson",
+FOLDER_FILES = ("summary.json", "cohorts.csv", "assignments.parquet", "regions.geojson", "hot_spots.geojson",
                 "simulated_decode_log.tsv", "simulated_census.csv", "simulated_embeddings.parquet",
                 "simulated_planted.json", "overall.csv", "gaps.csv", "changes.csv", "cohort_changes.csv")
 _GLOB = set("*?[")
