@@ -309,6 +309,11 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
     """Where the report and exports go (``audit`` and ``demo``)."""
     required(p).add_argument("-o", "--output", required=True, help="the HTML report to write")
     p.add_argument("--outdir", help="also write summary.json, cohorts.csv, assignments.parquet, regions.geojson here")
+    add_boundaries_argument(p)
+
+
+def add_boundaries_argument(p: argparse.ArgumentParser) -> None:
+    """``--boundaries``: outlines under the maps (``audit``, ``demo``, ``compare``)."""
     p.add_argument("--boundaries", help="GeoJSON of outlines drawn under every map instead of the shipped country and US state outlines")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from wergap._format import dropped_text
 from wergap.cli._options import (
     TABLE_SUFFIXES,
+    add_boundaries_argument,
     add_discovery_arguments,
     add_log_arguments,
     add_methods_argument,
@@ -56,6 +57,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="the HTML report of the comparison (a name ending in .csv, .tsv, .parquet "
                    "or .jsonl writes the per-cohort table instead)")
     p.add_argument("--html", dest="output", help=argparse.SUPPRESS)
+    add_boundaries_argument(p)
     p.add_argument("--json", help="write the comparison as JSON here")
     p.add_argument("--outdir", help="write overall.csv, gaps.csv, changes.csv, cohorts.csv, cohort_changes.csv here")
     p.set_defaults(func=run)
@@ -187,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         write_table(result.cohorts(), args.output)
         written.append(str(args.output))
     elif args.output:
-        result.to_html(args.output)
+        result.to_html(args.output, boundaries=args.boundaries)
         written.append(str(args.output))
     if args.outdir:
         for name, attr in OUTDIR_TABLES.items():
