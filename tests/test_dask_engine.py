@@ -20,6 +20,9 @@ from wergap.demo import make_example
 from wergap.engines import _files as engine_files
 from wergap.engines import dask as dask_engine
 
+#: Runs the whole demo / starts Dask clusters: `make test-quick` leaves these out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def log() -> pd.DataFrame:

@@ -11,6 +11,9 @@ import pytest
 
 from wergap.demo import CITIES, EMBEDDING_DIM, HISPANIC_MAJORITY_ZIPS, make_example, run_demo, write_example
 
+#: Runs the whole demo / starts Dask clusters: `make test-quick` leaves these out.
+pytestmark = pytest.mark.slow
+
 LOG_COLUMNS = ["utt_id", "speaker_id", "ref", "hyp", "lat", "lon", "zip", "gender", "device", "age_band"]
 
 

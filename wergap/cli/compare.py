@@ -126,7 +126,8 @@ def headline_lines(result: Any) -> list[str]:
     gaps = gaps.assign(
         cell=[
             _cell(r["held_out_gap_pct"], r["held_out_ci_low"], r["held_out_ci_high"]) if h
-            else _cell(r["gap_pct"], r["gap_ci_low"], r["gap_ci_high"]) + " *"
+            else _cell(r["gap_pct"], r["gap_ci_low"], r["gap_ci_high"])
+            + (" *" if str(r["method"]).startswith("attribute:") else " †")
             for h, (_, r) in zip(held, gaps.iterrows())
         ]
     )
@@ -134,9 +135,15 @@ def headline_lines(result: Any) -> list[str]:
     first = max(len("system"), *(len(n) for n in result.names))
     widths = [max(len(m), *(len(str(v)) for v in table[m])) for m in table.columns]
     if held.any():
-        head = "gap (%) by system and method: held-out gap [95 % CI]; * = known attribute (not searched), gap measured directly"
+        head = (
+            "gap (%) by system and method: held-out gap [95 % CI]; * = known attribute (not searched), gap measured "
+            "directly; † = held-out gap not measurable (see the notes), in-sample gap shown: optimistic"
+        )
     else:
-        head = "gap (%) by system and method [95 % CI]; * = known attribute (not searched: no held-out gap needed)"
+        head = (
+            "gap (%) by system and method [95 % CI]; * = known attribute (not searched: no held-out gap needed); "
+            "† = held-out gap not measurable, in-sample gap shown: optimistic"
+        )
     lines = [head]
     lines.append("  ".join([f"{'system':<{first}}", *(f"{m:>{w}}" for m, w in zip(table.columns, widths))]))
     for name, row in table.iterrows():
