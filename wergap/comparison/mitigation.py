@@ -29,6 +29,7 @@ from wergap.errors import InputError
 
 __all__ = [
     "bottom_utterances",
+    "export_method",
     "oversampling_weights",
     "speaker_cohort_ids",
     "utterance_cohorts",
@@ -37,6 +38,8 @@ __all__ = [
 MISSING_COLUMN = "scored utterances have no {column!r} column (need utt_id and speaker_id)"
 NO_BOTTOM = "method {method!r} has no bottom cohort to mitigate: {reason}"
 BAD_TARGET = "target_share must be strictly between 0 and 1, got {value!r}"
+NO_METHOD_TO_EXPORT = "no discovery method found a bottom cohort to export ({why})"
+DID_NOT_RUN = "method {method} did not run: {reason}"
 NO_BOTTOM_UTTERANCES = "the bottom cohort(s) {bottom} of {method!r} have no utterances in this log"
 
 
@@ -191,3 +194,42 @@ def bottom_utterances(scored: pd.DataFrame, audit: Audit, method: str) -> list[s
     _bottom(audit, method)
     labelled = utterance_cohorts(scored, audit)
     return labelled.loc[labelled[f"{method}_bottom"], "utt_id"].tolist()
+
+
+def export_method(audit: Any, method: str | None = None) -> str:
+    """The method whose bottom cohort a mitigation export should use.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit whose cohorts are exported.
+    method : str, optional
+        A method asked for by name; it must have run. By default the method whose bottom
+        cohort has the largest held-out gap (the in-sample gap overstates itself), among
+        the methods that found a bottom cohort.
+
+    Returns
+    -------
+    str
+        The method's name.
+
+    Raises
+    ------
+    InputError
+        The named method did not run, or no method found a bottom cohort (the message
+        gives each method's reason).
+    """
+    import math
+
+    if method is not None:
+        if method not in audit.methods:
+            raise InputError(DID_NOT_RUN.format(method=method, reason=audit.skipped.get(method, "unknown")))
+        return method
+    ranked = [m for m in audit.methods if audit.gaps[m].bottom_cohorts]
+    if not ranked:
+        why = "; ".join(
+            [f"{m}: {r}" for m, r in audit.skipped.items()] + [f"{m}: {audit.gaps[m].reason}" for m in audit.methods]
+        )
+        raise InputError(NO_METHOD_TO_EXPORT.format(why=why or "none ran"))
+    held = {m: audit.held_out[m].gap_pct for m in ranked}
+    return max(ranked, key=lambda m: -math.inf if math.isnan(held[m]) else held[m])

@@ -14,11 +14,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from wergap.errors import InputError
+
+if TYPE_CHECKING:  # the CLI reads method names from here before pandas is loaded
+    import pandas as pd
 
 #: The discovery methods, in the order they run and are shown; each is a module of
 #: :mod:`wergap.discovery` defining ``SPEC``.
