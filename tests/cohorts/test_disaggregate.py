@@ -87,19 +87,37 @@ def test_missing_values_are_counted_not_lost():
     assert out.attrs["wergap"]["dropped"] == {"missing device": 3}
 
 
-def test_small_groups_are_pooled_or_hidden():
+def test_small_groups_are_listed_by_name_without_numbers():
+    """Issue 12: a value under the floor is listed with its count and "too few speakers", never pooled."""
     utts = scored_utterances(n_speakers=40)
-    utts["accent"] = np.where(utts["speaker_id"].isin(["s000", "s001"]), "rare", "common")
+    utts["accent"] = np.where(
+        utts["speaker_id"].isin(["s000", "s001"]), "rare", np.where(utts["speaker_id"].isin(["s002"]), "odd", "common")
+    )
     out = disaggregate(utts, "accent", min_speakers=5, n_boot=20)
-    assert out["value"].tolist() == ["common"]
-    assert out.attrs["wergap"]["disaggregation"]["unreported"] == {OTHER: 2}
+    assert out["value"].tolist() == ["common", "odd", "rare"]
+    assert out["speakers"].tolist() == [37, 1, 2]
+    small = out.iloc[1:]
+    assert small["note"].str.startswith("too few speakers").all() and out["note"].iloc[0] == ""
+    assert small[["wer", "wer_ci_low", "gap_vs_best_pct", "errors", "ref_words"]].isna().all().all()
+    assert out.attrs["wergap"]["disaggregation"]["too_few"] == {"odd": 1, "rare": 2}
+    assert OTHER not in out["value"].tolist()
+
+
+def test_default_floor_is_min_group_speakers():
+    from wergap.defaults import MIN_GROUP_SPEAKERS
+
+    utts = scored_utterances(n_speakers=40)
+    utts["site"] = np.where(utts["speaker_id"] < "s009", "small site", "big site")
+    out = disaggregate(utts, "site", n_boot=20).set_index("value")
+    assert MIN_GROUP_SPEAKERS == 10
+    assert out.loc["small site", "speakers"] == 9 and out.loc["small site", "note"].startswith("too few")
 
 
 def test_zero_wer_best_group_gives_nan_gaps():
     speakers = pd.DataFrame(
         {"speaker_id": list("abcd"), "ref_words": [10, 10, 10, 10], "errors": [0, 0, 3, 4], "g": ["x", "x", "y", "y"]}
     )
-    out = disaggregate(speakers, "g", n_boot=50)
+    out = disaggregate(speakers, "g", min_speakers=1, n_boot=50)
     assert out["wer"].tolist() == [0.35, 0.0]
     assert out["gap_vs_best_pct"].isna().all()
     assert math.isnan(out["gap_vs_best_ci_low"].iloc[0])

@@ -22,7 +22,7 @@ import pandas as pd
 from wergap._io import write_text_atomic
 from wergap._version import __version__
 from wergap.audit import Audit
-from wergap.defaults import MIN_SPEAKERS
+from wergap.defaults import MIN_GROUP_SPEAKERS, MIN_SPEAKERS
 from wergap.discovery import registry
 from wergap.reports import figures
 from wergap.reports.exports import is_simulated
@@ -203,11 +203,10 @@ def _method_section(audit: Audit, method: str, boundaries: str | os.PathLike[str
         "id": method,
         "title": registry.title(method),
         "rows": _cohort_rows(table, bottom),
-        "gap": num(gap.gap_pct, suffix="%", signed=True),
-        "gap_ci": interval(gap.gap_ci_low, gap.gap_ci_high, fraction=False),
-        "held_out": num(held.gap_pct, suffix="%", signed=True),
+        "in_sample": num(gap.gap_pct, suffix="%", signed=True),
+        "held_out": held_out_text(held.gap_pct),
         "held_out_ci": interval(held.ci_low, held.ci_high, fraction=False),
-        "reasons": [r for r in (gap.reason, held.reason and f"held-out gap: {held.reason}") if r],
+        "reasons": [r for r in (held.reason and f"held-out gap: {held.reason}", gap.reason) if r],
         "figures": [],
         "splits": [],
         "figure_note": None,
@@ -231,14 +230,23 @@ def _attribute_section(audit: Audit, attribute: str, table: pd.DataFrame) -> dic
     worst = {str(table["value"].iloc[0])} if len(table) and best_gap.notna().any() else set()
     overall = None if audit.overall is None else audit.overall["wer"]
     figure = None
-    if len(table):
+    plotted = table[table["wer"].notna()] if "wer" in table else table
+    if len(plotted):
         fig = figures.wer_bars(
-            table, label="value", key="value", title=f"WER by {attribute}", bottom=worst, overall=overall,
+            plotted, label="value", key="value", title=f"WER by {attribute}", bottom=worst, overall=overall,
             bottom_label="worst-served value",
         )
         figure = {"uri": figures.to_data_uri(fig), "alt": f"WER by {attribute}"}
-    rows = _stat_rows(table, worst, key="value", gap="gap_vs_best")
+    rows = _stat_rows(table, worst, key="value", gap="gap_vs_best", keep=("note",) if "note" in table else ())
+    for row in rows:
+        if row.get("note"):  # under min_group_speakers: listed by name and count only
+            row.update(utterances="–", wer=row["note"], wer_ci="", gap="", gap_ci="")
     return {"name": attribute, "rows": rows, "figure": figure}
+
+
+def held_out_text(value: Any) -> str:
+    """The held-out gap, or ``not measurable`` (the note beside it says why and what to change)."""
+    return "not measurable" if _missing(value) else num(value, suffix="%", signed=True)
 
 
 def _summary_rows(audit: Audit) -> list[dict[str, Any]]:
@@ -249,13 +257,12 @@ def _summary_rows(audit: Audit) -> list[dict[str, Any]]:
             "bottom": r["bottom_definition"] if not _missing(r["bottom_definition"]) else "–",
             "wer_bottom": pct(r["wer_bottom"]),
             "wer_top": pct(r["wer_top"]),
-            "gap": num(r["gap_pct"], suffix="%", signed=True),
-            "gap_ci": interval(r["gap_ci_low"], r["gap_ci_high"], fraction=False),
-            "held_out": num(r["held_out_gap_pct"], suffix="%", signed=True),
+            "held_out": held_out_text(r["held_out_gap_pct"]),
             "held_out_ci": interval(r["held_out_ci_low"], r["held_out_ci_high"], fraction=False),
+            "in_sample": num(r["in_sample_gap_pct"], suffix="%", signed=True),
             "share": num(r["bottom_share_pct"], suffix=" %"),
             "utt_share": num(r["bottom_utterance_share_pct"], suffix=" %"),
-            "gap_vs_rest": num(r["gap_vs_rest_pct"], suffix="%", signed=True),
+            "gap_vs_rest": num(r["in_sample_gap_vs_rest_pct"], suffix="%", signed=True),
             "note": "" if _missing(r["note"]) else r["note"],
         }
         for _, r in audit.summary().iterrows()
@@ -304,6 +311,8 @@ def report_context(audit: Audit, *, boundaries: str | os.PathLike[str] | None = 
         "skipped": [{"method": registry.title(m), "reason": r} for m, r in audit.skipped.items()],
         "params": [{"name": k, "value": "default" if v is None else ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)} for k, v in params.items()],
         "min_speakers": params.get("min_speakers", MIN_SPEAKERS),
+        "min_group_speakers": params.get("min_group_speakers", MIN_GROUP_SPEAKERS),
+        "max_bottom_share": params.get("max_bottom_share"),
         "n_boot": params.get("n_boot", 1000),
         "seed": params.get("seed", 0),
         "bottom_share": params.get("bottom_share"),
