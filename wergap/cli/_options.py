@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wergap.defaults import MAX_BOTTOM_SHARE, MIN_GROUP_SPEAKERS
 from wergap.discovery import registry
 
 if TYPE_CHECKING:
@@ -213,6 +214,12 @@ def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
                         "that cross-validates best (one-SE rule)")
     p.add_argument("--n-clusters", type=int, default=10, help="k-means clusters (default 10)")
     p.add_argument("--bottom-share", type=float, help="pool the worst cohorts up to this share of speakers (0-1)")
+    p.add_argument("--max-bottom-share", type=float, default=MAX_BOTTOM_SHARE,
+                   help="a binary split's worse side holding more of the speakers is never the bottom cohort "
+                        f"(0-1, default {MAX_BOTTOM_SHARE})")
+    p.add_argument("--min-group-speakers", type=int, default=MIN_GROUP_SPEAKERS,
+                   help="smallest value of a known attribute given a WER; smaller values are listed as "
+                        f"'too few speakers' (default {MIN_GROUP_SPEAKERS})")
 
 
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
@@ -239,16 +246,33 @@ def run_audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[
         geo_prune=args.geo_prune,
         n_clusters=args.n_clusters,
         bottom_share=args.bottom_share,
+        max_bottom_share=getattr(args, "max_bottom_share", MAX_BOTTOM_SHARE),
+        min_group_speakers=getattr(args, "min_group_speakers", MIN_GROUP_SPEAKERS),
     )
 
 
+#: Columns of the terminal's method table: the held-out gap (the headline) first, then the
+#: in-sample gap, labelled optimistic and shown without an interval.
+SUMMARY_TABLE = {
+    "method": "method",
+    "held_out_gap_pct": "held-out gap %",
+    "held_out_ci_low": "CI low",
+    "held_out_ci_high": "CI high",
+    "in_sample_gap_pct": "in-sample % (optimistic)",
+    "bottom_share_pct": "bottom share %",
+}
+
+
 def print_summary(result: Any) -> None:
-    """The method comparison table and skip reasons, as plain text."""
+    """The method comparison table, why any held-out gap is missing, and skip reasons."""
     table = result.summary()
-    columns = ("method", "gap_pct", "gap_ci_low", "gap_ci_high", "held_out_gap_pct", "bottom_share_pct")
-    cols = [c for c in columns if c in table]
+    cols = [c for c in SUMMARY_TABLE if c in table]
     if len(table):
         print()
-        print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+        shown = table[cols].rename(columns=SUMMARY_TABLE)
+        print(shown.to_string(index=False, na_rep="n/a", float_format=lambda v: f"{v:.1f}"))
+        for _, row in table.iterrows():
+            if row.get("note"):
+                print(f"note        {row['method']}: {row['note']}")
     for method, reason in getattr(result, "skipped", {}).items():
         print(f"skipped     {method}: {reason}")

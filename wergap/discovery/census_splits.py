@@ -558,7 +558,7 @@ def _category_name(column: str) -> str:
     name = re.sub(r"\s*\(share\)$", "", column)
     name = name.split(": ")[-1]
     name = re.sub(r"(?<=[a-z0-9])P$", "", name)
-    name = re.sub(r"^(percent|pct|perc)_|_(percent|pct)$", "", name, flags=re.IGNORECASE)
+    name = re.sub(r"^(percent|pct|perc|share)_|_(percent|pct|share)$", "", name, flags=re.IGNORECASE)
     return name.replace("_", " ")
 
 
