@@ -4,9 +4,9 @@ Each repetition draws one group of ``--speakers`` speakers whose words per speak
 heavy-tailed (lognormal, a few speakers hold many of the words) and whose own error rates
 are overdispersed (beta around the true WER, independent of how much they speak, so the
 word-weighted population WER is the beta mean exactly). :func:`wergap.disaggregate`
-computes the group's 95 % interval (BCa speaker bootstrap); the script counts how often it
-covers the true WER, and for comparison how often the plain percentile interval of the
-same resamples does, each with its Monte-Carlo standard error sqrt(p (1 − p) / reps).
+computes the group's 95 % interval (studentised speaker bootstrap); the script counts how
+often it covers the true WER, and for comparison how often the plain percentile interval
+of the same resamples does, each with its Monte-Carlo standard error sqrt(p (1 − p) / reps).
 
     python benchmarks/bench_coverage.py                       # 150 speakers, 2000 reps
     python benchmarks/bench_coverage.py --speakers 1500 --reps 1000
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)
-    hits = {"bca": [0, 0], "percentile": [0, 0]}  # [low miss, high miss]
+    hits = {"studentised": [0, 0], "percentile": [0, 0]}  # [true WER below, above]
     start = time.perf_counter()
     for rep in range(args.reps):
         table = group(rng, args.speakers, args.wer, args.sigma, args.kappa)
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             1, args.n_boot, np.random.default_rng(rep),
         )
         p_low, p_high = percentile_interval(ratio(eb[:, 0], wb[:, 0]), 0.95)
-        for name, (low, high) in (("bca", (row["wer_ci_low"], row["wer_ci_high"])), ("percentile", (p_low, p_high))):
+        for name, (low, high) in (("studentised", (row["wer_ci_low"], row["wer_ci_high"])), ("percentile", (p_low, p_high))):
             hits[name][0] += args.wer < low
             hits[name][1] += args.wer > high
     elapsed = time.perf_counter() - start
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         cover = 1 - (low + high) / args.reps
         se = np.sqrt(cover * (1 - cover) / args.reps)
         print(
-            f"{name:<11} coverage {100 * cover:.1f} % ± {100 * se:.1f} (MC s.e.); "
+            f"{name:<12} coverage {100 * cover:.1f} % ± {100 * se:.1f} (MC s.e.); "
             f"true WER below the interval {100 * low / args.reps:.1f} %, above it {100 * high / args.reps:.1f} % "
             "(nominal 2.5 % each)"
         )

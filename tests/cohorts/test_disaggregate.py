@@ -133,3 +133,35 @@ def test_bad_input(mutate, message, column):
     with pytest.raises(InputError) as err:
         disaggregate(mutate(scored_utterances()), "device", n_boot=10)
     assert message in str(err.value) and err.value.column == column
+
+
+def test_resample_jackknife_variance_matches_numpy():
+    from wergap.cohorts.bootstrap import _row_jackknife
+
+    rng = np.random.default_rng(3)
+    errors, words = rng.integers(0, 20, 12).astype(float), rng.integers(5, 60, 12).astype(float)
+    draws = rng.integers(0, 12, (5, 12)).astype(np.int32)
+    e_sum, w_sum, variance = _row_jackknife(draws, errors, words)
+    for i, row in enumerate(draws):
+        e, w = errors[row], words[row]
+        leave_out = (e.sum() - e) / (w.sum() - w)
+        assert (e_sum[i], w_sum[i]) == (e.sum(), w.sum())
+        assert variance[i] == pytest.approx(11 / 12 * np.sum((leave_out - leave_out.mean()) ** 2))
+
+
+def test_studentised_interval_is_not_shorter_on_the_high_side_with_heavy_tails():
+    """A few talkative speakers: the interval reaches above the percentile one (bench_coverage.py measures coverage)."""
+    from wergap.cohorts.bootstrap import percentile_interval, ratio, stratified_totals
+
+    rng = np.random.default_rng(5)
+    words = np.maximum(3, rng.lognormal(np.log(60), 1.5, 150).round()).astype(int)
+    speakers = pd.DataFrame(
+        {"speaker_id": [f"s{i}" for i in range(150)], "ref_words": words,
+         "errors": rng.binomial(words, rng.beta(1.2, 8.8, 150)), "g": "all"}
+    )
+    row = disaggregate(speakers, "g", min_speakers=1, n_boot=500, seed=1).iloc[0]
+    e, w = stratified_totals(np.zeros(150, dtype=int), speakers["errors"], speakers["ref_words"], 1, 500,
+                             np.random.default_rng(1))
+    low, high = percentile_interval(ratio(e[:, 0], w[:, 0]), 0.95)
+    assert row["wer_ci_low"] < row["wer"] < row["wer_ci_high"]
+    assert row["wer_ci_high"] > high

