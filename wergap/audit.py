@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wergap import engines
 from wergap.cohorts import (
     GapSummary,
     HeldOutGap,
@@ -31,17 +32,13 @@ from wergap.cohorts import (
     overall_wer,
 )
 from wergap.cohorts.stats import split_intervals
-from wergap.data_schemas import read_log
 from wergap.data_schemas.embeddings import attach_embeddings
 from wergap.defaults import CONFIDENCE, MAX_BOTTOM_SHARE, MIN_GROUP_SPEAKERS, MIN_SPEAKERS, N_BOOT, SEED
 from wergap.discovery import registry
 from wergap.errors import InputError, WergapError
-from wergap.scoring import score
-from wergap.speaker_table import speakers as speaker_table
 
 #: The discovery methods, in the order they are run and shown (:mod:`wergap.discovery.registry`).
 METHODS = registry.METHODS
-ENGINES = ("pandas", "dask")
 #: Census splits given WER intervals for the report (its chart shows this many).
 SPLITS_WITH_INTERVALS = 8
 #: Columns never treated as known attributes when ``known_attributes`` is automatic.
@@ -70,6 +67,10 @@ SUMMARY_COLUMNS = [
     "bottom_utterance_share_pct",
     "in_sample_gap_vs_rest_pct",
     "speakers",
+    "raw_ratio",
+    "adjusted_ratio",
+    "adjusted_ci_low",
+    "adjusted_ci_high",
     "note",
 ]
 #: Columns renamed in 0.x (issue 12): old name -> new name (CHANGELOG.md).
@@ -81,45 +82,12 @@ RENAMED_SUMMARY_COLUMNS = {
 }
 
 UNKNOWN_ATTRIBUTE = "known attribute {column!r} is not a column of the speaker table (it has: {have})"
-NOT_A_TABLE = "expected a decode log path or a DataFrame, got {kind}"
-NOT_RECOGNISED = (
-    "cannot tell what this table is: a decode log needs utt_id, speaker_id and ref/hyp or "
-    "errors/ref_words; a speaker table needs speaker_id, ref_words, errors"
-)
 UNKNOWN_METHOD = registry.UNKNOWN_METHOD
 UNKNOWN_RESULT = "no results for method {method!r}; ran: {ran}; skipped: {skipped}"
 NOT_INSTALLED = "{module} is not available in this installation ({error})"
 FIT_FAILED = "discovery failed: {error}"
-UNKNOWN_ENGINE = "unknown engine {engine!r}; choose from {choices}"
-DASK_NEEDS_FILES = "engine='dask' reads files (a path, folder, glob or list), not an in-memory DataFrame"
 
 
-def _speaker_table(data: Any, engine: str = "pandas", scheduler: Any = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """(speakers, scored utterances or None) from a path, a log, scored utterances or speakers.
-
-    ``engine="dask"`` reads a path, glob or list of files out of core
-    (:func:`wergap.dask_engine.score_speakers`): only the speaker table comes back.
-    """
-    if engine not in ENGINES:
-        raise InputError(UNKNOWN_ENGINE.format(engine=engine, choices=", ".join(ENGINES)))
-    if engine == "dask":
-        if isinstance(data, pd.DataFrame):
-            raise InputError(DASK_NEEDS_FILES)
-        from wergap.dask_engine import score_speakers  # the optional [dask] extra
-
-        return score_speakers(data, scheduler=scheduler)[0], None
-    if isinstance(data, (str, os.PathLike)):
-        data = read_log(data)
-    if not isinstance(data, pd.DataFrame):
-        raise InputError(NOT_A_TABLE.format(kind=type(data).__name__))
-    columns = set(data.columns)
-    if "utt_id" not in columns:
-        if {"speaker_id", "ref_words", "errors"} <= columns:
-            return data, None
-        raise InputError(NOT_RECOGNISED)
-    scored_columns = {"substitutions", "deletions", "insertions", "hits", "ref_words", "errors"}
-    scored = data if scored_columns <= columns else score(data)
-    return speaker_table(scored), scored
 
 
 def _known_attributes(speakers: pd.DataFrame, requested: Sequence[str] | None) -> list[str]:
@@ -160,6 +128,8 @@ def audit(
     min_group_speakers: int = MIN_GROUP_SPEAKERS,
     engine: str = "pandas",
     scheduler: Any = None,
+    adjust_for: Sequence[str] | None = None,
+    explain: bool = True,
 ) -> Audit:
     """Discover the worst-served cohorts with every applicable method and measure their gaps.
 
@@ -205,12 +175,19 @@ def audit(
     engine : {"pandas", "dask"}, default "pandas"
         ``"dask"``: ``log_or_scored`` is a file, folder, glob or list of Parquet/CSV/TSV/
         JSON-lines files, read, scored and aggregated to the speaker table on Dask with
-        memory bounded by the partition size (:func:`wergap.dask_engine.score_speakers`);
+        memory bounded by the partition size (:func:`wergap.engines.score_speakers`);
         the result is the pandas engine's. Attributes known only per utterance are then
         disaggregated from the speaker table.
     scheduler : optional
         For ``engine="dask"``: ``None`` (a local cluster), a ``"tcp://host:port"``
         address, a ``distributed.Client`` or a local scheduler name.
+    adjust_for : sequence of str, optional
+        Covariates of each bottom cohort's adjusted gap (:func:`wergap.adjusted_gap`):
+        ``"length"``, ``"rate"`` and log columns. Default: utterance length, speaking rate
+        when the log has ``duration``, and the known attributes.
+    explain : bool, default True
+        Explain each method's bottom cohort (:attr:`Audit.explanations`: error profile,
+        adjusted gap, cohort profile; :mod:`wergap.cohorts.explain`).
 
     Returns
     -------
@@ -223,7 +200,7 @@ def audit(
     """
     chosen = list(METHODS if methods is None else methods)
     specs = [registry.get(registry.check_method(method)) for method in chosen]
-    speakers, scored = _speaker_table(log_or_scored, engine, scheduler)
+    speakers, scored = engines.speaker_table(log_or_scored, engine, scheduler=scheduler)
     if embeddings is not None:
         speakers = attach_embeddings(speakers, embeddings)
     params = {
@@ -239,6 +216,7 @@ def audit(
         "max_bottom_share": max_bottom_share,
         "min_group_speakers": min_group_speakers,
         "engine": engine,
+        "adjust_for": None if adjust_for is None else list(adjust_for),
     }
     stats = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
     result = Audit(speakers=speakers, params=params)
@@ -276,6 +254,13 @@ def audit(
     for column in attributes:
         table = source if column in source.columns else speakers
         result.disaggregated[column] = disaggregate(table, column, min_speakers=min_group_speakers, **stats)
+    if explain:
+        from wergap.cohorts.explain import explain_methods
+
+        result.explanations = explain_methods(
+            speakers, scored, result._partitions, result.gaps, attributes=attributes, census=census,
+            adjust_for=adjust_for, min_speakers=min_speakers, confidence=confidence,
+        )
     return result
 
 
@@ -296,6 +281,9 @@ class Audit:
     split_intervals : DataFrame or None
         The best census splits with bootstrap intervals of the WER inside and outside
         (:func:`wergap.cohorts.stats.split_intervals`), for the report's split chart.
+    explanations : dict of str to Explanation
+        Method -> its bottom cohort explained (:class:`wergap.cohorts.explain.Explanation`:
+        error profile, adjusted gap, cohort profile).
     skipped : dict of str to str
         Method -> why it did not run.
     params : dict
@@ -315,6 +303,7 @@ class Audit:
         self.disaggregated: dict[str, pd.DataFrame] = {}
         self.split_intervals: pd.DataFrame | None = None
         self.skipped: dict[str, str] = {}
+        self.explanations: dict[str, Any] = {}
         self._partitions: dict[str, Partition] = {}
         self._tables: dict[str, pd.DataFrame] = {}
 
@@ -359,11 +348,16 @@ class Audit:
         :func:`wergap.cohorts.gap_summary`; for census splits the row is the chosen split.
         ``note`` says why any number is NaN and what to change (held-out reason first).
         Columns renamed from earlier versions: :data:`RENAMED_SUMMARY_COLUMNS`.
+        ``raw_ratio`` / ``adjusted_ratio`` (with CI): the bottom cohort's WER ratio to the
+        rest before and after adjustment for covariates (:attr:`explanations`; NaN when
+        not computed).
         """
         rows = []
         for method in self.methods:
             gap, held = self.gaps[method], self.held_out[method]
             notes = [n for n in (held.reason and f"held-out: {held.reason}", gap.reason) if n]
+            adjusted = getattr(self.explanations.get(method), "adjusted", None)
+            nan = float("nan")
             rows.append(
                 {
                     "method": method,
@@ -382,6 +376,10 @@ class Audit:
                     "bottom_utterance_share_pct": gap.bottom_utterance_share_pct,
                     "in_sample_gap_vs_rest_pct": gap.gap_vs_rest_pct,
                     "speakers": gap.n_speakers,
+                    "raw_ratio": nan if adjusted is None else adjusted.ratio_raw,
+                    "adjusted_ratio": nan if adjusted is None else adjusted.ratio,
+                    "adjusted_ci_low": nan if adjusted is None else adjusted.ci_low,
+                    "adjusted_ci_high": nan if adjusted is None else adjusted.ci_high,
                     "note": "; ".join(notes) or None,
                 }
             )

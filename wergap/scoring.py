@@ -14,11 +14,10 @@ backtrace, the one jiwer calls, so every tie breaks as in jiwer. The property te
 from __future__ import annotations
 
 import os
-import re
 import sys
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -26,11 +25,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz.distance import Levenshtein
 
+from wergap import normalization as norm
 from wergap._strings import text_array
 from wergap.errors import InputError
 from wergap.provenance import carry, provenance
 
-NORMALIZATIONS = ("default", "none", "whisper")
+NORMALIZATIONS = tuple(norm.CONVENTIONS)
 UNITS = ("word", "char")
 COUNT_COLUMNS = ("substitutions", "deletions", "insertions", "hits", "ref_words", "errors")
 ALIGNER = "jiwer-exact (rapidfuzz Levenshtein backtrace, as jiwer.process_words)"
@@ -41,46 +41,27 @@ NO_TEXT_OR_COUNTS = (
     "the log has neither text columns ('ref', 'hyp') nor count columns ('errors', "
     "'ref_words'); read it with wergap.read_log first"
 )
-WHISPER_MISSING = (
-    "normalisation 'whisper' needs the whisper-normalizer package: pip install whisper-normalizer"
-)
 
 MISSING_REF = "reference is missing (NaN); read the log with drop_invalid=True to drop such rows"
 NOT_TEXT = "column {column!r} must hold text (str) for scoring: {error}"
 # Pairs scored per unit of work: bounds the temporaries' memory, is the progress bar's
 # step, and is what threads share out (logs of 2+ chunks run on every core).
 CHUNK = 100_000
+# From this many pairs on, a process's first score() loads the numba kernels (~0.5 s once)
+# rather than taking the uncompiled numpy/Arrow/rapidfuzz path (benchmarks/bench_startup.py).
+COMPILED_FROM = 500_000
+# From this many pairs on, an uncompiled call starts loading the kernels in the background
+# for the calls after it (a log this size is seldom scored only once in a session).
+PRELOAD_FROM = 50_000
+_KERNELS_LOADED = False
 
-_MULTI_SPACE = re.compile(r"\s\s+")
 # Every character str.isspace() accepts beyond ASCII's space, \t, \n, \v, \f, \r (RE2 syntax).
-_NON_ASCII_WHITESPACE = (
-    r"[\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
-)
+_NON_ASCII_WHITESPACE = r"[\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
 
 
-def _normalize_none(text: str) -> str:
-    """jiwer's own default transform: collapse runs of 2+ whitespace, strip the ends."""
-    return _MULTI_SPACE.sub(" ", text).strip()
-
-
-@lru_cache(maxsize=1)
-def _whisper() -> Callable[[str], str]:
-    try:
-        from whisper_normalizer.english import EnglishTextNormalizer
-    except ImportError as exc:  # pragma: no cover - a core dependency
-        raise InputError(WHISPER_MISSING) from exc
-    return EnglishTextNormalizer()
-
-
-def _normalize_whisper(text: str) -> str:
-    return " ".join(_whisper()(text).split())
-
-
-_NORMALIZERS: dict[str, Callable[[str], str]] = {
-    "default": str,  # runs in Arrow: see _normalized_tokens
-    "none": _normalize_none,
-    "whisper": _normalize_whisper,
-}
+_NORMALIZERS = {name: name for name in NORMALIZATIONS}
+# Conventions normalised in Python: the whole log's distinct strings once, on processes.
+_PYTHON_NORMALIZERS = ("whisper", "basic")
 
 
 def normalize(texts: Iterable[str], normalization: str = "default") -> list[str]:
@@ -89,11 +70,16 @@ def normalize(texts: Iterable[str], normalization: str = "default") -> list[str]
     Parameters
     ----------
     texts : iterable of str
-    normalization : {"default", "none", "whisper"}
-        ``default``: lowercase, delete Unicode punctuation, fold all Unicode whitespace
-        (tabs, no-break spaces) to single spaces — so formatting never counts as an
-        error. ``none``: jiwer's own default (only runs of spaces collapsed).
-        ``whisper``: the Whisper English normaliser (package ``whisper-normalizer``).
+    normalization : {"default", "none", "whisper", "basic", "kaldi"}
+        ``default``: lowercase, delete Unicode punctuation (``\\p{P}``: ``it's`` -> ``its``,
+        ``C14-P1`` -> ``c14p1``, ``[noise]`` -> ``noise``), keep symbols (``<unk>`` stays),
+        fold all Unicode whitespace (tabs, no-break spaces) to single spaces — so
+        formatting never counts as an error. ``none``: jiwer's own default (only runs of
+        spaces collapsed). ``whisper`` / ``basic``: Whisper's English / basic normaliser,
+        output identical to the ``whisper-normalizer`` package. ``kaldi``: lowercase,
+        markup ``<...>``, ``[...]``, ``(%...)`` removed, punctuation and hyphens to spaces,
+        apostrophes inside words kept. :data:`wergap.normalization.CONVENTIONS` holds a
+        one-line description of each; ``docs/normalization.md`` the details.
     """
     _normalizer(normalization)
     uniques = np.asarray(list(texts), dtype=object)
@@ -103,25 +89,22 @@ def normalize(texts: Iterable[str], normalization: str = "default") -> list[str]
     return [" ".join(w for w in words if w) for words in lists.to_pylist()]
 
 
-def _normalizer(name: str) -> Callable[[str], str]:
-    if name not in _NORMALIZERS:
+def _normalizer(name: str) -> str:
+    if name not in _NORMALIZERS and name != norm.PRENORMALIZED:
         raise InputError(UNKNOWN_NORMALIZATION.format(name=name, choices=", ".join(NORMALIZATIONS)))
-    return _NORMALIZERS[name]
+    return name
 
 
 def _normalized_tokens(uniques: np.ndarray, normalization: str) -> pa.ListArray:
     """Normalise each distinct string once and split it into words, as a list array.
 
     ``default`` runs in Arrow's C++ kernels (lowercase, delete ``\\p{P}``, split on any
-    Unicode whitespace); ``none`` and ``whisper`` run their Python normaliser and split
-    on single spaces, as jiwer does.
+    Unicode whitespace); the other conventions (:mod:`wergap.normalization`) split on
+    single spaces, as jiwer does.
     """
-    arr = pa.array(uniques, type=pa.large_string())
     if normalization == "default":
-        return pc.ascii_split_whitespace(_unicode_normalized(arr))
-    fn = _normalizer(normalization)
-    text = pa.array([fn(t) for t in uniques], type=pa.large_string())
-    return pc.split_pattern(text, pattern=" ")
+        return pc.ascii_split_whitespace(_unicode_normalized(pa.array(uniques, type=pa.large_string())))
+    return pc.split_pattern(norm.normalized_text(uniques, _normalizer(normalization)), pattern=" ")
 
 
 def _as_text(values: object, column: str = "ref") -> pa.LargeStringArray:
@@ -167,15 +150,19 @@ def _buffers(arr: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
     return off, raw
 
 
-def _compiled_counts(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normalization: str, unit: str) -> np.ndarray:
+def _compiled_counts(
+    refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normalization: str, unit: str, compiled: bool = True
+) -> np.ndarray:
     """S, D, I, H per (ref, hyp) pair of texts: jiwer.process_words' (or process_characters') counts.
 
     ``default`` runs on every row in the compiled splitter (rows with non-ASCII text are
-    first normalised by Arrow); ``none`` and ``whisper`` run their Python normaliser once
-    per distinct string and split on single spaces, as jiwer does. Words become integer
+    first normalised by Arrow); the other conventions normalise each distinct string once
+    (:mod:`wergap.normalization`) and split on single spaces, as jiwer does. Words become integer
     codes (Arrow's dictionary_encode) — or, for ``unit="char"``, the text's code points
     with single spaces between words; the distance fixes most pairs' counts and
-    rapidfuzz's backtrace settles the rest.
+    rapidfuzz's backtrace settles the rest. ``compiled=False`` splits, encodes and
+    measures the distance with numpy, Arrow and rapidfuzz (:mod:`wergap.scoring_numpy`)
+    instead of the numba kernels, whose loading a small log does not repay.
     """
     from wergap import scoring_kernels as kern
 
@@ -186,20 +173,27 @@ def _compiled_counts(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, norma
         ref_rows = np.arange(n, dtype=np.int64)
         hyp_rows = np.arange(n, 2 * n, dtype=np.int64)
     else:
-        fn = _normalizer(normalization)
         both = pa.concat_arrays([refs, hyps]).to_numpy(zero_copy_only=False)
         which, uniques = pd.factorize(both, use_na_sentinel=False)
-        rows = pa.array([fn(t) for t in uniques], type=pa.large_string())
+        rows = norm.normalized_text(uniques, _normalizer(normalization))
         table = kern.space_table()
         ref_rows = which[:n].astype(np.int64)
         hyp_rows = which[n:].astype(np.int64)
     offsets, data = _buffers(rows)
+    if not compiled and unit == "word":
+        counts = _uncompiled_counts(offsets, data, table, ref_rows, hyp_rows)
+        if counts is not None:
+            return counts
+    global _KERNELS_LOADED
+    _KERNELS_LOADED = True
     word_bytes, word_start, row_start = kern.split_words(offsets, data, table)
     if unit == "char":
         codes, row_start = kern.code_points(word_bytes, word_start, row_start)
         vocabulary = None  # already code points
     else:
-        words = pa.LargeStringArray.from_buffers(len(word_start) - 1, pa.py_buffer(word_start), pa.py_buffer(word_bytes))
+        words = pa.LargeStringArray.from_buffers(
+            len(word_start) - 1, pa.py_buffer(word_start), pa.py_buffer(word_bytes)
+        )
         encoded = pc.dictionary_encode(words)
         codes = encoded.indices.to_numpy(zero_copy_only=False)
         vocabulary = len(encoded.dictionary)
@@ -209,6 +203,61 @@ def _compiled_counts(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, norma
         seqs = _sequences(codes, row_start, np.concatenate([ref_rows[pick], hyp_rows[pick]]), vocabulary)
         counts[pick] = _align((seqs[: len(pick)], seqs[len(pick) :]))
     return counts
+
+
+def _uncompiled_counts(
+    offsets: np.ndarray, data: np.ndarray, table: np.ndarray, ref_rows: np.ndarray, hyp_rows: np.ndarray
+) -> np.ndarray | None:
+    """:func:`_compiled_counts`' word-level counts without numba; ``None`` where it cannot (NUL bytes, huge vocabularies)."""
+    from wergap import scoring_numpy
+
+    words = scoring_numpy.word_codes(offsets, data, table)
+    if words is None:
+        return None
+    codes, row_start, vocabulary = words
+    strings = scoring_numpy.code_strings(codes, row_start, vocabulary)
+    if strings is None:
+        return None
+    counts, ambiguous = scoring_numpy.forced_counts(strings, row_start, ref_rows, hyp_rows)
+    if ambiguous.any():
+        pick = np.flatnonzero(ambiguous)
+        counts[pick] = _align(
+            ([strings[r] for r in ref_rows[pick].tolist()], [strings[r] for r in hyp_rows[pick].tolist()])
+        )
+    return counts
+
+
+def _use_compiled(n: int) -> bool:
+    """Whether scoring ``n`` pairs should run the numba kernels.
+
+    Loading them costs about 0.5 s once per process; below :data:`COMPILED_FROM` pairs
+    the uncompiled path finishes sooner, unless the kernels are loaded already.
+    """
+    if _KERNELS_LOADED or n >= COMPILED_FROM:
+        return True
+    if n >= PRELOAD_FROM:
+        _preload_kernels()
+    return False
+
+
+_PRELOAD = threading.Lock()
+
+
+def _preload_kernels() -> None:
+    """Load the numba kernels on a background thread, once: later large calls then use them."""
+
+    def load() -> None:
+        global _KERNELS_LOADED
+        from wergap import scoring_kernels as kern
+
+        codes = np.zeros(1, np.int64)
+        bounds = np.array([0, 1, 1], np.int64)
+        kern.split_words(np.array([0, 1], np.int64), np.frombuffer(b"a", np.uint8), kern.default_table())
+        kern.forced_counts(codes, bounds, np.array([0], np.int64), np.array([1], np.int64))
+        _KERNELS_LOADED = True
+
+    if _PRELOAD.acquire(blocking=False):  # never released: one preload per process
+        threading.Thread(target=load, name="wergap-kernels", daemon=True).start()
 
 
 def _sequences(codes: np.ndarray, row_start: np.ndarray, rows: np.ndarray, vocabulary: int | None) -> list:
@@ -257,11 +306,13 @@ def _align(pairs: tuple[list, list]) -> np.ndarray:
     return out
 
 
-def _counts_serial(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normalization: str, unit: str) -> np.ndarray:
+def _counts_serial(
+    refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normalization: str, unit: str, compiled: bool = True
+) -> np.ndarray:
     """S, D, I, H for each pair of one chunk."""
     refs = refs.fill_null("")
     hyps = hyps.fill_null("")
-    return _compiled_counts(refs, hyps, normalization, unit)
+    return _compiled_counts(refs, hyps, normalization, unit, compiled)
 
 
 def _counts(
@@ -282,8 +333,10 @@ def _counts(
     edges = list(range(0, n, CHUNK)) + [n]
     bounds = list(zip(edges[:-1], edges[1:])) or [(0, 0)]
 
+    compiled = _use_compiled(n)
+
     def chunk(b: tuple[int, int]) -> np.ndarray:
-        return _counts_serial(refs[b[0] : b[1]], hyps[b[0] : b[1]], normalization, unit)
+        return _counts_serial(refs[b[0] : b[1]], hyps[b[0] : b[1]], normalization, unit, compiled)
 
     bar = None
     if progress and len(bounds) > 1:
@@ -318,6 +371,7 @@ def align_counts(
     unit: str = "word",
     n_jobs: int | None = 1,
     progress: bool = False,
+    drop_tokens: str | None = None,
 ) -> pd.DataFrame:
     """Alignment counts for parallel lists of reference and hypothesis strings.
 
@@ -327,6 +381,8 @@ def align_counts(
     reference yields 0 ``ref_words`` and its insertions as ``errors``; a missing
     (None/NaN) string counts as empty. ``n_jobs`` threads share logs of more
     than :data:`CHUNK` pairs (``None``: every core); ``progress`` shows a progress bar.
+    ``drop_tokens``: a regular expression; whitespace-separated tokens of the raw text
+    that match it in full are removed from both sides before normalisation.
     """
     if unit not in UNITS:
         raise InputError(UNKNOWN_UNIT.format(name=unit, choices=", ".join(UNITS)))
@@ -335,7 +391,14 @@ def align_counts(
     hyp_arr = _as_text(hyps, "hyp")
     if len(ref_arr) != len(hyp_arr):
         raise InputError(f"{len(ref_arr)} references but {len(hyp_arr)} hypotheses")
-    sdih = _counts(ref_arr, hyp_arr, normalization, unit, _resolve_jobs(n_jobs), progress)
+    if drop_tokens:
+        ref_arr, _ = norm.drop_matching_tokens(ref_arr, drop_tokens)
+        hyp_arr, _ = norm.drop_matching_tokens(hyp_arr, drop_tokens)
+    jobs = _resolve_jobs(n_jobs)
+    if normalization in _PYTHON_NORMALIZERS and len(ref_arr):
+        ref_arr, hyp_arr = norm.prenormalized(ref_arr, hyp_arr, normalization, jobs)
+        normalization = norm.PRENORMALIZED
+    sdih = _counts(ref_arr, hyp_arr, normalization, unit, jobs, progress)
     s, d, i, h = sdih.T
     return pd.DataFrame(
         {
@@ -356,6 +419,7 @@ def score(
     unit: str = "word",
     n_jobs: int | None = None,
     progress: bool = False,
+    drop_tokens: str | None = None,
 ) -> pd.DataFrame:
     """Score a decode log: add per-utterance alignment counts to each row.
 
@@ -364,7 +428,7 @@ def score(
     log : DataFrame
         An utterance table from :func:`wergap.read_log` — text (``ref``, ``hyp``) or
         counts (``errors``, ``ref_words``, optionally S/D/I).
-    normalization : {"default", "none", "whisper"}
+    normalization : {"default", "none", "whisper", "basic", "kaldi"}
         Applied identically to reference and hypothesis; see :func:`normalize`.
     unit : {"word", "char"}
         ``char`` gives character error counts (CER), for languages written without
@@ -373,6 +437,10 @@ def score(
         Threads for logs above 100k utterances; default: every core.
     progress : bool
         Show a progress bar (tqdm, on stderr) for logs above 100k utterances.
+    drop_tokens : str, optional
+        Regular expression (Python ``re``) for site-specific markup: whitespace-separated
+        tokens of the raw reference and hypothesis that match it in full are removed
+        before normalisation (e.g. ``r"<[^>]*>|\\[[^]]*\\]"``). Provenance counts them.
 
     Returns
     -------
@@ -380,15 +448,26 @@ def score(
         ``log`` with ``substitutions, deletions, insertions, hits, ref_words, errors``
         (int64). Counts-only logs keep their counts; S/D/I/hits they lack are
         nullable ``Int64`` NA. Provenance records the normalisation, the unit, the
-        aligner and the number of empty references.
+        aligner and the number of empty references; the convention's description, and
+        with ``drop_tokens`` the pattern and the tokens dropped from each side.
     """
     if {"ref", "hyp"}.issubset(log.columns):
         refs = _as_text(log["ref"], "ref")
         if refs.null_count:
             row = int(np.flatnonzero(pc.is_null(refs).to_numpy(zero_copy_only=False))[0])
             raise InputError(MISSING_REF, row=row, column="ref")
+        _normalizer(normalization)
+        hyps = _as_text(log["hyp"], "hyp")
+        dropped = {}
+        if drop_tokens:
+            refs, dropped["ref"] = norm.drop_matching_tokens(refs, drop_tokens)
+            hyps, dropped["hyp"] = norm.drop_matching_tokens(hyps, drop_tokens)
         counts = align_counts(
-            refs, log["hyp"], normalization=normalization, unit=unit, n_jobs=n_jobs,
+            refs,
+            hyps,
+            normalization=normalization,
+            unit=unit,
+            n_jobs=n_jobs,
             progress=progress and len(refs) > CHUNK,
         )
         # No copy of the log: pandas' copy-on-write keeps ``log`` itself unchanged.
@@ -400,9 +479,11 @@ def score(
             log,
             out,
             normalization=normalization,
+            normalization_detail=norm.CONVENTIONS[normalization],
             unit=unit,
             aligner=ALIGNER,
             empty_references=empty,
+            **({"drop_tokens": drop_tokens, "dropped_tokens": dropped} if drop_tokens else {}),
         )
     if {"errors", "ref_words"}.issubset(log.columns):
         out = log.copy()

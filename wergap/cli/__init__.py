@@ -17,12 +17,31 @@ import sys
 from collections.abc import Sequence
 
 from wergap.cli import audit, check, compare, demo, embed, export_weights, score
-from wergap.cli._options import load_scored, print_summary, run_audit, summary_lines, write_table
+from wergap.cli._options import in_flags, load_scored, print_summary, run_audit, summary_lines, write_table
 
-__all__ = ["build_parser", "load_scored", "main", "print_summary", "run_audit", "summary_lines", "write_table"]
+__all__ = [
+    "build_parser",
+    "in_flags",
+    "load_scored",
+    "main",
+    "print_summary",
+    "run_audit",
+    "summary_lines",
+    "write_table",
+]
 
 SUBCOMMANDS = (score, audit, demo, embed, check, compare, export_weights)
 INTERRUPTED = "wergap: interrupted; no output was written"
+#: A missing optional dependency (the top-level module name) -> the extra and how to install it.
+EXTRAS = {
+    "dask": "pip install 'wergap[dask]'",
+    "distributed": "pip install 'wergap[dask]'",
+    "speechbrain": "pip install -c constraints/embed.txt 'wergap[embed]'",
+    "torch": "pip install -c constraints/embed.txt 'wergap[embed]'",
+    "torchaudio": "pip install -c constraints/embed.txt 'wergap[embed]'",
+    "soundfile": "pip install -c constraints/embed.txt 'wergap[embed]'",
+}
+MISSING_EXTRA = "this needs the optional package {module!r}, which is not installed: {command}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wergap {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS:
-        module.add_parser(sub)
+        p = module.add_parser(sub)
+        p.add_argument(
+            "-q", "--quiet", action="store_true", help="no progress bars (they go to stderr, and only to a terminal)"
+        )
     return parser
 
 
@@ -49,7 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except WergapError as exc:
-        print(f"wergap: error: {exc}", file=sys.stderr)
+        print(f"wergap: error: {in_flags(str(exc))}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        module = (exc.name or "").split(".")[0]
+        if module not in EXTRAS:
+            raise
+        print(f"wergap: error: {MISSING_EXTRA.format(module=module, command=EXTRAS[module])}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)

@@ -20,7 +20,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "ref": ("reference", "text", "transcript", "ref_text"),
     "hyp": ("hypothesis", "pred_text", "prediction", "hyp_text"),
     "errors": ("num_errors", "word_errors"),
-    "ref_words": ("num_words", "n_words", "ref_len", "wc"),
+    "ref_words": ("num_words", "n_words", "ref_len", "wc", "wordcount", "word_count"),
     "substitutions": ("s", "sub", "subs"),
     "deletions": ("d", "del", "dels"),
     "insertions": ("i", "ins"),

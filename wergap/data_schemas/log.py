@@ -24,7 +24,6 @@ from wergap.data_schemas._columns import (
     aliases_text,
     rename_map,
 )
-from wergap.errors import InputError
 from wergap.data_schemas._pairs import (
     pair,
     parse_kaldi_line,
@@ -32,21 +31,35 @@ from wergap.data_schemas._pairs import (
     parse_utt2spk_line,
     read_entries,
 )
-from wergap.provenance import provenance
-from wergap.data_schemas._tables import Raw, from_frame, read_delimited, read_jsonl, read_parquet
+from wergap.data_schemas._tables import (
+    NOT_PARQUET,
+    Raw,
+    from_frame,
+    read_delimited,
+    read_jsonl,
+    read_parquet,
+)
 from wergap.data_schemas._text import check_file, format_suffix, read_text
 from wergap.data_schemas.zips import normalize_zip
+from wergap.errors import InputError
+from wergap.provenance import provenance
 
-__all__ = ["FORMATS", "read_log"]
+__all__ = [
+    "FORMATS",
+    "LOG_EXTENSIONS",
+    "NOT_PARQUET",
+    "format_from_name",
+    "read_log",
+    "speaker_regex",
+    "validate_frame",
+]
 
 #: Formats ``read_log(format=...)`` accepts.
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "trn", "kaldi", "nemo")
 
 UNKNOWN_FORMAT = "unknown log format {format!r}: accepted formats are " + ", ".join(FORMATS)
 UNDETECTED_FORMAT = (
-    "cannot tell the log format from the name {name!r}: pass format= (one of "
-    + ", ".join(FORMATS)
-    + ")"
+    "cannot tell the log format from the name {name!r}: pass format= (one of " + ", ".join(FORMATS) + ")"
 )
 NO_SOURCE = "nothing to read: pass a log file or DataFrame, or ref= and hyp= files"
 SOURCE_AND_PAIR = "pass either a log (source) or ref=/hyp= files, not both"
@@ -55,28 +68,42 @@ PAIR_FORMAT = "format {format!r} is one file; ref=/hyp= pairs are 'trn' or 'kald
 NEEDS_PAIR = "format {format!r} needs ref= and hyp= files (source must be None)"
 UTT2SPK_NOT_KALDI = "utt2spk= is a Kaldi file; it goes with format 'kaldi'"
 BAD_SOURCE = "source must be a path or a pandas DataFrame, not {kind}"
-BAD_PATTERN = (
-    "speaker_pattern must be 'sclite' or a regular expression with exactly one group: {reason}"
-)
+BAD_PATTERN = "speaker_pattern must be 'sclite' or a regular expression with exactly one group: {reason}"
 
 MISSING_COLUMNS = (
     "missing required column(s) {missing}: a decode log needs 'ref' and 'hyp' text or "
-    "'errors' and 'ref_words' counts; accepted names: {accepted} (or map yours with columns=)"
+    "'errors' (or per-utterance 'wer') and 'ref_words' counts; accepted names: {accepted} (or map yours with columns=)"
 )
-MISSING_SPEAKER_COLUMN = (
-    "no speaker column and no utterance id to derive one from; accepted names: {accepted}"
-)
+FOUND_COLUMNS = "; columns found: {found}"
+WRONG_DELIMITER = "; the header looks {kind}-separated: pass format={fmt!r}"
+MISSING_SPEAKER_COLUMN = "no speaker column and no utterance id to derive one from; accepted names: {accepted}"
 MISSING_VALUE = "expected {what}, got an empty value"
 DUPLICATE_UTT_ID = "duplicate utt_id {utt_id!r} (first at {first})"
 NO_SPEAKER_IN_ID = (
     "cannot derive a speaker from utt_id {utt_id!r} with speaker_pattern '{pattern}'; "
     "add a speaker column (or utt2spk=) or pass another speaker_pattern"
 )
-BAD_COUNT = "expected a non-negative whole number of words, got {value!r}"
-SPLIT_MISMATCH = (
-    "substitutions + deletions + insertions = {total} but errors = {errors}: the counts "
-    "disagree"
+WER_NOT_WHOLE = "wer {wer!r} x ref_words {words} = {product:.4g} errors, not within 0.01 of a whole number"
+WER_LOOKS_PERCENT = (
+    "column 'wer' holds {value!r}: it is read as a fraction of the reference words (0.25 = 25 %); "
+    "divide percentages by 100 first"
 )
+#: Largest per-utterance WER read as a fraction; above it a 'wer' column looks like percentages.
+WER_FRACTION_MAX = 5.0
+WER_ERRORS = "wer x ref_words not whole"
+SPEAKERS_FROM_IDS_ONE = (
+    "speakers derived from utt_id ({rule}) give {speakers} speaker(s) for {utterances:,} utterances: "
+    "add a speaker column, utt2spk=, or another speaker_pattern"
+)
+SPEAKERS_FROM_IDS_ALL = (
+    "speakers derived from utt_id ({rule}) give one speaker per utterance ({utterances:,}): "
+    "add a speaker column, utt2spk=, or another speaker_pattern"
+)
+#: Logs this small may have one utterance per speaker; larger ones with derived speakers may not.
+MIN_UTTERANCES_PER_SPEAKER_CHECK = 10
+SCLITE_RULE = "the part before the first '-', else before the first '_'"
+BAD_COUNT = "expected a non-negative whole number of words, got {value!r}"
+SPLIT_MISMATCH = "substitutions + deletions + insertions = {total} but errors = {errors}: the counts disagree"
 NOT_A_NUMBER = "expected a number in decimal degrees, got {value!r}"
 OUT_OF_RANGE = "{value!r} is outside {low}..{high} degrees"
 
@@ -89,7 +116,8 @@ MISSING_REFERENCE = "missing reference"
 INVALID_COUNTS = "invalid counts"
 INVALID_COORDINATES = "invalid coordinates"
 
-_EXTENSIONS = {
+#: File suffix (past a compression suffix such as ``.gz``) → the log format it names.
+LOG_EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
     ".jsonl": "jsonl",
@@ -170,9 +198,87 @@ def read_log(
     >>> log[["utt_id", "speaker_id", "ref", "hyp"]].values.tolist()
     [['spk1-a', 'spk1', 'hi', 'hi'], ['spk1-b', 'spk1', 'yo', '']]
     """
-    pattern = _speaker_regex(speaker_pattern)
+    pattern = speaker_regex(speaker_pattern)
     raw = _read_raw(source, format, ref, hyp, utt2spk, columns, drop_invalid)
     return _Validator(raw, columns, pattern, speaker_pattern, drop_invalid).run()
+
+
+def validate_frame(
+    frame: pd.DataFrame,
+    *,
+    source: str | None = None,
+    first_row: int = 0,
+    format: str | None = None,  # noqa: A002 - as read_log's format=
+    speaker_pattern: str = _SCLITE,
+    drop_invalid: bool = False,
+    columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Check a slice of a decode log already in memory, as :func:`read_log` checks a file.
+
+    For readers that split a log into partitions themselves (the Dask engine reads a
+    Parquet file by row groups): every check, rename and provenance entry of
+    :func:`read_log`, with errors naming the partition's file and the row's position in
+    that file rather than in the slice.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The rows as read, with the log's own column names (aliases are mapped here).
+    source : str, optional
+        The file the rows come from. Errors then say ``(row N)`` with ``N`` the 0-based
+        row of the file (files without line numbers, such as Parquet). ``None``: an
+        in-memory table, whose errors name the row position as :func:`read_log` does.
+    first_row : int, default 0
+        The file's row number of ``frame``'s first row.
+    format : str, optional
+        Recorded as the provenance's ``format`` (``"nemo"`` also derives a missing
+        ``utt_id`` from the audio file name). Default: ``"parquet"`` with a ``source``,
+        ``"dataframe"`` without.
+    speaker_pattern, drop_invalid, columns
+        As :func:`read_log`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The utterance table :func:`read_log` would return for these rows, ``RangeIndex``,
+        with its provenance in ``attrs["wergap"]`` (``rows_read`` is ``len(frame)``).
+
+    Raises
+    ------
+    InputError
+        A bad row (naming the file, the row and the column) or a missing column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"id": ["spk1-a"], "reference": ["hi"], "hypothesis": ["ho"]})
+    >>> validate_frame(rows, source="part-0.parquet", first_row=500)["speaker_id"].tolist()
+    ['spk1']
+    """
+    pattern = speaker_regex(speaker_pattern)
+    frame = frame.reset_index(drop=True)
+    if source is None:
+        raw = Raw(frame, ["<DataFrame>"], format or "dataframe", len(frame), lambda pos: (None, pos + first_row))
+    else:
+        raw = Raw(frame, [source], format or "parquet", len(frame), lambda pos: (source, None), {}, source)
+    return _Validator(raw, columns, pattern, speaker_pattern, drop_invalid, row_offset=first_row).run()
+
+
+def format_from_name(path: str | Path) -> str | None:
+    """The log format a file's name says, or ``None``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file name; a compression suffix is skipped (``log.csv.gz`` is ``"csv"``).
+
+    Returns
+    -------
+    str or None
+        A value of :data:`LOG_EXTENSIONS` (``"csv"``, ``"tsv"``, ``"jsonl"``,
+        ``"parquet"``, ``"trn"``), ``None`` for any other suffix.
+    """
+    return LOG_EXTENSIONS.get(format_suffix(Path(path)))
 
 
 # --------------------------------------------------------------------------- reading
@@ -201,8 +307,7 @@ def _read_raw(source, fmt, ref, hyp, utt2spk, columns, drop_invalid) -> Raw:
     check_file(path)
     fmt = fmt or _detect_table(path)
     if fmt in ("csv", "tsv"):
-        return read_delimited(path, sep="," if fmt == "csv" else "\t", columns=columns,
-                              drop_invalid=drop_invalid)
+        return read_delimited(path, sep="," if fmt == "csv" else "\t", columns=columns, drop_invalid=drop_invalid)
     if fmt == "parquet":
         return read_parquet(path)
     raw = read_jsonl(path, drop_invalid=drop_invalid, fmt=fmt)
@@ -213,8 +318,8 @@ def _read_raw(source, fmt, ref, hyp, utt2spk, columns, drop_invalid) -> Raw:
 
 def _detect_table(path: Path) -> str:
     suffix = format_suffix(path)
-    if suffix in _EXTENSIONS:
-        fmt = _EXTENSIONS[suffix]
+    if suffix in LOG_EXTENSIONS:
+        fmt = LOG_EXTENSIONS[suffix]
         if fmt == "trn":
             raise InputError(NEEDS_PAIR.format(format="trn"), file=str(path))
         return fmt
@@ -254,7 +359,25 @@ def _trn_like(line: str) -> bool:
         return True
 
 
-def _speaker_regex(speaker_pattern: str) -> re.Pattern | None:
+def speaker_regex(speaker_pattern: str) -> re.Pattern | None:
+    """The compiled ``speaker_pattern`` of :func:`read_log`, checked.
+
+    Parameters
+    ----------
+    speaker_pattern : str
+        ``"sclite"`` or a regular expression with exactly one group.
+
+    Returns
+    -------
+    re.Pattern or None
+        ``None`` for ``"sclite"`` (the speaker is the part of the id before the first
+        ``-``, or ``_``).
+
+    Raises
+    ------
+    InputError
+        Not a regular expression, or not exactly one group.
+    """
     if speaker_pattern == _SCLITE:
         return None
     try:
@@ -272,8 +395,9 @@ def _speaker_regex(speaker_pattern: str) -> re.Pattern | None:
 class _Validator:
     """Checks a raw table row by row (vectorised), raising at or dropping bad rows."""
 
-    def __init__(self, raw, columns, pattern, speaker_pattern, drop_invalid):
+    def __init__(self, raw, columns, pattern, speaker_pattern, drop_invalid, row_offset=0):
         self.raw = raw
+        self.row_offset = row_offset  # the file's row of raw.frame's first row
         self.columns = columns
         self.pattern = pattern
         self.speaker_pattern = speaker_pattern
@@ -293,6 +417,7 @@ class _Validator:
         self._utt_ids()
         self._speakers()
         self._texts()
+        self._errors_from_wer()
         self._counts()
         self._coordinates()
         self._strings()
@@ -319,11 +444,10 @@ class _Validator:
     def _error(self, message: str, pos: int, column: str | None) -> InputError:
         where = self._where(pos, column)
         if where["file"] is not None and where["row"] is None:  # Parquet: rows, not lines
-            message = f"{message} (row {pos})"
+            message = f"{message} (row {pos + self.row_offset})"
         return InputError(message, **where)
 
-    def _reject(self, bad: np.ndarray, reason: str, column: str,
-                message: Callable[[int], str]) -> None:
+    def _reject(self, bad: np.ndarray, reason: str, column: str, message: Callable[[int], str]) -> None:
         """Raise at the first ``bad`` kept row, or drop the bad kept rows under ``reason``."""
         bad = np.asarray(bad, dtype=bool) & self.keep
         if not bad.any():
@@ -347,7 +471,7 @@ class _Validator:
     def _require_columns(self) -> None:
         df = self.df
         has_text = "ref" in df and "hyp" in df
-        has_counts = "errors" in df and "ref_words" in df
+        has_counts = ("errors" in df or "wer" in df) and "ref_words" in df
         if has_text or has_counts:
             return
         if "ref" in df or "hyp" in df:
@@ -357,10 +481,15 @@ class _Validator:
         else:
             missing = ["ref", "hyp"]
         accepted = "; ".join(aliases_text(name) for name in missing)
-        raise InputError(
-            MISSING_COLUMNS.format(missing=", ".join(map(repr, missing)), accepted=accepted),
-            file=self.raw.file,
-        )
+        found = [str(self.original.get(c, c)) for c in df.columns]
+        message = MISSING_COLUMNS.format(missing=", ".join(map(repr, missing)), accepted=accepted)
+        message += FOUND_COLUMNS.format(found=", ".join(map(repr, found[:12])) + (", ..." if len(found) > 12 else ""))
+        if len(found) == 1:
+            for sep, kind, fmt in (("\t", "tab", "tsv"), (",", "comma", "csv")):
+                if sep in found[0]:
+                    message += WRONG_DELIMITER.format(kind=kind, fmt=fmt)
+                    break
+        raise InputError(message, file=self.raw.file)
 
     def _utt_ids(self) -> None:
         df = self.df
@@ -378,8 +507,12 @@ class _Validator:
                 ids = pd.Series([f"{stem}:{i}" for i in range(len(df))], dtype="str")
                 self.notes["utt_id_from"] = f"synthesised as '{stem}:<row>' (0-based data row)"
             df.insert(0, "utt_id", ids)
-        self._reject(self._missing(df["utt_id"]), MISSING_UTT_ID, "utt_id",
-                     lambda pos: MISSING_VALUE.format(what="an utterance id"))
+        self._reject(
+            self._missing(df["utt_id"]),
+            MISSING_UTT_ID,
+            "utt_id",
+            lambda pos: MISSING_VALUE.format(what="an utterance id"),
+        )
         ids = df["utt_id"].astype("str")
         df["utt_id"] = ids
         kept = ids[self.keep]
@@ -401,8 +534,12 @@ class _Validator:
     def _speakers(self) -> None:
         df = self.df
         if "speaker_id" in df:
-            self._reject(self._missing(df["speaker_id"]), MISSING_SPEAKER, "speaker_id",
-                         lambda pos: MISSING_VALUE.format(what="a speaker id"))
+            self._reject(
+                self._missing(df["speaker_id"]),
+                MISSING_SPEAKER,
+                "speaker_id",
+                lambda pos: MISSING_VALUE.format(what="a speaker id"),
+            )
             df["speaker_id"] = df["speaker_id"].astype("str")
             self.notes.setdefault("speaker_from", "column")
             return
@@ -414,20 +551,52 @@ class _Validator:
             speakers = ids.str.extract(self.pattern, expand=False)
         speakers = speakers.astype("str")
         no_speaker = (speakers.isna() | (speakers == "")).to_numpy()
-        self._reject(no_speaker, NO_SPEAKER, "utt_id",
-                     lambda pos: NO_SPEAKER_IN_ID.format(utt_id=ids.iloc[pos],
-                                                        pattern=self.speaker_pattern))
+        self._reject(
+            no_speaker,
+            NO_SPEAKER,
+            "utt_id",
+            lambda pos: NO_SPEAKER_IN_ID.format(utt_id=ids.iloc[pos], pattern=self.speaker_pattern),
+        )
         df.insert(1, "speaker_id", speakers)
         self.notes["speaker_from"] = f"utt_id, speaker_pattern '{self.speaker_pattern}'"
 
     def _texts(self) -> None:
         df = self.df
         if "ref" in df:
-            self._reject(df["ref"].isna().to_numpy(), MISSING_REFERENCE, "ref",
-                         lambda pos: MISSING_VALUE.format(what="reference text"))
+            self._reject(
+                df["ref"].isna().to_numpy(),
+                MISSING_REFERENCE,
+                "ref",
+                lambda pos: MISSING_VALUE.format(what="reference text"),
+            )
             df["ref"] = df["ref"].astype("str")
         if "hyp" in df:
             df["hyp"] = df["hyp"].astype("str").fillna("")
+
+    def _errors_from_wer(self) -> None:
+        """Published per-utterance WER (``wer`` + ``ref_words``) as error counts: round(wer x ref_words)."""
+        df = self.df
+        if "errors" in df or "wer" not in df or "ref_words" not in df or ("ref" in df and "hyp" in df):
+            return
+        words = pd.to_numeric(df["ref_words"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        wer = pd.to_numeric(df["wer"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            high = np.flatnonzero(np.isfinite(wer) & (wer > WER_FRACTION_MAX))
+            if high.size:
+                raise self._error(WER_LOOKS_PERCENT.format(value=_plain(df["wer"].iloc[high[0]])), int(high[0]), "wer")
+            product = wer * words
+            errors = np.round(product)
+            bad = np.isfinite(words) & ~(np.isfinite(product) & (np.abs(product - errors) <= 0.01) & (wer >= 0))
+        self._reject(
+            bad,
+            WER_ERRORS,
+            "wer",
+            lambda pos: WER_NOT_WHOLE.format(
+                wer=_plain(df["wer"].iloc[pos]), words=_plain(df["ref_words"].iloc[pos]), product=product[pos]
+            ),
+        )
+        df["errors"] = np.where(bad, np.nan, errors)
+        self.notes["errors_from"] = "wer x ref_words"
 
     def _counts(self) -> None:
         df = self.df
@@ -445,22 +614,23 @@ class _Validator:
             bad |= ~blank & np.isnan(num)
             if required:
                 bad |= blank
-            self._reject(bad, INVALID_COUNTS, name,
-                         lambda pos, v=values, b=blank: _count_message(v, b, pos))
+            self._reject(bad, INVALID_COUNTS, name, lambda pos, v=values, b=blank: _count_message(v, b, pos))
             numbers[name] = num
         if all(name in numbers for name in SPLIT_COLUMNS + ("errors",)):
             total = sum(numbers[name] for name in SPLIT_COLUMNS)
             errors = numbers["errors"]
             with np.errstate(invalid="ignore"):
                 bad = ~np.isnan(total) & ~np.isnan(errors) & (total != errors)
-            self._reject(bad, INVALID_COUNTS, "errors",
-                         lambda pos: SPLIT_MISMATCH.format(total=int(total[pos]),
-                                                           errors=int(errors[pos])))
+            self._reject(
+                bad,
+                INVALID_COUNTS,
+                "errors",
+                lambda pos: SPLIT_MISMATCH.format(total=int(total[pos]), errors=int(errors[pos])),
+            )
         for name, num in numbers.items():
             kept = num[self.keep]
             if np.isnan(kept).any():
-                df[name] = pd.array(np.where(np.isnan(num), 0, num).astype("int64"),
-                                    dtype="Int64")
+                df[name] = pd.array(np.where(np.isnan(num), 0, num).astype("int64"), dtype="Int64")
                 df.loc[np.isnan(num), name] = pd.NA
             else:
                 df[name] = np.where(self.keep, np.nan_to_num(num), 0).astype("int64")
@@ -474,13 +644,20 @@ class _Validator:
             blank = self._missing(values)
             num = pd.to_numeric(values.where(~blank), errors="coerce")
             num = num.to_numpy(dtype="float64", na_value=np.nan)
-            self._reject(~blank & np.isnan(num), INVALID_COORDINATES, name,
-                         lambda pos, v=values: NOT_A_NUMBER.format(value=_plain(v.iloc[pos])))
+            self._reject(
+                ~blank & np.isnan(num),
+                INVALID_COORDINATES,
+                name,
+                lambda pos, v=values: NOT_A_NUMBER.format(value=_plain(v.iloc[pos])),
+            )
             with np.errstate(invalid="ignore"):
                 outside = (num < low) | (num > high)
-            self._reject(outside, INVALID_COORDINATES, name,
-                         lambda pos, n=num, lo=low, hi=high: OUT_OF_RANGE.format(
-                             value=float(n[pos]), low=lo, high=hi))
+            self._reject(
+                outside,
+                INVALID_COORDINATES,
+                name,
+                lambda pos, n=num, lo=low, hi=high: OUT_OF_RANGE.format(value=float(n[pos]), low=lo, high=hi),
+            )
             df[name] = num
         if "zip" in df:
             zips, n_invalid = normalize_zip(df["zip"].where(self.keep))
@@ -505,7 +682,6 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-
 # --------------------------------------------------------------------------- systems
 
 NO_SYSTEM_COLUMN = "{path} has no 'system' column (needed to compare systems of one log)"
@@ -513,17 +689,20 @@ UNKNOWN_SYSTEM = "{path}: system {name!r} not found in column 'system' (it has: 
 UNREADABLE = "cannot read {path}: {error}"
 
 
-def split_systems(source: str | Path, systems: tuple[str, ...] | list[str]) -> list[pd.DataFrame]:
+def split_systems(
+    source: str | Path | pd.DataFrame, systems: tuple[str, ...] | list[str] | None = None
+) -> list[pd.DataFrame]:
     """The rows of each named ASR system in a log holding several (a ``system`` column).
 
     Parameters
     ----------
-    source : str or Path
+    source : str, Path or DataFrame
         A table log (``.csv``, ``.tsv``/``.txt``, ``.jsonl``/``.json``, ``.parquet``/``.pq``)
         with a ``system`` column, e.g. a baseline's and a candidate's decodes of the same
-        utterances stacked.
-    systems : sequence of str
-        The system names to take, in order.
+        utterances stacked; or such a table already read (a log or scored utterances).
+    systems : sequence of str, optional
+        The system names to take, in order. Default: every system, in order of first
+        appearance (:func:`system_names`).
 
     Returns
     -------
@@ -537,6 +716,29 @@ def split_systems(source: str | Path, systems: tuple[str, ...] | list[str]) -> l
         The file cannot be read, has no ``system`` column, or lacks a named system (the
         message lists the systems it has).
     """
+    if isinstance(source, pd.DataFrame):
+        table, source = source, "the table"
+    else:
+        table = _read_system_table(source)
+    if "system" not in table.columns:
+        raise InputError(NO_SYSTEM_COLUMN.format(path=source), file=str(source), column="system")
+    have = sorted(map(str, table["system"].dropna().unique()))
+    parts = []
+    for name in system_names(table) if systems is None else systems:
+        rows = table[table["system"].astype(str) == name].reset_index(drop=True)
+        if rows.empty:
+            raise InputError(UNKNOWN_SYSTEM.format(path=source, name=name, have=", ".join(have)), column="system")
+        rows.attrs["wergap"] = {**table.attrs.get("wergap", {}), "sources": [f"{source} [system={name}]"]}
+        parts.append(rows)
+    return parts
+
+
+def system_names(table: pd.DataFrame) -> list[str]:
+    """The distinct values of ``table["system"]``, in order of first appearance."""
+    return list(dict.fromkeys(table["system"].dropna().astype(str)))
+
+
+def _read_system_table(source: str | Path) -> pd.DataFrame:
     path = Path(source)
     suffix = path.suffix.lower()
     try:
@@ -549,14 +751,39 @@ def split_systems(source: str | Path, systems: tuple[str, ...] | list[str]) -> l
             table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
     except (OSError, ValueError) as error:
         raise InputError(UNREADABLE.format(path=source, error=error), file=str(source)) from error
-    if "system" not in table.columns:
-        raise InputError(NO_SYSTEM_COLUMN.format(path=source), file=str(source), column="system")
-    have = sorted(map(str, table["system"].dropna().unique()))
-    parts = []
-    for name in systems:
-        rows = table[table["system"].astype(str) == name].reset_index(drop=True)
-        if rows.empty:
-            raise InputError(UNKNOWN_SYSTEM.format(path=source, name=name, have=", ".join(have)), column="system")
-        rows.attrs["wergap"] = {"sources": [f"{source} [system={name}]"]}
-        parts.append(rows)
-    return parts
+    return table
+
+
+def check_derived_speakers(log: pd.DataFrame) -> str | None:
+    """Check speakers taken from utterance ids; return a one-line notice saying how, or ``None``.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        A table from :func:`read_log`.
+
+    Returns
+    -------
+    str or None
+        ``None`` when the log had speakers (a column or utt2spk); otherwise the rule and the
+        count, e.g. ``"speakers taken from utt_id (the part before the first '-', ...): 5"``.
+
+    Raises
+    ------
+    InputError
+        The rule gives fewer than 2 speakers, or one speaker per utterance in a log of
+        :data:`MIN_UTTERANCES_PER_SPEAKER_CHECK` utterances or more: the ids hold no
+        speaker (``utt_00001``) or the wrong part of one (a site, a session).
+    """
+    meta = provenance(log)
+    source = str(meta.get("speaker_from", "column"))
+    if not source.startswith("utt_id"):
+        return None
+    pattern = source.split("speaker_pattern ", 1)[-1].strip("'")
+    rule = SCLITE_RULE if pattern == _SCLITE else f"regular expression {pattern!r}"
+    n_utt, n_spk = len(log), int(log["speaker_id"].nunique())
+    if n_utt >= 2 and n_spk < 2:
+        raise InputError(SPEAKERS_FROM_IDS_ONE.format(rule=rule, speakers=n_spk, utterances=n_utt), column="speaker_id")
+    if n_spk == n_utt >= MIN_UTTERANCES_PER_SPEAKER_CHECK:
+        raise InputError(SPEAKERS_FROM_IDS_ALL.format(rule=rule, utterances=n_utt), column="speaker_id")
+    return f"speakers taken from utt_id ({rule}): {n_spk:,} speakers"

@@ -26,7 +26,8 @@ from wergap.discovery import registry
 SUMMARY_SCHEMA_VERSION = 2
 #: Keys of the audit's provenance copied into ``summary.json``.
 PROVENANCE_KEYS = (
-    "sources", "format", "rows_read", "dropped", "normalization", "unit", "empty_references", "aligner",
+    "sources", "format", "rows_read", "dropped", "normalization", "normalization_detail", "drop_tokens",
+    "dropped_tokens", "unit", "empty_references", "aligner",
     "simulated", "note",
 )
 
@@ -78,6 +79,7 @@ def summary_dict(audit: Audit) -> dict[str, Any]:
             "held_out_folds": {m: _records(h.folds) for m, h in audit.held_out.items()},
             "skipped": dict(audit.skipped),
             "known_attributes": {a: _records(t) for a, t in audit.disaggregated.items()},
+            "explanations": {m: e.to_dict() for m, e in getattr(audit, "explanations", {}).items()},
         }
     )
 

@@ -26,6 +26,7 @@ from wergap.defaults import MIN_GROUP_SPEAKERS, MIN_SPEAKERS
 from wergap.discovery import registry
 from wergap.reports import figures
 from wergap.reports.exports import is_simulated
+from wergap.reports.explanations import explanation_section
 
 #: Census splits shown in the figure and table.
 TOP_SPLITS = 8
@@ -112,8 +113,15 @@ def geo_regions_note(tree: Any) -> str:
     )
 
 
-def _region_map(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
-                boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+def _region_map(
+    audit: Audit,
+    method: str,
+    estimator: Any,
+    table: pd.DataFrame,
+    bottom: set[str],
+    boundaries: str | os.PathLike[str] | None,
+    section: dict[str, Any],
+) -> None:
     """The geographic tree's regions on a map, coloured by WER."""
     if getattr(estimator, "regions_", None) is None:
         return
@@ -123,8 +131,15 @@ def _region_map(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, 
     section["figure_note"] = geo_regions_note(estimator)
 
 
-def _split_pairs(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
-                 boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+def _split_pairs(
+    audit: Audit,
+    method: str,
+    estimator: Any,
+    table: pd.DataFrame,
+    bottom: set[str],
+    boundaries: str | os.PathLike[str] | None,
+    section: dict[str, Any],
+) -> None:
     """WER inside and outside the best census splits, with their intervals, and their table."""
     if getattr(estimator, "splits_", None) is None:
         return
@@ -136,7 +151,9 @@ def _split_pairs(audit: Audit, method: str, estimator: Any, table: pd.DataFrame,
         shown = intervals.head(TOP_SPLITS)
     if len(shown):
         fig = figures.split_pairs(shown, n=TOP_SPLITS)
-        section["figures"].append({"uri": figures.to_data_uri(fig), "alt": "WER inside and outside the top census splits"})
+        section["figures"].append(
+            {"uri": figures.to_data_uri(fig), "alt": "WER inside and outside the top census splits"}
+        )
         if figures.has_split_intervals(shown):
             section["figure_note"] = (
                 f"Error bars: {audit.params.get('confidence', 0.95) * 100:.0f} % speaker-bootstrap intervals "
@@ -161,13 +178,22 @@ def _split_pairs(audit: Audit, method: str, estimator: Any, table: pd.DataFrame,
     ]
 
 
-def _embedding_scatter(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
-                       boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+def _embedding_scatter(
+    audit: Audit,
+    method: str,
+    estimator: Any,
+    table: pd.DataFrame,
+    bottom: set[str],
+    boundaries: str | os.PathLike[str] | None,
+    section: dict[str, Any],
+) -> None:
     """Speakers' embeddings projected to 2-D, coloured by their cluster's WER."""
     if getattr(estimator, "projection_", None) is None:
         return
     fig = figures.embedding_scatter(estimator.projection_, table, bottom=bottom)
-    section["figures"].append({"uri": figures.to_data_uri(fig), "alt": "Speaker embeddings in 2-D coloured by cluster WER"})
+    section["figures"].append(
+        {"uri": figures.to_data_uri(fig), "alt": "Speaker embeddings in 2-D coloured by cluster WER"}
+    )
 
 
 #: Figure kind (a method's ``MethodSpec.figures``) -> the function that adds it to a section.
@@ -222,6 +248,8 @@ def _method_section(audit: Audit, method: str, boundaries: str | os.PathLike[str
     label = registry.get(method).bar_label if method in registry.METHODS else "definition"
     fig = figures.wer_bars(table, label=label, title=title, bottom=bottom, overall=overall)
     section["figures"].append({"uri": figures.to_data_uri(fig), "alt": f"WER by cohort, {method}"})
+    explanations = getattr(audit, "explanations", {})
+    section["explanation"] = explanation_section(explanations.get(method), audit.params.get("min_speakers", 30))
     return section
 
 
@@ -233,7 +261,12 @@ def _attribute_section(audit: Audit, attribute: str, table: pd.DataFrame) -> dic
     plotted = table[table["wer"].notna()] if "wer" in table else table
     if len(plotted):
         fig = figures.wer_bars(
-            plotted, label="value", key="value", title=f"WER by {attribute}", bottom=worst, overall=overall,
+            plotted,
+            label="value",
+            key="value",
+            title=f"WER by {attribute}",
+            bottom=worst,
+            overall=overall,
             bottom_label="worst-served value",
         )
         figure = {"uri": figures.to_data_uri(fig), "alt": f"WER by {attribute}"}
@@ -286,13 +319,21 @@ def _data_summary(audit: Audit) -> dict[str, Any]:
         "wer": pct(None if overall is None else overall["wer"], 2),
         "wer_ci": "" if overall is None else interval(overall["wer_ci_low"], overall["wer_ci_high"], fraction=True),
         "normalization": prov.get("normalization"),
+        "normalization_detail": prov.get("normalization_detail"),
+        "drop_tokens": prov.get("drop_tokens"),
+        "dropped_tokens": prov.get("dropped_tokens") or {},
         "unit": prov.get("unit") or "word",
         "empty_references": prov.get("empty_references"),
         "aligner": prov.get("aligner"),
+        # A counts-only log was not aligned here: the report says what was done instead.
+        "counts_only": str(prov.get("aligner") or "").startswith("as logged"),
+        "errors_from": prov.get("errors_from"),
     }
 
 
-def report_context(audit: Audit, *, boundaries: str | os.PathLike[str] | None = None, title: str | None = None) -> dict[str, Any]:
+def report_context(
+    audit: Audit, *, boundaries: str | os.PathLike[str] | None = None, title: str | None = None
+) -> dict[str, Any]:
     """Everything the template shows, formatted as strings (no statistic is computed here)."""
     params = dict(audit.params)
     confidence = params.get("confidence", 0.95)
@@ -300,7 +341,7 @@ def report_context(audit: Audit, *, boundaries: str | os.PathLike[str] | None = 
     return {
         "title": title or "wergap disparity report",
         "version": __version__,
-        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "simulated": is_simulated(audit),
         "simulated_note": prov.get("note"),
         "data": _data_summary(audit),
@@ -309,7 +350,13 @@ def report_context(audit: Audit, *, boundaries: str | os.PathLike[str] | None = 
         "methods": [_method_section(audit, m, boundaries) for m in audit.methods],
         "attributes": [_attribute_section(audit, a, t) for a, t in audit.disaggregated.items()],
         "skipped": [{"method": registry.title(m), "reason": r} for m, r in audit.skipped.items()],
-        "params": [{"name": k, "value": "default" if v is None else ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)} for k, v in params.items()],
+        "params": [
+            {
+                "name": k,
+                "value": "default" if v is None else ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v),
+            }
+            for k, v in params.items()
+        ],
         "min_speakers": params.get("min_speakers", MIN_SPEAKERS),
         "min_group_speakers": params.get("min_group_speakers", MIN_GROUP_SPEAKERS),
         "max_bottom_share": params.get("max_bottom_share"),
