@@ -173,9 +173,18 @@ def _split_pairs(
             "wer_out": pct(r["wer_out"]),
             "gap": num(r["gap_pct"], suffix="%", signed=True),
             "worse": {"in": "inside", "out": "outside"}.get(str(r.get("worse")), "–"),
+            "worse_share": num(r.get("worse_share_pct"), suffix=" %"),
+            "target": _is_target(r.get("worse_share_pct"), audit.params.get("max_bottom_share")),
         }
         for _, r in shown.iterrows()
     ]
+
+
+def _is_target(worse_share_pct: Any, max_bottom_share: Any) -> str:
+    """Whether a split's worse side may be the bottom cohort (at most ``max_bottom_share``)."""
+    if _missing(worse_share_pct) or _missing(max_bottom_share):
+        return "yes"
+    return "yes" if float(worse_share_pct) <= 100 * float(max_bottom_share) + 1e-9 else "no: most speakers"
 
 
 def _embedding_scatter(
