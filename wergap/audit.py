@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from wergap import engines
 from wergap.cohorts import (
@@ -244,7 +245,8 @@ def audit(
         result._tables[method] = cohort_table(speakers, partition, min_speakers=min_speakers, **stats)
         bottom = {"bottom_share": bottom_share, "min_speakers": min_speakers, "max_bottom_share": max_bottom_share}
         result.gaps[method] = gap_summary(speakers, partition, **bottom, **stats)
-        result.held_out[method] = held_out_gap(estimator, speakers, **bottom, **stats)
+        refit = clone(estimator).set_params(**spec.held_out_params) if spec.held_out_params else estimator
+        result.held_out[method] = held_out_gap(refit, speakers, **bottom, **stats)
         if spec.ranked_candidates and n_boot > 0:
             result.split_intervals = split_intervals(
                 speakers, fitted.splits_, fitted.partitions_, top=SPLITS_WITH_INTERVALS, **stats
@@ -350,12 +352,14 @@ class Audit:
         Columns renamed from earlier versions: :data:`RENAMED_SUMMARY_COLUMNS`.
         ``raw_ratio`` / ``adjusted_ratio`` (with CI): the bottom cohort's WER ratio to the
         rest before and after adjustment for covariates (:attr:`explanations`; NaN when
-        not computed).
+        not computed). ``note`` collects what the method itself says (``note_``: whether
+        the scan's hot spot is significant) and the reasons behind any NaN.
         """
         rows = []
         for method in self.methods:
             gap, held = self.gaps[method], self.held_out[method]
-            notes = [n for n in (held.reason and f"held-out: {held.reason}", gap.reason) if n]
+            own = getattr(self.estimators.get(method), "note_", None)  # what the method itself says (geo_scan)
+            notes = [n for n in (held.reason and f"held-out: {held.reason}", own, gap.reason) if n]
             adjusted = getattr(self.explanations.get(method), "adjusted", None)
             nan = float("nan")
             rows.append(

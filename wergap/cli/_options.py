@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wergap._format import dropped_text
 from wergap.defaults import MAX_BOTTOM_SHARE, MIN_GROUP_SPEAKERS
 from wergap.discovery import registry
 
@@ -229,11 +230,6 @@ def is_speaker_table(table: pd.DataFrame) -> bool:
     return "utterances" in table.columns and "utt_id" not in table.columns
 
 
-def dropped_text(dropped: dict[str, int] | None) -> str:
-    """The dropped rows by reason, as every summary prints them (``none`` when none)."""
-    return "; ".join(f"{n:,} {why}" for why, n in dropped.items()) if dropped else "none"
-
-
 def summary_lines(scored: pd.DataFrame) -> list[str]:
     """The short summary every subcommand prints after reading a log."""
     from wergap.data_schemas import provenance
@@ -304,7 +300,7 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
     """Where the report and exports go (``audit`` and ``demo``)."""
     required(p).add_argument("-o", "--output", required=True, help="the HTML report to write")
     p.add_argument("--outdir", help="also write summary.json, cohorts.csv, assignments.parquet, regions.geojson here")
-    p.add_argument("--boundaries", help="GeoJSON of outlines (e.g. US states) drawn under the regions map")
+    p.add_argument("--boundaries", help="GeoJSON of outlines drawn under every map instead of the shipped country and US state outlines")
 
 
 def required(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
@@ -395,8 +391,8 @@ def print_summary(result: Any) -> None:
         print()
         shown = table[cols].rename(columns=SUMMARY_TABLE)
         print(shown.to_string(index=False, na_rep="n/a", float_format=lambda v: f"{v:.1f}"))
-        for _, row in table.iterrows():
-            if row.get("note"):
+        for row in table.to_dict("records"):
+            if isinstance(row.get("note"), str) and row["note"]:
                 print(f"note        {row['method']}: {row['note']}")
     for method, reason in getattr(result, "skipped", {}).items():
         print(f"skipped     {method}: {in_flags(reason)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from wergap._format import dropped_text
 from wergap.cli._options import (
     add_discovery_arguments,
     add_log_arguments,
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         write_json(payload, args.json)
     dropped = provenance(scored).get("dropped") or {}
     if dropped:
-        print("dropped     " + "; ".join(f"{n:,} {why}" for why, n in dropped.items()))
+        print("dropped     " + dropped_text(dropped))
     for line in outcome.lines():
         print(line)
     return outcome.exit_code

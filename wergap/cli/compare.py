@@ -7,6 +7,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from wergap._format import dropped_text
 from wergap.cli._options import (
     TABLE_SUFFIXES,
     add_discovery_arguments,
@@ -207,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
     for name, table in zip(names, tables):
         dropped = provenance(table).get("dropped") or {}
         if dropped:
-            print(f"dropped     {name}: " + "; ".join(f"{n:,} {why}" for why, n in dropped.items()))
+            print(f"dropped     {name}: " + dropped_text(dropped))
     for method, why in result.excluded.items():
         if why:
             print(f"excluded    {method}: " + "; ".join(f"{n:,} speakers {reason}" for reason, n in why.items()))

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from wergap._format import num
 from wergap._json import jsonable
 
 #: Columns of :meth:`SystemsComparison.cohorts`: one row per system × method × cohort.
@@ -45,11 +46,11 @@ NOT_A_SYSTEM = "no system {system!r}; compared: {systems}"
 
 
 def _pct(value: Any) -> str:
-    return "n/a" if value is None or pd.isna(value) else f"{value:.1f} %"
+    return num(value, 1, " %", na="n/a")
 
 
 def _pts(value: Any) -> str:
-    return "n/a" if value is None or pd.isna(value) else f"{value:+.1f}"
+    return num(value, 1, signed=True, na="n/a")
 
 
 def _ci(low: Any, high: Any) -> str:

@@ -21,8 +21,8 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
 from wergap.data_schemas._columns import STRING_COLUMNS, rename_map
-from wergap.errors import InputError
 from wergap.data_schemas._text import EMPTY_FILE, check_file, read_text, split_lines
+from wergap.errors import InputError
 
 WRONG_FIELD_COUNT = "expected {expected} fields as in the header, found {found}"
 NO_DATA_ROWS = "no data rows after the header: expected at least one utterance"

@@ -32,9 +32,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from wergap._strings import isin
+from wergap.data_schemas._text import check_file
 from wergap.errors import InputError
 from wergap.provenance import add_drops, carry, provenance
-from wergap.data_schemas._text import check_file
 
 #: Names of a column holding one whole vector per row (first found wins).
 VECTOR_COLUMNS = ("embedding", "vector", "emb", "xvector")

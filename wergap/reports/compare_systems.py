@@ -12,7 +12,6 @@ cohort definition and name.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import os
 import re
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from wergap._format import num
 from wergap._io import write_text_atomic
 from wergap._version import __version__
 from wergap.discovery import registry
@@ -33,11 +33,11 @@ ATTRIBUTE_PREFIX = "attribute:"
 
 
 def _pct(value: Any, digits: int = 1) -> str:
-    return "n/a" if value is None or pd.isna(value) or not math.isfinite(value) else f"{value:.{digits}f} %"
+    return num(value, digits, " %", na="n/a")
 
 
 def _pts(value: Any) -> str:
-    return "n/a" if value is None or pd.isna(value) else f"{value:+.1f}"
+    return num(value, 1, signed=True, na="n/a")
 
 
 def _ci(low: Any, high: Any, scale: float = 1.0, digits: int = 1) -> str:

@@ -79,6 +79,7 @@ def summary_dict(audit: Audit) -> dict[str, Any]:
             "held_out_folds": {m: _records(h.folds) for m, h in audit.held_out.items()},
             "skipped": dict(audit.skipped),
             "known_attributes": {a: _records(t) for a, t in audit.disaggregated.items()},
+            "areas": areas_records(audit),
             "explanations": {m: e.to_dict() for m, e in getattr(audit, "explanations", {}).items()},
         }
     )
@@ -107,7 +108,20 @@ def areas_frame(audit: Audit, method: str) -> Any:
     keep = [c for c in areas.columns if c not in stats.columns or c == "cohort"]
     merged = areas[keep].merge(stats, on="cohort", how="left")
     merged["reported"] = merged["reported"].fillna(False).astype(bool)
+    for column in set(areas.columns) & set(stats.columns) - {"cohort"}:
+        # areas that are not cohorts of the partition (the scan's secondary areas) keep their own counts
+        merged[column] = merged[column].fillna(pd.Series(areas[column].to_numpy(), index=merged.index))
     return merged
+
+
+def areas_records(audit: Audit) -> dict[str, list[dict[str, Any]]]:
+    """Method -> its areas (:func:`areas_frame`) without geometry, for ``summary.json``."""
+    out = {}
+    for spec in registry.specs():
+        areas = areas_frame(audit, spec.name) if spec.geometry else None
+        if areas is not None:
+            out[spec.name] = _records(pd.DataFrame(areas.drop(columns="geometry")))
+    return out
 
 
 def regions_frame(audit: Audit) -> Any:

@@ -11,7 +11,6 @@ cohort tables an Audit holds have already pooled them.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -19,14 +18,16 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from wergap._format import count, interval, num, pct
+from wergap._format import missing as _missing
 from wergap._io import write_text_atomic
 from wergap._version import __version__
 from wergap.audit import Audit
 from wergap.defaults import MIN_GROUP_SPEAKERS, MIN_SPEAKERS
 from wergap.discovery import registry
-from wergap.reports import figures
-from wergap.reports.exports import is_simulated
+from wergap.reports import figures, maps
 from wergap.reports.explanations import explanation_section
+from wergap.reports.exports import is_simulated
 
 #: Census splits shown in the figure and table.
 TOP_SPLITS = 8
@@ -38,38 +39,6 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def _missing(x: Any) -> bool:
-    try:
-        return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def pct(x: Any, digits: int = 1) -> str:
-    """A fraction as a percentage string (``0.1234`` -> ``12.3%``); ``–`` when missing."""
-    return "–" if _missing(x) else f"{100 * float(x):.{digits}f}%"
-
-
-def num(x: Any, digits: int = 1, suffix: str = "", *, signed: bool = False) -> str:
-    """A number already in the unit shown: a gap ``+42.0%`` (``signed``), a share ``12.0 %``."""
-    if _missing(x):
-        return "–"
-    return f"{float(x):{'+' if signed else ''}.{digits}f}{suffix}"
-
-
-def count(x: Any) -> str:
-    """An integer with thousands separators; ``–`` when missing."""
-    return "–" if _missing(x) else f"{int(x):,}"
-
-
-def interval(low: Any, high: Any, *, fraction: bool) -> str:
-    """``[low, high]`` formatted as percentages (``fraction`` values are multiplied by 100)."""
-    if _missing(low) or _missing(high):
-        return ""
-    scale = 100 if fraction else 1
-    return f"[{scale * float(low):.1f}, {scale * float(high):.1f}]"
 
 
 def _stat_rows(
@@ -125,8 +94,8 @@ def _region_map(
     """The geographic tree's regions on a map, coloured by WER."""
     if getattr(estimator, "regions_", None) is None:
         return
-    fig = figures.region_map(estimator.regions_, table, bottom=bottom, boundaries=boundaries)
-    alt = "Map of the geographic regions coloured by WER" + (" with state outlines" if boundaries else "")
+    fig = figures.region_map(estimator.regions_, table, bottom=bottom, boundaries=boundaries, speakers=audit.speakers)
+    alt = "Map of the geographic regions coloured and labelled by WER, on state and country outlines, with speakers' density"
     section["figures"].append({"uri": figures.to_data_uri(fig), "alt": alt})
     section["figure_note"] = geo_regions_note(estimator)
 
@@ -205,9 +174,34 @@ def _embedding_scatter(
     )
 
 
+def _scan_map(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
+              boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+    """The spatial scan's areas on a map, labelled with WER and p-value, and what the scan concluded."""
+    areas = getattr(estimator, "areas_", None)
+    if areas is None:
+        return
+    if len(areas):
+        fig = maps.scan_map(areas, speakers=audit.speakers, bottom=bottom, boundaries=boundaries)
+        alt = "Map of the geographic hot spots (circles) labelled with WER and p-value, with speakers' density"
+        section["figures"].append({"uri": figures.to_data_uri(fig), "alt": alt})
+    section["figure_note"] = scan_note(estimator)
+
+
+def scan_note(scan: Any) -> str:
+    """What the spatial scan found, in one paragraph (significant or not, said plainly)."""
+    replicates = scan.n_replicates
+    how = (
+        f"Circles around speakers' locations holding {scan.min_speakers} speakers up to {100 * scan.max_share:.0f} % "
+        f"of them were searched; each p-value ranks the area's likelihood ratio among the best of {replicates} "
+        "maps with the speakers shuffled over their locations, so it accounts for the search over every circle."
+    )
+    return f"{str(scan.note_)[0].upper()}{str(scan.note_)[1:]}. {how}"
+
+
 #: Figure kind (a method's ``MethodSpec.figures``) -> the function that adds it to a section.
 FIGURES: dict[str, Callable[..., None]] = {
     "region_map": _region_map,
+    "scan_map": _scan_map,
     "split_pairs": _split_pairs,
     "embedding_scatter": _embedding_scatter,
 }
