@@ -32,11 +32,13 @@ from wergap.cohorts import (
     held_out_gap,
     overall_wer,
 )
-from wergap.cohorts.stats import split_intervals
+from wergap.cohorts.attributes import choose_attributes
+from wergap.cohorts.exclusions import exclusion_table
+from wergap.cohorts.stats import check_min_speakers, split_intervals
 from wergap.data_schemas.embeddings import attach_embeddings
 from wergap.defaults import CONFIDENCE, MAX_BOTTOM_SHARE, MIN_GROUP_SPEAKERS, MIN_SPEAKERS, N_BOOT, SEED
 from wergap.discovery import registry
-from wergap.errors import InputError, WergapError
+from wergap.errors import WergapError
 
 #: The discovery methods, in the order they are run and shown (:mod:`wergap.discovery.registry`).
 METHODS = registry.METHODS
@@ -92,22 +94,7 @@ FIT_FAILED = "discovery failed: {error}"
 
 
 def _known_attributes(speakers: pd.DataFrame, requested: Sequence[str] | None) -> list[str]:
-    if requested is not None:
-        for column in requested:
-            if column not in speakers.columns:
-                have = ", ".join(map(str, speakers.columns))
-                raise InputError(UNKNOWN_ATTRIBUTE.format(column=column, have=have), column=column)
-        return list(requested)
-    found = []
-    for column in speakers.columns:
-        series = speakers[column]
-        if column in NOT_ATTRIBUTES or column.endswith("_id"):
-            continue
-        if not (pd.api.types.is_string_dtype(series) or isinstance(series.dtype, pd.CategoricalDtype)):
-            continue
-        if 2 <= series.nunique(dropna=True) <= MAX_ATTRIBUTE_VALUES:
-            found.append(column)
-    return found
+    return choose_attributes(speakers, requested)[0]
 
 
 def audit(
@@ -199,6 +186,7 @@ def audit(
     >>> result = audit(read_log("decode.tsv"), census=census)  # doctest: +SKIP
     >>> result.summary()  # doctest: +SKIP
     """
+    check_min_speakers(min_speakers)
     chosen = list(METHODS if methods is None else methods)
     specs = [registry.get(registry.check_method(method)) for method in chosen]
     speakers, scored = engines.speaker_table(log_or_scored, engine, scheduler=scheduler)
@@ -251,7 +239,7 @@ def audit(
             result.split_intervals = split_intervals(
                 speakers, fitted.splits_, fitted.partitions_, top=SPLITS_WITH_INTERVALS, **stats
             )
-    attributes = _known_attributes(speakers, known_attributes)
+    attributes, result.attributes_left_out = choose_attributes(speakers, known_attributes)
     source = scored if scored is not None else speakers
     for column in attributes:
         table = source if column in source.columns else speakers
@@ -288,6 +276,9 @@ class Audit:
         error profile, adjusted gap, cohort profile).
     skipped : dict of str to str
         Method -> why it did not run.
+    attributes_left_out : dict of str to str
+        Speaker-table columns not broken down as known attributes, and why (transcripts,
+        ids, paths and free text never are: :mod:`wergap.cohorts.attributes`).
     params : dict
         The options :func:`audit` was called with (except the tables).
     provenance : dict
@@ -305,6 +296,7 @@ class Audit:
         self.disaggregated: dict[str, pd.DataFrame] = {}
         self.split_intervals: pd.DataFrame | None = None
         self.skipped: dict[str, str] = {}
+        self.attributes_left_out: dict[str, str] = {}
         self.explanations: dict[str, Any] = {}
         self._partitions: dict[str, Partition] = {}
         self._tables: dict[str, pd.DataFrame] = {}
@@ -338,6 +330,12 @@ class Audit:
         for method, partition in self._partitions.items():
             frame[method] = partition.labels.reindex(frame.index)
         return frame.reset_index()
+
+    def exclusions(self) -> pd.DataFrame:
+        """Every row and speaker counted out, and why (:func:`wergap.cohorts.exclusion_table`):
+        rows dropped while reading, invalid ZIP codes, embeddings that did not match, and
+        each method's speakers it could not place."""
+        return exclusion_table(self.provenance, {m: p.excluded for m, p in self._partitions.items()})
 
     def summary(self) -> pd.DataFrame:
         """One row per method that ran, in the shape of the Alexa papers' comparison table.

@@ -17,7 +17,8 @@ from .conftest import speaker_frame
 
 TOP_KEYS = {
     "schema_version", "generator", "simulated", "provenance", "parameters", "overall", "comparison",
-    "held_out_folds", "skipped", "known_attributes", "explanations", "areas",
+    "held_out_folds", "skipped", "known_attributes", "explanations", "areas", "exclusions",
+    "attributes_left_out",
 }
 
 

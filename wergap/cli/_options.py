@@ -256,12 +256,28 @@ def summary_lines(scored: pd.DataFrame) -> list[str]:
             f"hypotheses (--drop-tokens {meta['drop_tokens']})"
         )
     lines.append("dropped     " + dropped_text(meta.get("dropped")))
+    if meta.get("invalid_zip"):
+        lines.append(f"excluded    {int(meta['invalid_zip']):,} rows with an invalid ZIP code (read as missing)")
     if meta.get("empty_references"):
         lines.append(
             f"note        {meta['empty_references']:,} empty references: "
             "their insertions count as errors, they add no reference words"
         )
     return lines
+
+
+NOT_AT_LEAST_ONE = "expected a whole number of at least 1, got {value!r}"
+
+
+def at_least_one(value: str) -> int:
+    """argparse type of counts such as ``--min-speakers``: a whole number, at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(NOT_AT_LEAST_ONE.format(value=value))
+    return number
 
 
 def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
@@ -273,7 +289,7 @@ def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--census", help="ZCTA census table (tidy CSV or an ACS data-profile export)")
     p.add_argument("--embeddings", help="speaker or utterance embeddings (.parquet, .npy, .npz)")
-    p.add_argument("--min-speakers", type=int, default=30, help="smallest cohort reported (default 30)")
+    p.add_argument("--min-speakers", type=at_least_one, default=30, help="smallest cohort reported (default 30)")
     p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--max-regions", type=int, default=8, help="most geo tree regions (default 8)")
@@ -398,6 +414,25 @@ def print_summary(result: Any) -> None:
         print(f"skipped     {method}: {in_flags(reason)}")
     for line in story_lines(result):
         print(line)
+    for line in exclusion_text(result):
+        print(f"excluded    {line}")
+    left_out = getattr(result, "attributes_left_out", {})
+    if left_out:
+        print("not shown   " + "; ".join(f"{column} ({reason})" for column, reason in left_out.items()))
+
+
+def exclusion_text(result: Any, *, reader: bool = False) -> list[str]:
+    """Rows and speakers the audit counted out: embeddings, each method's excluded
+    speakers, and with ``reader=True`` the reader's invalid ZIPs (which
+    :func:`summary_lines` prints otherwise; dropped rows have their own line)."""
+    from wergap.cohorts.exclusions import exclusion_lines
+
+    table = result.exclusions()
+    if reader:
+        table = table[~table["reason"].str.startswith("dropped: ")]
+    else:
+        table = table[table["stage"] != "read"]
+    return exclusion_lines(table)
 
 
 def story_lines(result: Any) -> list[str]:

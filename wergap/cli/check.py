@@ -10,6 +10,7 @@ from wergap.cli._options import (
     add_discovery_arguments,
     add_log_arguments,
     add_methods_argument,
+    exclusion_text,
     load_scored,
     required,
     run_audit,
@@ -51,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     dropped = provenance(scored).get("dropped") or {}
     if dropped:
         print("dropped     " + dropped_text(dropped))
+    for line in exclusion_text(result, reader=True):
+        print(f"excluded    {line}")
     for line in outcome.lines():
         print(line)
     return outcome.exit_code

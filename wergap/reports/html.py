@@ -20,14 +20,14 @@ import pandas as pd
 
 from wergap._format import count, interval, num, pct
 from wergap._format import missing as _missing
-from wergap._io import write_text_atomic
+from wergap._io import check_not_inputs, write_text_atomic
 from wergap._version import __version__
 from wergap.audit import Audit
 from wergap.defaults import MIN_GROUP_SPEAKERS, MIN_SPEAKERS
 from wergap.discovery import registry
 from wergap.reports import figures, maps
 from wergap.reports.explanations import explanation_section
-from wergap.reports.exports import is_simulated
+from wergap.reports.exports import audited_files, is_simulated
 
 #: Census splits shown in the figure and table.
 TOP_SPLITS = 8
@@ -331,6 +331,14 @@ def _data_summary(audit: Audit) -> dict[str, Any]:
         # A counts-only log was not aligned here: the report says what was done instead.
         "counts_only": str(prov.get("aligner") or "").startswith("as logged"),
         "errors_from": prov.get("errors_from"),
+        "exclusions": [
+            {"stage": registry.title(r["stage"]) if r["stage"] in registry.METHODS else str(r["stage"]),
+             "reason": str(r["reason"]), "count": count(r["count"]), "unit": str(r["unit"])}
+            for _, r in audit.exclusions().iterrows()
+            if r["stage"] != "read" or not str(r["reason"]).startswith("dropped: ")
+        ],
+        "attributes_left_out": [{"column": str(c), "reason": str(r)}
+                                for c, r in getattr(audit, "attributes_left_out", {}).items()],
     }
 
 
@@ -394,4 +402,5 @@ def write_html(
     title: str | None = None,
 ) -> None:
     """Write :func:`render_html` to ``path`` atomically (UTF-8)."""
+    check_not_inputs([path], [*audited_files(audit), *([boundaries] if boundaries else [])])
     write_text_atomic(path, render_html(audit, boundaries=boundaries, title=title))
