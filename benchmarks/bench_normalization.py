@@ -32,8 +32,9 @@ from whisper_normalizer.english import EnglishTextNormalizer
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-import wergap  # noqa: E402
 from english_text import real_texts, sentences  # noqa: E402
+
+import wergap  # noqa: E402
 from wergap.normalization import python_normalized  # noqa: E402
 from wergap.scoring import NORMALIZATIONS, corpus_wer  # noqa: E402
 
