@@ -54,6 +54,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from wergap.errors import InputError
+from wergap.whisper_english import WHISPER_MISSING, WhisperEnglish
 
 #: Each convention's one-line description, as reports and the CLI summary print it.
 CONVENTIONS: dict[str, str] = {
@@ -68,9 +69,6 @@ CONVENTIONS: dict[str, str] = {
     "and hyphens to spaces, apostrophes inside words kept, symbols kept",
 }
 
-WHISPER_MISSING = (
-    "normalisation {name!r} needs the whisper-normalizer package: pip install whisper-normalizer"
-)
 BAD_DROP_PATTERN = "--drop-tokens: not a valid regular expression {pattern!r}: {error}"
 
 #: Distinct strings per batch: bounds the joined string's memory and is a worker's task.
@@ -86,33 +84,6 @@ _WS = re.compile(r"\s+")
 # classes that could otherwise run from one string into the next.
 _BRACKETS = re.compile(r"[<\[][^>\]\x00]*[>\]]")
 _PARENS = re.compile(r"\(([^)\x00]+?)\)")
-_SPACE_APOSTROPHE = re.compile(r"\s+'")
-# Contractions the reference rewrites across a space ("'s been" -> " has been"): such a
-# string goes through the reference itself (the cached per-word pass cannot see them).
-_ACROSS_WORDS = ("'d been", "'s been", "'d gone", "'s gone", "'d done", "'s got")
-_AND_A_HALF = re.compile(r"\band\s+a\s+half\b")
-_LETTER_DIGIT = re.compile(r"([a-z])([0-9])")
-_DIGIT_LETTER = re.compile(r"([0-9])([a-z])")
-_DIGIT_SUFFIX = re.compile(r"([0-9])\s+(st|nd|rd|th|s)\b")
-_DIGIT_COMMA = re.compile(r"(\d),(\d)")
-_PERIOD = re.compile(r"\.([^0-9]|$)")
-_CENTS_COMBINE = re.compile(r"([€£$])([0-9]+) (?:and )?¢([0-9]{1,2})\b")
-# The reference's "." (any character but a newline), without the separator.
-_CENTS_EXTRACT = re.compile(r"[€£$]0[^\n\x00]([0-9]{1,2})\b")
-_ONE = re.compile(r"\b1(s?)\b")
-_LONE_PREFIX = re.compile(r"[.$¢€£]([^0-9\x00])")
-_LONE_PERCENT = re.compile(r"([^0-9\x00])%")
-_HAS_DIGIT = re.compile(r"\d")
-_KEEP = ".%$¢€£"
-
-
-def _combine_cents(m: re.Match) -> str:
-    # The reference's combine_cents; its ValueError fallback cannot fire ([0-9] only).
-    return f"{m.group(1)}{m.group(2)}.{int(m.group(3)):02d}"
-
-
-def _extract_cents(m: re.Match) -> str:
-    return f"¢{int(m.group(1))}"
 
 
 class _CharMap(dict):
@@ -125,155 +96,6 @@ class _CharMap(dict):
     def __missing__(self, code: int) -> str:
         value = self[code] = self.image(chr(code))
         return value
-
-
-class _Whisper:
-    """Batch form of ``EnglishTextNormalizer``: same output, strings in batches, words cached."""
-
-    def __init__(self) -> None:
-        try:
-            from whisper_normalizer.basic import remove_symbols_and_diacritics
-            from whisper_normalizer.english import EnglishTextNormalizer
-        except ImportError as exc:  # pragma: no cover - a core dependency
-            raise InputError(WHISPER_MISSING.format(name="whisper")) from exc
-        self.reference = EnglishTextNormalizer()
-        self.ignore = re.compile(self.reference.ignore_patterns)
-        self.replacers = [(re.compile(p), r) for p, r in self.reference.replacers.items()]
-        self.remove_symbols = remove_symbols_and_diacritics
-        self.numbers = self.reference.standardize_numbers
-        self.number_words = frozenset(self.numbers.words)
-        self.spellings = self.reference.standardize_spellings.mapping
-        self.words: dict[str, str] = {_SEP: _SEP}
-        self.spelled: dict[str, str] = {_SEP: _SEP}
-        self.plain: dict[str, bool] = {_SEP: True}
-        self.runs: dict[tuple[str, ...], list[str]] = {}
-
-    def word(self, token: str) -> str:
-        """Steps 5-8 of the reference on one whitespace-free token (cached).
-
-        Contractions, digit commas, periods and symbol/diacritic removal never match
-        across whitespace (the cross-word contractions are routed to the reference), a
-        token's edges are word boundaries on both sides, and whitespace they create only
-        separates words for the number normaliser, which splits on any whitespace.
-        """
-        out = self.words.get(token)
-        if out is None:
-            s = token
-            for pattern, replacement in self.replacers:
-                s = pattern.sub(replacement, s)
-            s = _DIGIT_COMMA.sub(r"\1\2", s)
-            s = _PERIOD.sub(r" \1", s)
-            s = self.remove_symbols(s, keep=_KEEP)
-            # The number normaliser's first two passes act within a word too.
-            s = _LETTER_DIGIT.sub(r"\1 \2", s)
-            out = self.words[token] = _DIGIT_LETTER.sub(r"\1 \2", s)
-        return out
-
-    def spell(self, token: str) -> str:
-        """``1`` -> ``one`` (within a word), then the British -> American spelling (cached)."""
-        out = _ONE.sub(r"one\1", token)
-        out = self.spelled[token] = self.spellings.get(out, out)
-        return out
-
-    def is_plain(self, token: str) -> bool:
-        """True for a token the number normaliser passes through and that resets its state.
-
-        ``process_words`` outputs a word that is neither numeric nor one of its number
-        words unchanged (after flushing a pending number), and such a word as a neighbour
-        acts exactly as the sequence's start or end (``prev``/``next`` None); it can never
-        be swallowed by ``skip``. So the words between plain words can be normalised on
-        their own, and cached.
-        """
-        plain = self.plain.get(token)
-        if plain is None:
-            plain = self.plain[token] = token not in self.number_words and not _HAS_DIGIT.search(token)
-        return plain
-
-    def number_run(self, run: tuple[str, ...]) -> list[str]:
-        out = self.runs.get(run)
-        if out is None:
-            out = self.runs[run] = list(self.numbers.process_words(list(run)))
-        return out
-
-    def process_words(self, tokens: list[str]) -> list[str]:
-        """``EnglishNumberNormalizer.process_words``: plain words kept, runs between them cached."""
-        plain = self.plain
-        special = [k for k, t in enumerate(tokens) if not plain.get(t) and not self.is_plain(t)]
-        if not special:
-            return tokens
-        out: list[str] = []
-        done = 0
-        k = 0
-        while k < len(special):
-            start = end = special[k]
-            while k + 1 < len(special) and special[k + 1] == end + 1:
-                k += 1
-                end += 1
-            out += tokens[done:start]
-            out += self.number_run(tuple(tokens[start : end + 1]))
-            done = end + 1
-            k += 1
-        out += tokens[done:]
-        return out
-
-    def __call__(self, texts: Sequence[str]) -> list[str]:
-        texts = list(texts)
-        slow = {k for k, t in enumerate(texts) if _SEP in t}
-        batch = _SEP.join(t for t in texts if _SEP not in t) if slow else _SEP.join(texts)
-        kept = [k for k in range(len(texts)) if k not in slow] if slow else None
-        # Steps 1-4 of the reference on the whole batch (a pass whose pattern needs a
-        # character the batch lacks is skipped: it could not match).
-        s = batch.lower()
-        if "<" in s or "[" in s:
-            s = _BRACKETS.sub("", s)
-        if "(" in s:
-            s = _PARENS.sub("", s)
-        s = self.ignore.sub("", s)
-        if "'" in s:
-            s = _SPACE_APOSTROPHE.sub("'", s)
-        across = [w for w in _ACROSS_WORDS if w in s]
-        # Steps 5-8 (and the number normaliser's letter/digit spacing) per distinct
-        # word; the separator becomes a word of its own.
-        words = self.words
-        word = self.word
-        s = " ".join([words[t] if t in words else word(t) for t in s.replace(_SEP, " \x00 ").split()])
-        # Step 9, the number normaliser: preprocess (its "and a half" rule by the
-        # reference), words, postprocess.
-        half = "half" in s and _AND_A_HALF.search(s) is not None
-        s = _DIGIT_SUFFIX.sub(r"\1\2", s)
-        s = " ".join(self.process_words(s.split()))
-        if "¢" in s:
-            s = _CENTS_COMBINE.sub(_combine_cents, s)
-        if "0" in s:
-            s = _CENTS_EXTRACT.sub(_extract_cents, s)
-        # "1" -> "one" (the last postprocess pass, within a word) and step 10, spellings,
-        # per distinct word.
-        spelled = self.spelled
-        spell = self.spell
-        s = " ".join([spelled[w] if w in spelled else spell(w) for w in s.split()])
-        # Steps 11-12. Only single spaces and separators are left, so "\s+" -> " " is
-        # collapsing runs of spaces.
-        s = s.replace(" \x00", _SEP).replace("\x00 ", _SEP)
-        if any(c in s for c in ".$¢€£"):
-            s = _LONE_PREFIX.sub(r" \1", s)
-        if "%" in s:
-            s = _LONE_PERCENT.sub(r"\1 ", s)
-        while "  " in s:
-            s = s.replace("  ", " ")
-        out = s.split(_SEP)
-        if kept is not None:
-            full: list[str] = [""] * len(texts)
-            for k, value in zip(kept, out):
-                full[k] = value
-            out = full
-        if across or half:
-            lowered = [t.lower() for t in texts]
-            for k, t in enumerate(lowered):
-                if (half and "half" in t) or (across and "'" in t and any(w[3:] in t for w in across)):
-                    slow.add(k)
-        for k in slow:
-            out[k] = self.reference(texts[k])
-        return out
 
 
 def _basic_char(c: str) -> str:
@@ -307,7 +129,7 @@ class _Basic:
 
 @lru_cache(maxsize=None)
 def _batch_normalizer(name: str):
-    return _Whisper() if name == "whisper" else _Basic()
+    return WhisperEnglish() if name == "whisper" else _Basic()
 
 
 def _run_batch(name: str, texts: list[str]) -> list[str]:
