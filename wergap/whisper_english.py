@@ -6,9 +6,9 @@ one whitespace-separated token at a time, so :class:`WhisperEnglish` does that w
 per distinct token, caches it, and runs the passes that look across tokens only where
 they can act. For a batch of strings:
 
-1. Arrow splits every string on whitespace (``utf8_split_whitespace`` splits exactly
-   where ``str.split`` does: checked for every code point) and dictionary-encodes the
-   tokens, so Python sees each distinct token once per batch, and once per process in
+1. Arrow splits every string where ``str.split`` does (Unicode whitespace mapped to a
+   space, then ``ascii_split_whitespace``; checked for every code point) and
+   dictionary-encodes the tokens, so Python sees each distinct token once per batch, and once per process in
    its cache.
 2. Per distinct token (its *entry*): lowercase, the filler-word pass, then steps 5-8 of
    the reference (contractions, digit commas, periods, symbols and diacritics). Every
@@ -96,6 +96,27 @@ _PERIOD = re.compile(r"\.([^0-9]|$)")
 _LONE_PREFIX = re.compile(r"[.$¢€£]([^0-9])")
 _LONE_PERCENT = re.compile(r"([^0-9])%")
 _WS = re.compile(r"\s+")
+# Every character str.split() splits on that ascii_split_whitespace does not (RE2 syntax).
+_UNICODE_WHITESPACE = (
+    r"[\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
+)
+
+
+def _split_whitespace(arr: pa.LargeStringArray) -> pa.LargeListArray:
+    """Each string's tokens, split where ``str.split()`` splits (empty tokens may appear).
+
+    Arrow's ``utf8_split_whitespace`` gives run-to-run different tokens on some strings
+    ending in whitespace (pyarrow 26: a token keeps a trailing space), so the rows
+    holding Unicode whitespace get it mapped to a space, then every row is split on
+    ASCII whitespace (which never occurs inside a multi-byte UTF-8 character).
+    """
+    other = pc.invert(pc.string_is_ascii(arr))
+    for c in "\x1c\x1d\x1e\x1f":
+        other = pc.or_(other, pc.match_substring(arr, c))
+    if pc.any(other).as_py():
+        mapped = pc.replace_substring_regex(arr.filter(other), pattern=_UNICODE_WHITESPACE, replacement=" ")
+        arr = pc.replace_with_mask(arr, other, mapped)
+    return pc.ascii_split_whitespace(arr)
 
 
 def _encodable(text: str) -> bool:
@@ -234,8 +255,9 @@ class WhisperEnglish:
     def _texts(self, arr: pa.Array, lookup) -> list[str]:
         """Each string's text from its tokens' entries (``lookup(token)``), runs resolved."""
         n = len(arr)
-        lists = pc.utf8_split_whitespace(arr)
+        lists = _split_whitespace(arr)
         offsets = lists.offsets.to_numpy()
+        offsets = offsets - offsets[0]
         counts = np.diff(offsets)
         encoded = pc.dictionary_encode(lists.flatten())
         codes = encoded.indices.to_numpy()
