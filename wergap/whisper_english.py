@@ -54,9 +54,7 @@ import pyarrow.compute as pc
 
 from wergap.errors import InputError
 
-WHISPER_MISSING = (
-    "normalisation {name!r} needs the whisper-normalizer package: pip install whisper-normalizer"
-)
+WHISPER_MISSING = "normalisation {name!r} needs the whisper-normalizer package: pip install whisper-normalizer"
 
 # Bits of a token's entry and of a string (the OR of its tokens').
 RUN = 1  # not plain: part of a run the number normaliser must see
@@ -97,9 +95,7 @@ _LONE_PREFIX = re.compile(r"[.$¢€£]([^0-9])")
 _LONE_PERCENT = re.compile(r"([^0-9])%")
 _WS = re.compile(r"\s+")
 # Every character str.split() splits on that ascii_split_whitespace does not (RE2 syntax).
-_UNICODE_WHITESPACE = (
-    r"[\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
-)
+_UNICODE_WHITESPACE = r"[\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
 
 
 def _split_whitespace(arr: pa.LargeStringArray) -> pa.LargeListArray:
@@ -176,11 +172,7 @@ class WhisperEnglish:
         return out
 
     def _plain(self, word: str) -> bool:
-        return (
-            word not in self.number_words
-            and _HAS_DIGIT.search(word) is None
-            and _PLAIN_EXCLUDED.isdisjoint(word)
-        )
+        return word not in self.number_words and _HAS_DIGIT.search(word) is None and _PLAIN_EXCLUDED.isdisjoint(word)
 
     def unit(self, unit: str) -> tuple[int, str]:
         """(bits, text) of a token after steps 1-4, cached.
@@ -252,8 +244,9 @@ class WhisperEnglish:
             out = self.runs[key] = self.run(units, key[1], key[2])
         return out
 
-    def _texts(self, arr: pa.Array, lookup) -> list[str]:
-        """Each string's text from its tokens' entries (``lookup(token)``), runs resolved."""
+    def _texts(self, arr: pa.Array, lookup) -> tuple[list[str], np.ndarray]:
+        """Each string's text from its tokens' entries (``lookup(token)``), runs resolved,
+        and each string's bits."""
         n = len(arr)
         lists = _split_whitespace(arr)
         offsets = lists.offsets.to_numpy()
@@ -276,7 +269,6 @@ class WhisperEnglish:
         texts_of = pa.array([e[1] for e in entries], type=pa.large_string())
         joined = pa.LargeListArray.from_arrays(pa.array(kept), texts_of.take(pa.array(codes[keep])))
         out = pc.binary_join(joined, pa.scalar(" ", type=pa.large_string())).to_pylist()
-        self.bits = bits
         # Strings with runs: each run normalised on its own (cached).
         runs = np.flatnonzero((bits & (RUN | HALF | WHOLE | REFERENCE)) == RUN).tolist()
         if runs:
@@ -290,7 +282,7 @@ class WhisperEnglish:
             mine = [entries[c] for c in codes[offsets[k] : offsets[k + 1]].tolist()]
             units = tuple(e[2] for e in mine if not e[0] & DROP)
             out[k] = self.run(units, False, False) if units else ""
-        return out
+        return out, bits
 
     def _unit_entry(self, unit: str) -> tuple[int, str, str]:
         bits, text = self.unit(unit)
@@ -307,7 +299,7 @@ class WhisperEnglish:
         if "'" in s:
             s = _SPACE_APOSTROPHE.sub("'", s)
             s = _ACROSS.sub("'\\1" + _JOIN, s)
-        return self._texts(pa.array(s.split(_SEP), type=pa.large_string()), self._unit_entry)
+        return self._texts(pa.array(s.split(_SEP), type=pa.large_string()), self._unit_entry)[0]
 
     def __call__(self, texts: Sequence[str]) -> list[str]:
         texts = list(texts)
@@ -324,8 +316,7 @@ class WhisperEnglish:
             arr = pa.array(["" if k in skip else t for k, t in enumerate(texts)], type=pa.large_string())
         tokens = self.tokens
         token = self.token
-        out = self._texts(arr, lambda t: tokens.get(t) or token(t))
-        bits = self.bits
+        out, bits = self._texts(arr, lambda t: tokens.get(t) or token(t))
         both = APOSTROPHE_S | BEEN
         whole = ((bits & WHOLE) != 0) | ((bits & both) == both)
         slow = set(bad) | set(np.flatnonzero(bits & REFERENCE).tolist())
