@@ -155,7 +155,7 @@ class WhisperEnglish:
         self.tokens: dict[str, tuple[int, str, str]] = {}
         self.units: dict[str, tuple[int, str]] = {}
         self.words: dict[str, str] = {}
-        self.runs: dict[tuple[str, bool, bool], str] = {}
+        self.runs: dict = {}  # placeholders -> steps 9-10; (placeholders, before, after) -> text
 
     # --- per distinct token -------------------------------------------------------------
 
@@ -227,9 +227,15 @@ class WhisperEnglish:
     def run(self, units: tuple[str, ...], before: bool, after: bool) -> str:
         """Steps 9-12 of the reference on a run of tokens, with a space on either side
         where the string goes on."""
-        s = self.numbers(" ".join([self.words[u] for u in units]))
-        s = self.spell(s)
+        s = self.spell(self.numbers(" ".join([self.words[u] for u in units])))
+        return self._ends(s, before, after)
+
+    @staticmethod
+    def _ends(s: str, before: bool, after: bool) -> str:
+        """Steps 11-12 (the only ones that see a run's neighbours) on a run's text."""
         s = (" " if before else "") + s + (" " if after else "")
+        if _PLAIN_EXCLUDED.isdisjoint(s):
+            return s  # neither pass can match; the text is single-spaced already
         s = _LONE_PREFIX.sub(r" \1", s)
         s = _LONE_PERCENT.sub(r"\1 ", s)
         return _WS.sub(" ", s)
@@ -240,8 +246,11 @@ class WhisperEnglish:
         key = (m.group(), a > 0 and s[a - 1] != _SEP, b < len(s) and s[b] != _SEP)
         out = self.runs.get(key)
         if out is None:
-            units = tuple(key[0][1:].split(" " + _MARK))
-            out = self.runs[key] = self.run(units, key[1], key[2])
+            middle = self.runs.get(key[0])  # steps 9-10, the same whatever the neighbours
+            if middle is None:
+                units = key[0][1:].split(" " + _MARK)
+                middle = self.runs[key[0]] = self.spell(self.numbers(" ".join([self.words[u] for u in units])))
+            out = self.runs[key] = self._ends(middle, key[1], key[2])
         return out
 
     def _texts(self, arr: pa.Array, lookup) -> tuple[list[str], np.ndarray]:
