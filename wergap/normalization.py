@@ -28,15 +28,15 @@ offers the conventions people cite, each named so a report can say which one it 
     symbols kept; split on whitespace.
 
 The reference implementations of ``whisper`` and ``basic`` run in Python, one string at a
-time (7k strings/s for ``whisper``). Here they run on a batch of strings joined by NUL at
-once: each regular-expression pass runs once per batch (its character classes exclude the
-NUL separator, so no match crosses it), the per-word passes (contractions, symbol and
-diacritic removal, spellings) run once per distinct word and are cached, and the number
-normaliser runs once per distinct run of number-like words. The reasoning that each step
-equals the reference is next to it; ``tests/test_normalization.py`` checks the outputs
-against the package itself on real and generated text. Strings the fast path does not
-cover (a NUL inside, ``and a half``, ``'s been``-style contractions spanning two words)
-go through the package itself.
+time (7k strings/s for ``whisper``). ``whisper`` runs in :mod:`wergap.whisper_english`:
+each distinct token's work done once and cached, strings split and joined in Arrow, runs
+of number-like tokens normalised once each by the package's own number normaliser (the
+reasoning that each step equals the reference is there). ``basic`` runs on a batch of
+strings joined by NUL: each pass once per batch (its character classes exclude the NUL
+separator, so no match crosses it). ``tests/test_normalization.py`` and
+``tests/test_whisper_english.py`` check the outputs against the package itself on real,
+generated and Hypothesis text. Strings holding a character used as a marker (NUL) go
+through the package itself.
 """
 
 from __future__ import annotations
@@ -44,9 +44,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from functools import lru_cache
-import multiprocessing
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -71,14 +69,10 @@ CONVENTIONS: dict[str, str] = {
 
 BAD_DROP_PATTERN = "--drop-tokens: not a valid regular expression {pattern!r}: {error}"
 
-#: Distinct strings per batch: bounds the joined string's memory and is a worker's task.
-BATCH = 20_000
-#: Fewer distinct strings than this are normalised in this process (a worker's start-up
-#: would cost more than it saves).
-PARALLEL_MIN = 40_000
+#: Distinct strings per batch: bounds the memory of a batch's tokens.
+BATCH = 50_000
 
 _SEP = "\x00"
-_SPLIT_SEP = re.compile(" ?\x00 ?")
 _WS = re.compile(r"\s+")
 # The reference's bracket and parenthesis passes, with the separator excluded from the
 # classes that could otherwise run from one string into the next.
@@ -127,33 +121,22 @@ class _Basic:
         return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _batch_normalizer(name: str):
     return WhisperEnglish() if name == "whisper" else _Basic()
 
 
-def _run_batch(name: str, texts: list[str]) -> list[str]:
-    return _batch_normalizer(name)(texts)
-
-
-def python_normalized(texts: Sequence[str], name: str, n_jobs: int = 1) -> list[str]:
+def python_normalized(texts: Sequence[str], name: str) -> list[str]:
     """``whisper`` or ``basic`` normalisation of each string, identical to the package's.
 
-    Batches of :data:`BATCH` strings; with ``n_jobs > 1`` and at least
-    :data:`PARALLEL_MIN` strings they run on ``n_jobs`` forked worker processes (the
-    normaliser is pure Python, so threads would not help). Pass distinct strings:
-    nothing is deduplicated here.
+    Batches of :data:`BATCH` strings, in this process: forked worker processes were
+    slower on the 2-core machine the benchmark ran on (each starts with cold caches and
+    pickles its batch both ways), so there are none. Pass distinct strings: nothing is
+    deduplicated here.
     """
     texts = list(texts)
-    batches = [texts[a : a + BATCH] for a in range(0, len(texts), BATCH)]
-    if n_jobs > 1 and len(texts) >= PARALLEL_MIN and "fork" in multiprocessing.get_all_start_methods():
-        _batch_normalizer(name)  # built once here, inherited by the forked workers
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(batches)), mp_context=context) as pool:
-            parts = list(pool.map(_run_batch, [name] * len(batches), batches))
-    else:
-        parts = [_run_batch(name, b) for b in batches]
-    return [s for part in parts for s in part]
+    normalizer = _batch_normalizer(name)
+    return [s for a in range(0, len(texts), BATCH) for s in normalizer(texts[a : a + BATCH])]
 
 
 # --- kaldi: Arrow's RE2 kernels --------------------------------------------------------
@@ -194,7 +177,7 @@ def _none(text: str) -> str:
     return _MULTI_SPACE.sub(" ", text).strip()
 
 
-def normalized_text(uniques: Sequence[str] | np.ndarray, name: str, n_jobs: int = 1) -> pa.LargeStringArray:
+def normalized_text(uniques: Sequence[str] | np.ndarray, name: str) -> pa.LargeStringArray:
     """Each string normalised by convention ``name`` (not ``default``), words between spaces.
 
     ``none`` is jiwer's own transform; ``whisper`` and ``basic`` equal the
@@ -206,19 +189,18 @@ def normalized_text(uniques: Sequence[str] | np.ndarray, name: str, n_jobs: int 
         return kaldi_normalized(pa.array(uniques, type=pa.large_string()))
     if name == "none":
         return pa.array([_none(t) for t in uniques], type=pa.large_string())
-    return pa.array(python_normalized(uniques, name, n_jobs), type=pa.large_string())
+    return pa.array(python_normalized(uniques, name), type=pa.large_string())
 
 
-def prenormalized(refs: pa.Array, hyps: pa.Array, name: str, n_jobs: int) -> tuple[pa.Array, pa.Array]:
+def prenormalized(refs: pa.Array, hyps: pa.Array, name: str) -> tuple[pa.Array, pa.Array]:
     """Reference and hypothesis columns normalised by ``name``, each distinct string once.
 
     For the Python conventions (``whisper``, ``basic``) on a whole log: one pass over the
-    distinct strings of both columns, on ``n_jobs`` processes; missing text counts as empty.
+    distinct strings of both columns; missing text counts as empty.
     """
     n = len(refs)
-    both = pa.concat_arrays([refs.fill_null(""), hyps.fill_null("")]).to_numpy(zero_copy_only=False)
-    which, uniques = pd.factorize(both, use_na_sentinel=False)
-    text = normalized_text(uniques, name, n_jobs).take(pa.array(which))
+    both = pc.dictionary_encode(pa.concat_arrays([refs.fill_null(""), hyps.fill_null("")]))
+    text = normalized_text(both.dictionary.to_pylist(), name).take(both.indices)
     return text[:n], text[n:]
 
 

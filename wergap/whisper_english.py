@@ -115,6 +115,12 @@ def _split_whitespace(arr: pa.LargeStringArray) -> pa.LargeListArray:
     return pc.ascii_split_whitespace(arr)
 
 
+def _needed(pattern: str) -> str:
+    """The text a ``\\bliteral\\b`` pattern cannot match without ("" for any other pattern)."""
+    literal = pattern.removeprefix(r"\b").removesuffix(r"\b")
+    return literal if re.fullmatch(r"[a-z' ]+", literal) else ""
+
+
 def _encodable(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -143,7 +149,8 @@ class WhisperEnglish:
             raise InputError(WHISPER_MISSING.format(name="whisper")) from exc
         self.reference = EnglishTextNormalizer()
         self.ignore = re.compile(self.reference.ignore_patterns)
-        self.replacers = [(re.compile(p), r) for p, r in self.reference.replacers.items()]
+        # Each contraction/title pass with the text it needs to match (skipped without it).
+        self.replacers = [(_needed(p), re.compile(p), r) for p, r in self.reference.replacers.items()]
         self.remove_symbols = remove_symbols_and_diacritics
         self.numbers = self.reference.standardize_numbers
         self.number_words = frozenset(self.numbers.words)
@@ -164,10 +171,13 @@ class WhisperEnglish:
         out = self.words.get(unit)
         if out is None:
             s = unit.replace(_JOIN, " ")
-            for pattern, replacement in self.replacers:
-                s = pattern.sub(replacement, s)
-            s = _DIGIT_COMMA.sub(r"\1\2", s)
-            s = _PERIOD.sub(r" \1", s)
+            for needed, pattern, replacement in self.replacers:
+                if needed in s:
+                    s = pattern.sub(replacement, s)
+            if "," in s:
+                s = _DIGIT_COMMA.sub(r"\1\2", s)
+            if "." in s:
+                s = _PERIOD.sub(r" \1", s)
             out = self.words[unit] = self.remove_symbols(s, keep=_KEEP)
         return out
 
