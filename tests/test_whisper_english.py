@@ -134,3 +134,15 @@ def test_lowercase_never_looks_across_whitespace(space):
     """``str.lower`` is per character but for the final sigma, whose context stops at whitespace."""
     for text in (f"AΣ{space}B", f"A{space}ΣB", f"Σ{space}Σ", f"ΑΣ{space}"):
         assert text.lower() == space.join(t.lower() for t in text.split(space))
+
+
+def test_full_caches_are_emptied_and_outputs_stay_identical(monkeypatch):
+    import wergap.whisper_english as module
+
+    monkeypatch.setattr(module, "CACHE_MAX", 50)
+    normalizer = WhisperEnglish()
+    first = [" ".join(VOCABULARY[k : k + 9]) for k in range(0, len(VOCABULARY), 4)]
+    second = ["colour one two", "it's 5 th"]
+    assert normalizer(first) == [REFERENCE_NORMALIZER(t) for t in first]
+    assert normalizer(second) == [REFERENCE_NORMALIZER(t) for t in second]
+    assert set(normalizer.tokens) == {"colour", "one", "two", "it's", "5", "th"}

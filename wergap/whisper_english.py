@@ -324,7 +324,7 @@ class WhisperEnglish:
         texts = list(texts)
         if not texts:
             return []
-        if len(self.tokens) + len(self.runs) + len(self.words) > CACHE_MAX:
+        if len(self.tokens) + len(self.units) + len(self.runs) + len(self.words) > CACHE_MAX:
             self._clear()
         try:
             arr = pa.array(texts, type=pa.large_string())
