@@ -63,6 +63,7 @@ _WHERE = {
     "write_example": "wergap.demo",
     "CensusSplits": "wergap.discovery",
     "EmbeddingKMeans": "wergap.discovery",
+    "GeoScan": "wergap.discovery",
     "GeoTree": "wergap.discovery",
     "embed_audio": "wergap.embeddings.embed",
     "write_embeddings": "wergap.embeddings.embed",
@@ -99,6 +100,7 @@ __all__ = [
     "EmbeddingKMeans",
     "gap_summary",
     "GapSummary",
+    "GeoScan",
     "GeoTree",
     "held_out_gap",
     "HeldOutGap",
@@ -194,7 +196,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     )
     from wergap.data_schemas import attach_embeddings, normalize_zip, read_census, read_embeddings, read_log
     from wergap.demo import make_example, run_demo, write_example
-    from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoTree
+    from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoScan, GeoTree
     from wergap.embeddings.embed import embed_audio, write_embeddings
     from wergap.engines import score_speakers
     from wergap.errors import InputError, WergapError

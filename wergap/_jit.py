@@ -33,3 +33,13 @@ def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
         return jitted[0](*args)
 
     return call
+
+
+def dispatcher(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` as a numba dispatcher (compiled, or loaded from the cache, at its first call).
+
+    For kernels that call one another inside compiled code, where the Python wrapper
+    :func:`compiled` returns cannot be called; import numba only where that is wanted
+    (inside the function that builds the kernels).
+    """
+    return _jit(fn)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from wergap import engines
 from wergap.cohorts import (
@@ -31,11 +32,13 @@ from wergap.cohorts import (
     held_out_gap,
     overall_wer,
 )
-from wergap.cohorts.stats import split_intervals
+from wergap.cohorts.attributes import choose_attributes
+from wergap.cohorts.exclusions import exclusion_table
+from wergap.cohorts.stats import check_min_speakers, split_intervals
 from wergap.data_schemas.embeddings import attach_embeddings
-from wergap.defaults import CONFIDENCE, MIN_SPEAKERS, N_BOOT, SEED
+from wergap.defaults import CONFIDENCE, MAX_BOTTOM_SHARE, MIN_GROUP_SPEAKERS, MIN_SPEAKERS, N_BOOT, SEED
 from wergap.discovery import registry
-from wergap.errors import InputError, WergapError
+from wergap.errors import WergapError
 
 #: The discovery methods, in the order they are run and shown (:mod:`wergap.discovery.registry`).
 METHODS = registry.METHODS
@@ -48,23 +51,24 @@ NOT_ATTRIBUTES = frozenset(
 #: Most distinct values an automatically chosen known attribute may have.
 MAX_ATTRIBUTE_VALUES = 12
 
-#: Columns of :meth:`Audit.summary`, in order.
+#: Columns of :meth:`Audit.summary`, in order: the held-out gap (the honest number) first,
+#: then the in-sample gap (found and measured on the same speakers: optimistic).
 SUMMARY_COLUMNS = [
     "method",
     "cohorts",
     "bottom_cohort",
     "bottom_definition",
-    "wer_bottom",
-    "wer_top",
-    "gap_pct",
-    "gap_ci_low",
-    "gap_ci_high",
     "held_out_gap_pct",
     "held_out_ci_low",
     "held_out_ci_high",
+    "in_sample_gap_pct",
+    "in_sample_ci_low",
+    "in_sample_ci_high",
+    "wer_bottom",
+    "wer_top",
     "bottom_share_pct",
     "bottom_utterance_share_pct",
-    "gap_vs_rest_pct",
+    "in_sample_gap_vs_rest_pct",
     "speakers",
     "raw_ratio",
     "adjusted_ratio",
@@ -72,6 +76,13 @@ SUMMARY_COLUMNS = [
     "adjusted_ci_high",
     "note",
 ]
+#: Columns renamed in 0.x (issue 12): old name -> new name (CHANGELOG.md).
+RENAMED_SUMMARY_COLUMNS = {
+    "gap_pct": "in_sample_gap_pct",
+    "gap_ci_low": "in_sample_ci_low",
+    "gap_ci_high": "in_sample_ci_high",
+    "gap_vs_rest_pct": "in_sample_gap_vs_rest_pct",
+}
 
 UNKNOWN_ATTRIBUTE = "known attribute {column!r} is not a column of the speaker table (it has: {have})"
 UNKNOWN_METHOD = registry.UNKNOWN_METHOD
@@ -83,22 +94,7 @@ FIT_FAILED = "discovery failed: {error}"
 
 
 def _known_attributes(speakers: pd.DataFrame, requested: Sequence[str] | None) -> list[str]:
-    if requested is not None:
-        for column in requested:
-            if column not in speakers.columns:
-                have = ", ".join(map(str, speakers.columns))
-                raise InputError(UNKNOWN_ATTRIBUTE.format(column=column, have=have), column=column)
-        return list(requested)
-    found = []
-    for column in speakers.columns:
-        series = speakers[column]
-        if column in NOT_ATTRIBUTES or column.endswith("_id"):
-            continue
-        if not (pd.api.types.is_string_dtype(series) or isinstance(series.dtype, pd.CategoricalDtype)):
-            continue
-        if 2 <= series.nunique(dropna=True) <= MAX_ATTRIBUTE_VALUES:
-            found.append(column)
-    return found
+    return choose_attributes(speakers, requested)[0]
 
 
 def audit(
@@ -115,7 +111,9 @@ def audit(
     geo_prune: str | None = "cv",
     n_clusters: int = 10,
     bottom_share: float | None = None,
+    max_bottom_share: float | None = MAX_BOTTOM_SHARE,
     known_attributes: Sequence[str] | None = None,
+    min_group_speakers: int = MIN_GROUP_SPEAKERS,
     engine: str = "pandas",
     scheduler: Any = None,
     adjust_for: Sequence[str] | None = None,
@@ -153,9 +151,15 @@ def audit(
     bottom_share : float, optional
         Pool the worst cohorts up to this share of speakers as the bottom (see
         :func:`wergap.cohorts.gap_summary`).
+    max_bottom_share : float or None, default 0.5
+        A binary split's worse side holding more of the speakers is never the bottom
+        cohort (census splits choose another split; see :func:`wergap.cohorts.gap_summary`).
     known_attributes : sequence of str, optional
         Speaker-table columns to disaggregate WER by. Default: every string column with
         2 to 12 distinct values other than ids, ZIP, paths and text.
+    min_group_speakers : int, default 10
+        Smallest group of a known attribute given a WER; a value under it is listed by
+        name with its speaker count and "too few speakers" (:func:`wergap.cohorts.disaggregate`).
     engine : {"pandas", "dask"}, default "pandas"
         ``"dask"``: ``log_or_scored`` is a file, folder, glob or list of Parquet/CSV/TSV/
         JSON-lines files, read, scored and aggregated to the speaker table on Dask with
@@ -182,6 +186,7 @@ def audit(
     >>> result = audit(read_log("decode.tsv"), census=census)  # doctest: +SKIP
     >>> result.summary()  # doctest: +SKIP
     """
+    check_min_speakers(min_speakers)
     chosen = list(METHODS if methods is None else methods)
     specs = [registry.get(registry.check_method(method)) for method in chosen]
     speakers, scored = engines.speaker_table(log_or_scored, engine, scheduler=scheduler)
@@ -197,6 +202,8 @@ def audit(
         "geo_prune": geo_prune,
         "n_clusters": n_clusters,
         "bottom_share": bottom_share,
+        "max_bottom_share": max_bottom_share,
+        "min_group_speakers": min_group_speakers,
         "engine": engine,
         "adjust_for": None if adjust_for is None else list(adjust_for),
     }
@@ -224,21 +231,19 @@ def audit(
         result.estimators[method] = fitted
         result._partitions[method] = partition
         result._tables[method] = cohort_table(speakers, partition, min_speakers=min_speakers, **stats)
-        result.gaps[method] = gap_summary(
-            speakers, partition, bottom_share=bottom_share, min_speakers=min_speakers, **stats
-        )
-        result.held_out[method] = held_out_gap(
-            estimator, speakers, bottom_share=bottom_share, min_speakers=min_speakers, **stats
-        )
+        bottom = {"bottom_share": bottom_share, "min_speakers": min_speakers, "max_bottom_share": max_bottom_share}
+        result.gaps[method] = gap_summary(speakers, partition, **bottom, **stats)
+        refit = clone(estimator).set_params(**spec.held_out_params) if spec.held_out_params else estimator
+        result.held_out[method] = held_out_gap(refit, speakers, **bottom, **stats)
         if spec.ranked_candidates and n_boot > 0:
             result.split_intervals = split_intervals(
                 speakers, fitted.splits_, fitted.partitions_, top=SPLITS_WITH_INTERVALS, **stats
             )
-    attributes = _known_attributes(speakers, known_attributes)
+    attributes, result.attributes_left_out = choose_attributes(speakers, known_attributes)
     source = scored if scored is not None else speakers
     for column in attributes:
         table = source if column in source.columns else speakers
-        result.disaggregated[column] = disaggregate(table, column, min_speakers=min_speakers, **stats)
+        result.disaggregated[column] = disaggregate(table, column, min_speakers=min_group_speakers, **stats)
     if explain:
         from wergap.cohorts.explain import explain_methods
 
@@ -271,6 +276,9 @@ class Audit:
         error profile, adjusted gap, cohort profile).
     skipped : dict of str to str
         Method -> why it did not run.
+    attributes_left_out : dict of str to str
+        Speaker-table columns not broken down as known attributes, and why (transcripts,
+        ids, paths and free text never are: :mod:`wergap.cohorts.attributes`).
     params : dict
         The options :func:`audit` was called with (except the tables).
     provenance : dict
@@ -288,6 +296,7 @@ class Audit:
         self.disaggregated: dict[str, pd.DataFrame] = {}
         self.split_intervals: pd.DataFrame | None = None
         self.skipped: dict[str, str] = {}
+        self.attributes_left_out: dict[str, str] = {}
         self.explanations: dict[str, Any] = {}
         self._partitions: dict[str, Partition] = {}
         self._tables: dict[str, pd.DataFrame] = {}
@@ -322,19 +331,33 @@ class Audit:
             frame[method] = partition.labels.reindex(frame.index)
         return frame.reset_index()
 
+    def exclusions(self) -> pd.DataFrame:
+        """Every row and speaker counted out, and why (:func:`wergap.cohorts.exclusion_table`):
+        rows dropped while reading, invalid ZIP codes, embeddings that did not match, and
+        each method's speakers it could not place."""
+        return exclusion_table(self.provenance, {m: p.excluded for m, p in self._partitions.items()})
+
     def summary(self) -> pd.DataFrame:
         """One row per method that ran, in the shape of the Alexa papers' comparison table.
 
-        Bottom and top as in :func:`wergap.cohorts.gap_summary`; for census splits the row
-        is the best split. ``held_out_*`` from :func:`wergap.cohorts.held_out_gap`;
+        The held-out gap (:func:`wergap.cohorts.held_out_gap`: discovered on half the
+        speakers, measured on the other half) and its interval come first: it is the
+        honest number. ``in_sample_*`` follow: the gap of the cohorts found, measured on
+        the same speakers that found them (optimistic; with no disparity its interval lies
+        above 0 in 30–78 % of data sets). Bottom and top as in
+        :func:`wergap.cohorts.gap_summary`; for census splits the row is the chosen split.
+        ``note`` says why any number is NaN and what to change (held-out reason first).
+        Columns renamed from earlier versions: :data:`RENAMED_SUMMARY_COLUMNS`.
         ``raw_ratio`` / ``adjusted_ratio`` (with CI): the bottom cohort's WER ratio to the
         rest before and after adjustment for covariates (:attr:`explanations`; NaN when
-        not computed). ``note`` collects the reasons behind any NaN.
+        not computed). ``note`` collects what the method itself says (``note_``: whether
+        the scan's hot spot is significant) and the reasons behind any NaN.
         """
         rows = []
         for method in self.methods:
             gap, held = self.gaps[method], self.held_out[method]
-            notes = [n for n in (gap.reason, held.reason and f"held-out: {held.reason}") if n]
+            own = getattr(self.estimators.get(method), "note_", None)  # what the method itself says (geo_scan)
+            notes = [n for n in (held.reason and f"held-out: {held.reason}", own, gap.reason) if n]
             adjusted = getattr(self.explanations.get(method), "adjusted", None)
             nan = float("nan")
             rows.append(
@@ -343,17 +366,17 @@ class Audit:
                     "cohorts": gap.n_cohorts,
                     "bottom_cohort": gap.bottom,
                     "bottom_definition": gap.bottom_definition,
-                    "wer_bottom": gap.wer_bottom,
-                    "wer_top": gap.wer_top,
-                    "gap_pct": gap.gap_pct,
-                    "gap_ci_low": gap.gap_ci_low,
-                    "gap_ci_high": gap.gap_ci_high,
                     "held_out_gap_pct": held.gap_pct,
                     "held_out_ci_low": held.ci_low,
                     "held_out_ci_high": held.ci_high,
+                    "in_sample_gap_pct": gap.gap_pct,
+                    "in_sample_ci_low": gap.gap_ci_low,
+                    "in_sample_ci_high": gap.gap_ci_high,
+                    "wer_bottom": gap.wer_bottom,
+                    "wer_top": gap.wer_top,
                     "bottom_share_pct": gap.bottom_share_pct,
                     "bottom_utterance_share_pct": gap.bottom_utterance_share_pct,
-                    "gap_vs_rest_pct": gap.gap_vs_rest_pct,
+                    "in_sample_gap_vs_rest_pct": gap.gap_vs_rest_pct,
                     "speakers": gap.n_speakers,
                     "raw_ratio": nan if adjusted is None else adjusted.ratio_raw,
                     "adjusted_ratio": nan if adjusted is None else adjusted.ratio,

@@ -44,11 +44,18 @@ EXTRAS = {
 MISSING_EXTRA = "this needs the optional package {module!r}, which is not installed: {command}"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument reported in one line (exit 2) instead of the usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``wergap`` argument parser, one subparser per subcommand module."""
     from wergap._version import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="wergap",
         description="Find the speakers a speech recognizer serves worst.",
     )
@@ -66,19 +73,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wergap`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from wergap._io import os_error
+    from wergap.cli._paths import check_paths, new_outputs, snapshot
     from wergap.errors import WergapError
 
+    before: dict = {}
     try:
+        check_paths(args)
+        before = snapshot(args)
         return int(args.func(args) or 0)
     except WergapError as exc:
+        _remove(new_outputs(before))
         print(f"wergap: error: {in_flags(str(exc))}", file=sys.stderr)
-        return 2
+        return int(getattr(exc, "exit_code", 2))
+    except OSError as exc:  # an OS error no writer or reader turned into a WergapError
+        _remove(new_outputs(before))
+        error = os_error(exc, writing=None)
+        print(f"wergap: error: {in_flags(str(error))}", file=sys.stderr)
+        return error.exit_code
     except ModuleNotFoundError as exc:
+        _remove(new_outputs(before))
         module = (exc.name or "").split(".")[0]
         if module not in EXTRAS:
             raise
         print(f"wergap: error: {MISSING_EXTRA.format(module=module, command=EXTRAS[module])}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        _remove(new_outputs(before))
         print(INTERRUPTED, file=sys.stderr)
         return 130
+
+
+def _remove(paths: Sequence[object]) -> None:
+    """Remove what a failed run wrote (it did not exist before the run)."""
+    import contextlib
+    import os
+
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # type: ignore[arg-type]

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wergap._format import dropped_text
+from wergap.defaults import MAX_BOTTOM_SHARE, MIN_GROUP_SPEAKERS
 from wergap.discovery import registry
 
 if TYPE_CHECKING:
@@ -228,11 +230,6 @@ def is_speaker_table(table: pd.DataFrame) -> bool:
     return "utterances" in table.columns and "utt_id" not in table.columns
 
 
-def dropped_text(dropped: dict[str, int] | None) -> str:
-    """The dropped rows by reason, as every summary prints them (``none`` when none)."""
-    return "; ".join(f"{n:,} {why}" for why, n in dropped.items()) if dropped else "none"
-
-
 def summary_lines(scored: pd.DataFrame) -> list[str]:
     """The short summary every subcommand prints after reading a log."""
     from wergap.data_schemas import provenance
@@ -259,12 +256,28 @@ def summary_lines(scored: pd.DataFrame) -> list[str]:
             f"hypotheses (--drop-tokens {meta['drop_tokens']})"
         )
     lines.append("dropped     " + dropped_text(meta.get("dropped")))
+    if meta.get("invalid_zip"):
+        lines.append(f"excluded    {int(meta['invalid_zip']):,} rows with an invalid ZIP code (read as missing)")
     if meta.get("empty_references"):
         lines.append(
             f"note        {meta['empty_references']:,} empty references: "
             "their insertions count as errors, they add no reference words"
         )
     return lines
+
+
+NOT_AT_LEAST_ONE = "expected a whole number of at least 1, got {value!r}"
+
+
+def at_least_one(value: str) -> int:
+    """argparse type of counts such as ``--min-speakers``: a whole number, at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(NOT_AT_LEAST_ONE.format(value=value))
+    return number
 
 
 def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
@@ -276,7 +289,7 @@ def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--census", help="ZCTA census table (tidy CSV or an ACS data-profile export)")
     p.add_argument("--embeddings", help="speaker or utterance embeddings (.parquet, .npy, .npz)")
-    p.add_argument("--min-speakers", type=int, default=30, help="smallest cohort reported (default 30)")
+    p.add_argument("--min-speakers", type=at_least_one, default=30, help="smallest cohort reported (default 30)")
     p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--max-regions", type=int, default=8, help="most geo tree regions (default 8)")
@@ -291,13 +304,24 @@ def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--n-clusters", type=int, default=10, help="k-means clusters (default 10)")
     p.add_argument("--bottom-share", type=float, help="pool the worst cohorts up to this share of speakers (0-1)")
+    p.add_argument("--max-bottom-share", type=float, default=MAX_BOTTOM_SHARE,
+                   help="a binary split's worse side holding more of the speakers is never the bottom cohort "
+                        f"(0-1, default {MAX_BOTTOM_SHARE})")
+    p.add_argument("--min-group-speakers", type=int, default=MIN_GROUP_SPEAKERS,
+                   help="smallest value of a known attribute given a WER; smaller values are listed as "
+                        f"'too few speakers' (default {MIN_GROUP_SPEAKERS})")
 
 
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
     """Where the report and exports go (``audit`` and ``demo``)."""
     required(p).add_argument("-o", "--output", required=True, help="the HTML report to write")
     p.add_argument("--outdir", help="also write summary.json, cohorts.csv, assignments.parquet, regions.geojson here")
-    p.add_argument("--boundaries", help="GeoJSON of outlines (e.g. US states) drawn under the regions map")
+    add_boundaries_argument(p)
+
+
+def add_boundaries_argument(p: argparse.ArgumentParser) -> None:
+    """``--boundaries``: outlines under the maps (``audit``, ``demo``, ``compare``)."""
+    p.add_argument("--boundaries", help="GeoJSON of outlines drawn under every map instead of the shipped country and US state outlines")
 
 
 def required(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
@@ -354,9 +378,23 @@ def _audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[str
         geo_prune=args.geo_prune,
         n_clusters=args.n_clusters,
         bottom_share=args.bottom_share,
+        max_bottom_share=getattr(args, "max_bottom_share", MAX_BOTTOM_SHARE),
+        min_group_speakers=getattr(args, "min_group_speakers", MIN_GROUP_SPEAKERS),
         adjust_for=adjust_for_list(getattr(args, "adjust_for", None)),
         explain=args.command == "audit",  # check, compare and export-weights show no explanation
     )
+
+
+#: Columns of the terminal's method table: the held-out gap (the headline) first, then the
+#: in-sample gap, labelled optimistic and shown without an interval.
+SUMMARY_TABLE = {
+    "method": "method",
+    "held_out_gap_pct": "held-out gap %",
+    "held_out_ci_low": "CI low",
+    "held_out_ci_high": "CI high",
+    "in_sample_gap_pct": "in-sample % (optimistic)",
+    "bottom_share_pct": "bottom share %",
+}
 
 
 def adjust_for_list(value: str | None) -> list[str] | None:
@@ -367,17 +405,39 @@ def adjust_for_list(value: str | None) -> list[str] | None:
 
 
 def print_summary(result: Any) -> None:
-    """The method comparison table and skip reasons, as plain text."""
+    """The method comparison table, why any held-out gap is missing, and skip reasons."""
     table = result.summary()
-    columns = ("method", "gap_pct", "gap_ci_low", "gap_ci_high", "held_out_gap_pct", "bottom_share_pct")
-    cols = [c for c in columns if c in table]
+    cols = [c for c in SUMMARY_TABLE if c in table]
     if len(table):
         print()
-        print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+        shown = table[cols].rename(columns=SUMMARY_TABLE)
+        print(shown.to_string(index=False, na_rep="n/a", float_format=lambda v: f"{v:.1f}"))
+        for row in table.to_dict("records"):
+            if isinstance(row.get("note"), str) and row["note"]:
+                print(f"note        {row['method']}: {row['note']}")
     for method, reason in getattr(result, "skipped", {}).items():
         print(f"skipped     {method}: {in_flags(reason)}")
     for line in story_lines(result):
         print(line)
+    for line in exclusion_text(result):
+        print(f"excluded    {line}")
+    left_out = getattr(result, "attributes_left_out", {})
+    if left_out:
+        print("not shown   " + "; ".join(f"{column} ({reason})" for column, reason in left_out.items()))
+
+
+def exclusion_text(result: Any, *, reader: bool = False) -> list[str]:
+    """Rows and speakers the audit counted out: embeddings, each method's excluded
+    speakers, and with ``reader=True`` the reader's invalid ZIPs (which
+    :func:`summary_lines` prints otherwise; dropped rows have their own line)."""
+    from wergap.cohorts.exclusions import exclusion_lines
+
+    table = result.exclusions()
+    if reader:
+        table = table[~table["reason"].str.startswith("dropped: ")]
+    else:
+        table = table[table["stage"] != "read"]
+    return exclusion_lines(table)
 
 
 def story_lines(result: Any) -> list[str]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from wergap._format import dropped_text
 from wergap.cli._options import (
     add_discovery_arguments,
     add_log_arguments,
     add_methods_argument,
+    exclusion_text,
     load_scored,
     required,
     run_audit,
@@ -49,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
         write_json(payload, args.json)
     dropped = provenance(scored).get("dropped") or {}
     if dropped:
-        print("dropped     " + "; ".join(f"{n:,} {why}" for why, n in dropped.items()))
+        print("dropped     " + dropped_text(dropped))
+    for line in exclusion_text(result, reader=True):
+        print(f"excluded    {line}")
     for line in outcome.lines():
         print(line)
     return outcome.exit_code

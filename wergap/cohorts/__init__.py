@@ -11,9 +11,11 @@ and mitigation exports consume an audit and live above it, in :mod:`wergap.compa
 """
 
 from wergap.cohorts.adjusted import COVARIATE_COLUMNS, AdjustedGap, adjusted_gap
+from wergap.cohorts.attributes import choose_attributes
 from wergap.cohorts.cohort_profile import COHORT_PROFILE_COLUMNS, cohort_profile
 from wergap.cohorts.disaggregate import DISAGGREGATE_COLUMNS, disaggregate
 from wergap.cohorts.error_profile import ERROR_PROFILE_COLUMNS, WordErrors, error_profile, word_errors
+from wergap.cohorts.exclusions import EXCLUSION_COLUMNS, exclusion_lines, exclusion_table
 from wergap.cohorts.heldout import FOLD_COLUMNS, HeldOutGap, held_out_gap
 from wergap.cohorts.partition import (
     OTHER,
@@ -37,6 +39,7 @@ __all__ = [
     "COVARIATE_COLUMNS",
     "ERROR_PROFILE_COLUMNS",
     "DISAGGREGATE_COLUMNS",
+    "EXCLUSION_COLUMNS",
     "FOLD_COLUMNS",
     "OTHER",
     "OTHER_DEFINITION",
@@ -45,10 +48,13 @@ __all__ = [
     "Partition",
     "WordErrors",
     "adjusted_gap",
+    "choose_attributes",
     "cohort_profile",
     "cohort_table",
     "disaggregate",
     "error_profile",
+    "exclusion_lines",
+    "exclusion_table",
     "gap_summary",
     "held_out_gap",
     "merge_small",

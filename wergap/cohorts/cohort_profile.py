@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from wergap.cohorts._target import in_cohort
+from wergap.cohorts.attributes import attribute_exclusion
 from wergap.cohorts.partition import Partition
 from wergap.errors import InputError
 
@@ -149,6 +150,8 @@ def _attributes(table: pd.DataFrame, requested: Sequence[str] | None) -> list[st
         if column in NOT_ATTRIBUTES or str(column).endswith("_id"):
             continue
         values = table[column]
+        if attribute_exclusion(column, values) is not None:  # transcripts, ids, paths, free text
+            continue
         if _is_numeric(values):
             if values.notna().any():
                 found.append(column)

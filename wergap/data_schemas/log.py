@@ -88,6 +88,14 @@ WER_LOOKS_PERCENT = (
     "column 'wer' holds {value!r}: it is read as a fraction of the reference words (0.25 = 25 %); "
     "divide percentages by 100 first"
 )
+NOT_TEXT = (
+    "expected text, got {kind} {value!r}: a transcript column holds words (word counts go in "
+    "'ref_words' and 'errors')"
+)
+SPLIT_OVER_WORDS = (
+    "substitutions + deletions = {total} but ref_words = {words}: a reference of {words} words "
+    "cannot have more substituted and deleted words"
+)
 #: Largest per-utterance WER read as a fraction; above it a 'wer' column looks like percentages.
 WER_FRACTION_MAX = 5.0
 WER_ERRORS = "wer x ref_words not whole"
@@ -114,6 +122,7 @@ MISSING_SPEAKER = "missing speaker_id"
 NO_SPEAKER = "no speaker in utt_id"
 MISSING_REFERENCE = "missing reference"
 INVALID_COUNTS = "invalid counts"
+INVALID_TEXT = "transcript not text"
 INVALID_COORDINATES = "invalid coordinates"
 
 #: File suffix (past a compression suffix such as ``.gz``) → the log format it names.
@@ -562,6 +571,12 @@ class _Validator:
 
     def _texts(self) -> None:
         df = self.df
+        for name in ("ref", "hyp"):
+            if name in df:
+                not_text = _not_text(df[name])
+                self._reject(not_text, INVALID_TEXT, name,
+                             lambda pos, v=df[name]: NOT_TEXT.format(
+                                 kind=_kind(v.iloc[pos]), value=_plain(v.iloc[pos])))
         if "ref" in df:
             self._reject(
                 df["ref"].isna().to_numpy(),
@@ -627,6 +642,14 @@ class _Validator:
                 "errors",
                 lambda pos: SPLIT_MISMATCH.format(total=int(total[pos]), errors=int(errors[pos])),
             )
+        if all(name in numbers for name in ("substitutions", "deletions", "ref_words")):
+            total = numbers["substitutions"] + numbers["deletions"]
+            words = numbers["ref_words"]
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isnan(total) & ~np.isnan(words) & (total > words)
+            self._reject(bad, INVALID_COUNTS, "ref_words",
+                         lambda pos: SPLIT_OVER_WORDS.format(total=int(total[pos]),
+                                                             words=int(words[pos])))
         for name, num in numbers.items():
             kept = num[self.keep]
             if np.isnan(kept).any():
@@ -669,6 +692,27 @@ class _Validator:
         for name in ("audio", "system"):
             if name in df:
                 df[name] = df[name].astype("str")
+
+
+def _not_text(values: pd.Series) -> np.ndarray:
+    """Cells of a transcript column that hold something other than text (numbers from a
+    typed format such as Parquet or JSON); missing cells are not flagged here."""
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return np.zeros(len(values), dtype=bool)
+    if values.dtype != object:  # a numeric or boolean column: every present cell
+        return values.notna().to_numpy(dtype=bool)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # in C: the usual case
+        return np.zeros(len(values), dtype=bool)
+    return np.fromiter((not (isinstance(v, str) or v is None or v is pd.NA or (isinstance(v, float) and v != v))
+                        for v in values), dtype=bool, count=len(values))
+
+
+def _kind(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "a boolean"
+    if isinstance(value, (int, float, np.number)):
+        return "the number"
+    return f"a {type(value).__name__}"
 
 
 def _count_message(values: pd.Series, blank: np.ndarray, pos: int) -> str:

@@ -74,6 +74,7 @@ MODEL_LOAD_FAILED = (
 NO_AUDIO_COLUMN = "expected a column 'audio' holding audio file paths"
 DUPLICATE_UTT = "utterance id {utt_id!r} appears more than once"
 BAD_EMBEDDING = "expected a 1-D numeric vector of length {dim}, got {got}"
+NOTHING_EMBEDDED = "none of the {n:,} audio files could be embedded ({reasons}): nothing to write"
 NO_EMBEDDINGS_TO_WRITE = "missing required column {column!r} in the embeddings table"
 
 EMBED_COLUMNS = ("utt_id", "speaker_id", "audio", "embedding")
@@ -207,6 +208,8 @@ def embed_audio(
         seconds += info.seconds
         rows.append((item["utt_id"], item["speaker_id"], item["audio"], vectors[info.sha256]))
 
+    if items and not rows:
+        raise InputError(NOTHING_EMBEDDED.format(n=len(items), reasons=_reasons_text(failures)), file=sources[0] if len(sources) == 1 else None)
     out = pd.DataFrame(
         {
             "utt_id": pd.array([r[0] for r in rows], dtype="str"),
@@ -234,6 +237,13 @@ def embed_audio(
         "pipeline": PIPELINE_VERSION,
     }
     return out
+
+
+def _reasons_text(failures: list[list[str]]) -> str:
+    counts: dict[str, int] = {}
+    for _, reason in failures:
+        counts[reason] = counts.get(reason, 0) + 1
+    return "; ".join(f"{n:,} {reason}" for reason, n in counts.items()) or "none read"
 
 
 def speaker_mean_embeddings(embeddings: pd.DataFrame) -> pd.DataFrame:

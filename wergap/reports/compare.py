@@ -7,12 +7,12 @@ transcript is written (cohort tables hold only pooled cohorts of ``min_speakers`
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any
 
 import jinja2
 
+from wergap._format import num
 from wergap._io import write_text_atomic
 
 TEMPLATE = """<!doctype html>
@@ -32,8 +32,8 @@ intervals ({{ n_boot }} resamples, seed {{ seed }}).</p>
 <ul>{% for v in verdicts %}<li>{{ v }}</li>{% endfor %}</ul>
 {% for m in methods %}
 <h2>{{ m.method }}: <span class="{{ m.outcome|replace(' ', '-') }}">{{ m.outcome }}</span></h2>
-<p>Gap (bottom vs top, relative): {{ m.gap_base }} → {{ m.gap_cand }}; change {{ m.change }} points ({{ m.change_ci }}).</p>
-{% if m.held %}<p>Held out (cohorts found on one half of the speakers, measured on the other): {{ m.held }}.</p>{% endif %}
+{% if m.held %}<p>Held-out gap (cohorts found on one half of the speakers, measured on the other): <strong>{{ m.held }}</strong>.</p>{% endif %}
+<p>{% if m.held %}In-sample gap (found and measured on the same speakers, optimistic){% else %}Gap (bottom vs top, relative){% endif %}: {{ m.gap_base }} → {{ m.gap_cand }}; change {{ m.change }} points ({{ m.change_ci }}).</p>
 {% if m.note %}<p>Note: {{ m.note }}</p>{% endif %}
 <table><tr><th>cohort</th><th>definition</th><th>role</th><th>speakers</th><th>WER {{ names[0] }}</th>
 <th>WER {{ names[1] }}</th><th>change (points)</th><th>{{ level }} CI</th></tr>
@@ -46,11 +46,11 @@ intervals ({{ n_boot }} resamples, seed {{ seed }}).</p>
 
 
 def _pct(value: Any, digits: int = 1) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f} %"
+    return num(value, digits, " %", na="n/a")
 
 
 def _pts(value: Any) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:+.2f}"
+    return num(value, 2, signed=True, na="n/a")
 
 
 def render_compare_html(comparison: Any) -> str:

@@ -12,21 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-
-def missing(x: Any) -> bool:
-    """None, NA or NaN."""
-    try:
-        return x is None or bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def count(x: Any) -> str:
-    return "–" if missing(x) else f"{int(x):,}"
-
-
-def num(x: Any, digits: int = 1, *, signed: bool = False) -> str:
-    return "–" if missing(x) else f"{float(x):{'+' if signed else ''}.{digits}f}"
+from wergap._format import count, dropped_text, missing, num
 
 #: Census rows of the cohort profile shown (strongest standardised difference first).
 TOP_CENSUS = 10
@@ -106,7 +92,7 @@ def explanation_section(explanation: Any, min_speakers: int) -> dict[str, Any] |
         "adjusted": None if adjusted is None else _ratio(adjusted.ratio, adjusted.ci_low, adjusted.ci_high),
         "adjusted_for": "" if adjusted is None else ", ".join(c for c in adjusted.covariates if c not in adjusted.dropped_covariates),
         "adjusted_rows": "" if adjusted is None else f"{adjusted.utterances:,} utterances of {adjusted.speakers:,} speakers"
-        + ("" if not adjusted.dropped else "; left out: " + "; ".join(f"{n:,} {why}" for why, n in adjusted.dropped.items())),
+        + ("" if not adjusted.dropped else "; left out: " + dropped_text(adjusted.dropped)),
         "adjusted_reason": explanation.adjusted_reason or (None if adjusted is None else adjusted.reason),
         "covariates": covariates,
         "profile": profile_rows,

@@ -11,7 +11,6 @@ cohort tables an Audit holds have already pooled them.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -19,14 +18,16 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from wergap._io import write_text_atomic
+from wergap._format import count, interval, num, pct
+from wergap._format import missing as _missing
+from wergap._io import check_not_inputs, write_text_atomic
 from wergap._version import __version__
 from wergap.audit import Audit
-from wergap.defaults import MIN_SPEAKERS
+from wergap.defaults import MIN_GROUP_SPEAKERS, MIN_SPEAKERS
 from wergap.discovery import registry
-from wergap.reports import figures
-from wergap.reports.exports import is_simulated
+from wergap.reports import figures, maps
 from wergap.reports.explanations import explanation_section
+from wergap.reports.exports import audited_files, is_simulated
 
 #: Census splits shown in the figure and table.
 TOP_SPLITS = 8
@@ -38,38 +39,6 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def _missing(x: Any) -> bool:
-    try:
-        return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def pct(x: Any, digits: int = 1) -> str:
-    """A fraction as a percentage string (``0.1234`` -> ``12.3%``); ``–`` when missing."""
-    return "–" if _missing(x) else f"{100 * float(x):.{digits}f}%"
-
-
-def num(x: Any, digits: int = 1, suffix: str = "", *, signed: bool = False) -> str:
-    """A number already in the unit shown: a gap ``+42.0%`` (``signed``), a share ``12.0 %``."""
-    if _missing(x):
-        return "–"
-    return f"{float(x):{'+' if signed else ''}.{digits}f}{suffix}"
-
-
-def count(x: Any) -> str:
-    """An integer with thousands separators; ``–`` when missing."""
-    return "–" if _missing(x) else f"{int(x):,}"
-
-
-def interval(low: Any, high: Any, *, fraction: bool) -> str:
-    """``[low, high]`` formatted as percentages (``fraction`` values are multiplied by 100)."""
-    if _missing(low) or _missing(high):
-        return ""
-    scale = 100 if fraction else 1
-    return f"[{scale * float(low):.1f}, {scale * float(high):.1f}]"
 
 
 def _stat_rows(
@@ -125,8 +94,8 @@ def _region_map(
     """The geographic tree's regions on a map, coloured by WER."""
     if getattr(estimator, "regions_", None) is None:
         return
-    fig = figures.region_map(estimator.regions_, table, bottom=bottom, boundaries=boundaries)
-    alt = "Map of the geographic regions coloured by WER" + (" with state outlines" if boundaries else "")
+    fig = figures.region_map(estimator.regions_, table, bottom=bottom, boundaries=boundaries, speakers=audit.speakers)
+    alt = "Map of the geographic regions coloured and labelled by WER, on state and country outlines, with speakers' density"
     section["figures"].append({"uri": figures.to_data_uri(fig), "alt": alt})
     section["figure_note"] = geo_regions_note(estimator)
 
@@ -173,9 +142,18 @@ def _split_pairs(
             "wer_out": pct(r["wer_out"]),
             "gap": num(r["gap_pct"], suffix="%", signed=True),
             "worse": {"in": "inside", "out": "outside"}.get(str(r.get("worse")), "–"),
+            "worse_share": num(r.get("worse_share_pct"), suffix=" %"),
+            "target": _is_target(r.get("worse_share_pct"), audit.params.get("max_bottom_share")),
         }
         for _, r in shown.iterrows()
     ]
+
+
+def _is_target(worse_share_pct: Any, max_bottom_share: Any) -> str:
+    """Whether a split's worse side may be the bottom cohort (at most ``max_bottom_share``)."""
+    if _missing(worse_share_pct) or _missing(max_bottom_share):
+        return "yes"
+    return "yes" if float(worse_share_pct) <= 100 * float(max_bottom_share) + 1e-9 else "no: most speakers"
 
 
 def _embedding_scatter(
@@ -196,9 +174,34 @@ def _embedding_scatter(
     )
 
 
+def _scan_map(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
+              boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+    """The spatial scan's areas on a map, labelled with WER and p-value, and what the scan concluded."""
+    areas = getattr(estimator, "areas_", None)
+    if areas is None:
+        return
+    if len(areas):
+        fig = maps.scan_map(areas, speakers=audit.speakers, bottom=bottom, boundaries=boundaries)
+        alt = "Map of the geographic hot spots (circles) labelled with WER and p-value, with speakers' density"
+        section["figures"].append({"uri": figures.to_data_uri(fig), "alt": alt})
+    section["figure_note"] = scan_note(estimator)
+
+
+def scan_note(scan: Any) -> str:
+    """What the spatial scan found, in one paragraph (significant or not, said plainly)."""
+    replicates = scan.n_replicates
+    how = (
+        f"Circles around speakers' locations holding {scan.min_speakers} speakers up to {100 * scan.max_share:.0f} % "
+        f"of them were searched; each p-value ranks the area's likelihood ratio among the best of {replicates} "
+        "maps with the speakers shuffled over their locations, so it accounts for the search over every circle."
+    )
+    return f"{str(scan.note_)[0].upper()}{str(scan.note_)[1:]}. {how}"
+
+
 #: Figure kind (a method's ``MethodSpec.figures``) -> the function that adds it to a section.
 FIGURES: dict[str, Callable[..., None]] = {
     "region_map": _region_map,
+    "scan_map": _scan_map,
     "split_pairs": _split_pairs,
     "embedding_scatter": _embedding_scatter,
 }
@@ -229,11 +232,10 @@ def _method_section(audit: Audit, method: str, boundaries: str | os.PathLike[str
         "id": method,
         "title": registry.title(method),
         "rows": _cohort_rows(table, bottom),
-        "gap": num(gap.gap_pct, suffix="%", signed=True),
-        "gap_ci": interval(gap.gap_ci_low, gap.gap_ci_high, fraction=False),
-        "held_out": num(held.gap_pct, suffix="%", signed=True),
+        "in_sample": num(gap.gap_pct, suffix="%", signed=True),
+        "held_out": held_out_text(held.gap_pct),
         "held_out_ci": interval(held.ci_low, held.ci_high, fraction=False),
-        "reasons": [r for r in (gap.reason, held.reason and f"held-out gap: {held.reason}") if r],
+        "reasons": [r for r in (held.reason and f"held-out gap: {held.reason}", gap.reason) if r],
         "figures": [],
         "splits": [],
         "figure_note": None,
@@ -259,9 +261,10 @@ def _attribute_section(audit: Audit, attribute: str, table: pd.DataFrame) -> dic
     worst = {str(table["value"].iloc[0])} if len(table) and best_gap.notna().any() else set()
     overall = None if audit.overall is None else audit.overall["wer"]
     figure = None
-    if len(table):
+    plotted = table[table["wer"].notna()] if "wer" in table else table
+    if len(plotted):
         fig = figures.wer_bars(
-            table,
+            plotted,
             label="value",
             key="value",
             title=f"WER by {attribute}",
@@ -270,8 +273,16 @@ def _attribute_section(audit: Audit, attribute: str, table: pd.DataFrame) -> dic
             bottom_label="worst-served value",
         )
         figure = {"uri": figures.to_data_uri(fig), "alt": f"WER by {attribute}"}
-    rows = _stat_rows(table, worst, key="value", gap="gap_vs_best")
+    rows = _stat_rows(table, worst, key="value", gap="gap_vs_best", keep=("note",) if "note" in table else ())
+    for row in rows:
+        if row.get("note"):  # under min_group_speakers: listed by name and count only
+            row.update(utterances="–", wer=row["note"], wer_ci="", gap="", gap_ci="")
     return {"name": attribute, "rows": rows, "figure": figure}
+
+
+def held_out_text(value: Any) -> str:
+    """The held-out gap, or ``not measurable`` (the note beside it says why and what to change)."""
+    return "not measurable" if _missing(value) else num(value, suffix="%", signed=True)
 
 
 def _summary_rows(audit: Audit) -> list[dict[str, Any]]:
@@ -282,13 +293,12 @@ def _summary_rows(audit: Audit) -> list[dict[str, Any]]:
             "bottom": r["bottom_definition"] if not _missing(r["bottom_definition"]) else "–",
             "wer_bottom": pct(r["wer_bottom"]),
             "wer_top": pct(r["wer_top"]),
-            "gap": num(r["gap_pct"], suffix="%", signed=True),
-            "gap_ci": interval(r["gap_ci_low"], r["gap_ci_high"], fraction=False),
-            "held_out": num(r["held_out_gap_pct"], suffix="%", signed=True),
+            "held_out": held_out_text(r["held_out_gap_pct"]),
             "held_out_ci": interval(r["held_out_ci_low"], r["held_out_ci_high"], fraction=False),
+            "in_sample": num(r["in_sample_gap_pct"], suffix="%", signed=True),
             "share": num(r["bottom_share_pct"], suffix=" %"),
             "utt_share": num(r["bottom_utterance_share_pct"], suffix=" %"),
-            "gap_vs_rest": num(r["gap_vs_rest_pct"], suffix="%", signed=True),
+            "gap_vs_rest": num(r["in_sample_gap_vs_rest_pct"], suffix="%", signed=True),
             "note": "" if _missing(r["note"]) else r["note"],
         }
         for _, r in audit.summary().iterrows()
@@ -321,6 +331,14 @@ def _data_summary(audit: Audit) -> dict[str, Any]:
         # A counts-only log was not aligned here: the report says what was done instead.
         "counts_only": str(prov.get("aligner") or "").startswith("as logged"),
         "errors_from": prov.get("errors_from"),
+        "exclusions": [
+            {"stage": registry.title(r["stage"]) if r["stage"] in registry.METHODS else str(r["stage"]),
+             "reason": str(r["reason"]), "count": count(r["count"]), "unit": str(r["unit"])}
+            for _, r in audit.exclusions().iterrows()
+            if r["stage"] != "read" or not str(r["reason"]).startswith("dropped: ")
+        ],
+        "attributes_left_out": [{"column": str(c), "reason": str(r)}
+                                for c, r in getattr(audit, "attributes_left_out", {}).items()],
     }
 
 
@@ -351,6 +369,8 @@ def report_context(
             for k, v in params.items()
         ],
         "min_speakers": params.get("min_speakers", MIN_SPEAKERS),
+        "min_group_speakers": params.get("min_group_speakers", MIN_GROUP_SPEAKERS),
+        "max_bottom_share": params.get("max_bottom_share"),
         "n_boot": params.get("n_boot", 1000),
         "seed": params.get("seed", 0),
         "bottom_share": params.get("bottom_share"),
@@ -382,4 +402,5 @@ def write_html(
     title: str | None = None,
 ) -> None:
     """Write :func:`render_html` to ``path`` atomically (UTF-8)."""
+    check_not_inputs([path], [*audited_files(audit), *([boundaries] if boundaries else [])])
     write_text_atomic(path, render_html(audit, boundaries=boundaries, title=title))
