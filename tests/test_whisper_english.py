@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -58,7 +60,7 @@ _TEXT = _utterance() | st.text(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=int(os.environ.get("WERGAP_HYPOTHESIS_EXAMPLES", "400")), deadline=None)
 @given(texts=st.lists(_TEXT, min_size=1, max_size=12))
 def test_identical_to_the_package_on_token_soup(texts):
     """Batches of strings made of the tokens every path handles, with any whitespace."""
