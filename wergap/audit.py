@@ -44,12 +44,6 @@ from wergap.errors import WergapError
 METHODS = registry.METHODS
 #: Census splits given WER intervals for the report (its chart shows this many).
 SPLITS_WITH_INTERVALS = 8
-#: Columns never treated as known attributes when ``known_attributes`` is automatic.
-NOT_ATTRIBUTES = frozenset(
-    {"speaker_id", "utt_id", "zip", "audio", "ref", "hyp", "system", "embedding", "lat", "lon", "cohort"}
-)
-#: Most distinct values an automatically chosen known attribute may have.
-MAX_ATTRIBUTE_VALUES = 12
 
 #: Columns of :meth:`Audit.summary`, in order: the held-out gap (the honest number) first,
 #: then the in-sample gap (found and measured on the same speakers: optimistic).
@@ -89,12 +83,6 @@ UNKNOWN_METHOD = registry.UNKNOWN_METHOD
 UNKNOWN_RESULT = "no results for method {method!r}; ran: {ran}; skipped: {skipped}"
 NOT_INSTALLED = "{module} is not available in this installation ({error})"
 FIT_FAILED = "discovery failed: {error}"
-
-
-
-
-def _known_attributes(speakers: pd.DataFrame, requested: Sequence[str] | None) -> list[str]:
-    return choose_attributes(speakers, requested)[0]
 
 
 def audit(
