@@ -8,8 +8,8 @@ they can act. For a batch of strings:
 
 1. Arrow splits every string where ``str.split`` does (Unicode whitespace mapped to a
    space, then ``ascii_split_whitespace``; checked for every code point) and
-   dictionary-encodes the tokens, so Python sees each distinct token once per batch, and once per process in
-   its cache.
+   dictionary-encodes the tokens, so Python sees each distinct token once per batch,
+   and works it once per process (cached).
 2. Per distinct token (its *entry*): lowercase, the filler-word pass, then steps 5-8 of
    the reference (contractions, digit commas, periods, symbols and diacritics). Every
    one of these passes acts within a token, reading only whitespace or the string's
@@ -20,7 +20,7 @@ they can act. For a batch of strings:
    of the number normaliser, none of ``.$¢€£%`` and does not start with an ordinal
    suffix (``st nd rd th s``): then steps 9-12 leave it as the spelling normaliser
    writes it, and its final text is cached too. A token that becomes nothing
-   (``-``, ``uh``) is dropped: no later pass sees it.
+   (``-``, ``uh``) is dropped: no later pass sees it, so it does not end a run either.
 3. A string of plain tokens is their final texts joined by spaces (in Arrow). In any
    other string the non-plain tokens form *runs* between plain ones. The number
    normaliser treats a plain word exactly as the start or end of its input (it outputs
@@ -34,13 +34,14 @@ they can act. For a batch of strings:
    token), and a string holding both a token ending in ``'s``/``'d`` and one starting
    with ``been``/``gone``/``done``/``got`` (the reference rewrites ``'s been`` across the
    space). Those strings get steps 1-4 by regular expressions on the batch joined by NUL
-   (no class can match NUL), each ``'s been``-style pair becomes one token, and step 2-3
+   (no class can match NUL), each ``'s been``-style pair becomes one token, and steps 2-3
    follow on their tokens. A string with ``half`` in it (``two and a half``) is one run
-   from end to end, which is exactly the reference's steps 9-12; a string holding NUL,
-   ``\\x01`` or a lone surrogate goes to the package itself.
+   from end to end, which is exactly the reference's steps 9-12; a string holding a
+   marker character (NUL, ``\\x01``, ``\\x02``) or a lone surrogate goes to the package.
 
-``tests/test_normalization.py`` checks the outputs against the package on real and
-generated text and on Hypothesis text aimed at every path above.
+``tests/test_whisper_english.py`` checks every path above against the package
+(Hypothesis batches of tokens aimed at each), ``tests/test_normalization.py`` real and
+generated text.
 """
 
 from __future__ import annotations
