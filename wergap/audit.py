@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import html
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
 import numpy as np
@@ -42,6 +42,8 @@ from wergap.errors import WergapError
 
 #: The discovery methods, in the order they are run and shown (:mod:`wergap.discovery.registry`).
 METHODS = registry.METHODS
+#: Progress steps of one method: discovery, cohort intervals, held-out gap.
+STEPS_PER_METHOD = 3
 #: Census splits given WER intervals for the report (its chart shows this many).
 SPLITS_WITH_INTERVALS = 8
 
@@ -122,6 +124,7 @@ def audit(
     scheduler: Any = None,
     adjust_for: Sequence[str] | None = None,
     explain: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Audit:
     """Discover the worst-served cohorts with every applicable method and measure their gaps.
 
@@ -180,6 +183,10 @@ def audit(
     explain : bool, default True
         Explain each method's bottom cohort (:attr:`Audit.explanations`: error profile,
         adjusted gap, cohort profile; :mod:`wergap.cohorts.explain`).
+    progress : callable, optional
+        ``progress(step, done, total)`` is called before each step (a method's fit, its
+        cohort statistics, its held-out gap, the known attributes, the explanations), so a
+        caller can show where a long audit is; the library itself never prints.
 
     Returns
     -------
@@ -213,6 +220,14 @@ def audit(
     }
     stats: _Bootstrap = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
     result = Audit(speakers=speakers, params=params)
+    total, done = STEPS_PER_METHOD * len(specs) + 1 + int(explain), 0
+
+    def step(what: str, n: int = 1) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(what, done, total)
+        done += n
+
     result.overall = overall_wer(speakers, **stats)
     options = {**params, "census": census}
     for spec in specs:
@@ -220,29 +235,36 @@ def audit(
         reason = spec.needs(speakers, options)
         if reason is not None:
             result.skipped[method] = reason
+            step(f"{method}: skipped", STEPS_PER_METHOD)
             continue
         try:
             estimator = spec.make(options)
         except ImportError as error:
             result.skipped[method] = NOT_INSTALLED.format(module=spec.estimator.partition(":")[0], error=error)
+            step(f"{method}: skipped", STEPS_PER_METHOD)
             continue
+        step(f"{method}: discovery")
         try:
             fitted = estimator.fit(speakers)
         except (WergapError, ValueError) as error:
             result.skipped[method] = FIT_FAILED.format(error=error)
+            step(f"{method}: skipped", STEPS_PER_METHOD - 1)
             continue
         partition = fitted.partition_
         result.estimators[method] = fitted
         result._partitions[method] = partition
+        step(f"{method}: cohort intervals")
         result._tables[method] = cohort_table(speakers, partition, min_speakers=min_speakers, **stats)
         bottom: _Bottom = {"bottom_share": bottom_share, "min_speakers": min_speakers, "max_bottom_share": max_bottom_share}
         result.gaps[method] = gap_summary(speakers, partition, **bottom, **stats)
+        step(f"{method}: held-out gap")
         refit = clone(estimator).set_params(**spec.held_out_params) if spec.held_out_params else estimator
         result.held_out[method] = held_out_gap(refit, speakers, **bottom, **stats)
         if spec.ranked_candidates and n_boot > 0:
             result.split_intervals = split_intervals(
                 speakers, fitted.splits_, fitted.partitions_, top=SPLITS_WITH_INTERVALS, **stats
             )
+    step("known attributes")
     attributes, result.attributes_left_out = choose_attributes(speakers, known_attributes)
     source = scored if scored is not None else speakers
     for column in attributes:
@@ -251,10 +273,13 @@ def audit(
     if explain:
         from wergap.cohorts.explain import explain_methods
 
+        step("explaining the bottom cohorts")
         result.explanations = explain_methods(
             speakers, scored, result._partitions, result.gaps, attributes=attributes, census=census,
             adjust_for=adjust_for, min_speakers=min_speakers, confidence=confidence,
         )
+    if progress is not None:
+        progress("done", total, total)
     return result
 
 

@@ -199,6 +199,28 @@ def show_progress(args: argparse.Namespace) -> bool:
     return sys.stderr.isatty() and not getattr(args, "quiet", False)
 
 
+def step_progress(args: argparse.Namespace, what: str) -> Any:
+    """A ``progress(step, done, total)`` callback drawing a tqdm bar on stderr, or None when
+    progress is off (not a terminal, or ``--quiet``); for library calls that report steps."""
+    if not show_progress(args):
+        return None
+    from tqdm import tqdm
+
+    bar: Any = None
+
+    def update(step: str, done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="step", leave=False, file=sys.stderr)
+        bar.set_description(f"{what}: {step}")
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
 def _load_speakers_dask(args: argparse.Namespace) -> pd.DataFrame:
     """The speaker table of ``args.log`` (a file, folder or glob) built on Dask."""
     from wergap.errors import InputError
@@ -382,6 +404,7 @@ def _audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[str
         min_group_speakers=getattr(args, "min_group_speakers", MIN_GROUP_SPEAKERS),
         adjust_for=adjust_for_list(getattr(args, "adjust_for", None)),
         explain=args.command == "audit",  # check, compare and export-weights show no explanation
+        progress=step_progress(args, "audit"),
     )
 
 
