@@ -1,12 +1,15 @@
 # The two commands the README gives:
 #   make demo   set up, then run the main job on the bundled example
-#   make test   set up (with test extras), then run every test
+#   make test   set up (with test extras), lint, then run every test (what CI runs)
+# and for everyday work:
+#   make lint        ruff (lint + format check) and mypy
+#   make test-quick  every test not marked slow (under two minutes)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: demo test setup setup-test bench clean
+.PHONY: demo test test-quick lint format setup setup-test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +35,20 @@ setup-test: $(VENV)/.installed-test
 demo: setup
 	$(BIN)/wergap demo -o $(OUT)/report.html --outdir $(OUT)
 
-test: setup-test
+lint: setup-test
+	$(BIN)/ruff check wergap tests benchmarks
+	$(BIN)/ruff format --check wergap tests benchmarks
+	$(BIN)/mypy
+
+format: setup-test
+	$(BIN)/ruff check --fix wergap tests benchmarks
+	$(BIN)/ruff format wergap tests benchmarks
+
+test: setup-test lint
 	$(BIN)/python -m pytest
+
+test-quick: setup-test
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: setup
 	$(BIN)/python benchmarks/bench_scoring.py

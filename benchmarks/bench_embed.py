@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wergap.discovery import embed as E
+from wergap.embeddings import embed as E
 
 REPO = Path(__file__).resolve().parents[1]
 AUDIO = REPO.parent / "shared" / "data" / "audio" / "librispeech_test-other_10spk"

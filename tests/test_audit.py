@@ -11,6 +11,7 @@ import pytest
 
 from wergap.audit import METHODS, SUMMARY_COLUMNS, Audit, audit
 from wergap.cohorts import disaggregate
+from wergap.discovery import registry
 from wergap.data_schemas import InputError
 
 # wergap exports the function audit, which hides the module of the same name.
@@ -44,9 +45,9 @@ def has(module: str) -> bool:
 
 SKIP_CASES = [
     # columns dropped, census given, method, expected reason
-    (["lat", "lon"], False, "geo_tree", audit_module.NO_COORDINATES),
-    ([], False, "census_splits", audit_module.NO_CENSUS),
-    ([], False, "embedding_kmeans", audit_module.NO_EMBEDDINGS),
+    (["lat", "lon"], False, "geo_tree", registry.NO_COORDINATES),
+    ([], False, "census_splits", registry.NO_CENSUS),
+    ([], False, "embedding_kmeans", registry.NO_EMBEDDINGS),
 ]
 
 
@@ -65,8 +66,8 @@ def test_missing_coordinate_and_zip_values_are_reasons_too():
     census = pd.DataFrame({"zip": ["10001"], "share_x": [0.5]})
     result = audit(speakers, census=census, methods=["geo_tree", "census_splits"], n_boot=20)
     assert result.skipped == {
-        "geo_tree": audit_module.NO_COORDINATES_VALUES,
-        "census_splits": audit_module.NO_ZIP_VALUES,
+        "geo_tree": registry.NO_COORDINATES_VALUES,
+        "census_splits": registry.NO_ZIP_VALUES,
     }
 
 

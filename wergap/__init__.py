@@ -10,10 +10,9 @@ The public API; implementation lives in the sub-packages (``data_schemas`` → `
     audit = wg.audit(scored, census=wg.read_census("zcta.csv"))
 """
 
+from wergap._version import __version__
 from wergap.audit import Audit, audit
 from wergap.cohorts import (
-    CheckResult,
-    Comparison,
     GapSummary,
     HeldOutGap,
     Partition,
@@ -22,33 +21,34 @@ from wergap.cohorts import (
     gap_summary,
     held_out_gap,
     merge_small,
+    overall_wer,
+)
+from wergap.comparison import (
+    CheckResult,
+    Comparison,
     bottom_utterances,
     check,
     compare,
     oversampling_weights,
-    overall_wer,
     partitions_from_assignments,
     speaker_cohort_ids,
     utterance_cohorts,
 )
+from wergap.dask_engine import score_speakers
 from wergap.data_schemas import (
-    InputError,
-    WergapError,
     attach_embeddings,
     normalize_zip,
     read_census,
     read_embeddings,
     read_log,
 )
-from wergap.dask_engine import score_speakers
 from wergap.demo import make_example, run_demo, write_example
 from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoTree
-from wergap.discovery.embed import embed_audio, write_embeddings
+from wergap.embeddings.embed import embed_audio, write_embeddings
+from wergap.errors import InputError, WergapError
 from wergap.reports import render_html, write_exports, write_html
 from wergap.scoring import corpus_wer, normalize, score
 from wergap.speaker_table import speakers
-
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import html
-import importlib
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -32,19 +31,19 @@ from wergap.cohorts import (
     overall_wer,
 )
 from wergap.cohorts.stats import split_intervals
-from wergap.data_schemas._errors import InputError, WergapError
+from wergap.data_schemas import read_log
+from wergap.data_schemas.embeddings import attach_embeddings
+from wergap.defaults import CONFIDENCE, MIN_SPEAKERS, N_BOOT, SEED
+from wergap.discovery import registry
+from wergap.errors import InputError, WergapError
+from wergap.scoring import score
+from wergap.speaker_table import speakers as speaker_table
 
-#: The discovery methods, in the order they are run and shown.
-METHODS = ("geo_tree", "census_splits", "embedding_kmeans")
+#: The discovery methods, in the order they are run and shown (:mod:`wergap.discovery.registry`).
+METHODS = registry.METHODS
 ENGINES = ("pandas", "dask")
 #: Census splits given WER intervals for the report (its chart shows this many).
 SPLITS_WITH_INTERVALS = 8
-#: method -> (module, estimator class)
-ESTIMATORS = {
-    "geo_tree": ("wergap.discovery.geo_tree", "GeoTree"),
-    "census_splits": ("wergap.discovery.census_splits", "CensusSplits"),
-    "embedding_kmeans": ("wergap.discovery.embedding_kmeans", "EmbeddingKMeans"),
-}
 #: Columns never treated as known attributes when ``known_attributes`` is automatic.
 NOT_ATTRIBUTES = frozenset(
     {"speaker_id", "utt_id", "zip", "audio", "ref", "hyp", "system", "embedding", "lat", "lon", "cohort"}
@@ -73,29 +72,18 @@ SUMMARY_COLUMNS = [
     "note",
 ]
 
-UNKNOWN_METHOD = "unknown method {method!r}; choose from {choices}"
 UNKNOWN_ATTRIBUTE = "known attribute {column!r} is not a column of the speaker table (it has: {have})"
 NOT_A_TABLE = "expected a decode log path or a DataFrame, got {kind}"
 NOT_RECOGNISED = (
     "cannot tell what this table is: a decode log needs utt_id, speaker_id and ref/hyp or "
     "errors/ref_words; a speaker table needs speaker_id, ref_words, errors"
 )
+UNKNOWN_METHOD = registry.UNKNOWN_METHOD
 UNKNOWN_RESULT = "no results for method {method!r}; ran: {ran}; skipped: {skipped}"
 NOT_INSTALLED = "{module} is not available in this installation ({error})"
-NO_COORDINATES = "no lat/lon columns in the log"
-NO_COORDINATES_VALUES = "no speaker has lat/lon values"
-NO_CENSUS = "no census table given (census=)"
-NO_ZIP = "no zip column in the log"
-NO_ZIP_VALUES = "no speaker has a ZIP code"
-NO_EMBEDDINGS = "no speaker embeddings (embeddings= or an 'embedding' column)"
 FIT_FAILED = "discovery failed: {error}"
 UNKNOWN_ENGINE = "unknown engine {engine!r}; choose from {choices}"
 DASK_NEEDS_FILES = "engine='dask' reads files (a path, folder, glob or list), not an in-memory DataFrame"
-
-
-def _load(method: str) -> Any:
-    module, name = ESTIMATORS[method]
-    return getattr(importlib.import_module(module), name)
 
 
 def _speaker_table(data: Any, engine: str = "pandas", scheduler: Any = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -109,12 +97,10 @@ def _speaker_table(data: Any, engine: str = "pandas", scheduler: Any = None) -> 
     if engine == "dask":
         if isinstance(data, pd.DataFrame):
             raise InputError(DASK_NEEDS_FILES)
-        from wergap.dask_engine import score_speakers
+        from wergap.dask_engine import score_speakers  # the optional [dask] extra
 
         return score_speakers(data, scheduler=scheduler)[0], None
     if isinstance(data, (str, os.PathLike)):
-        from wergap.data_schemas import read_log
-
         data = read_log(data)
     if not isinstance(data, pd.DataFrame):
         raise InputError(NOT_A_TABLE.format(kind=type(data).__name__))
@@ -123,35 +109,9 @@ def _speaker_table(data: Any, engine: str = "pandas", scheduler: Any = None) -> 
         if {"speaker_id", "ref_words", "errors"} <= columns:
             return data, None
         raise InputError(NOT_RECOGNISED)
-    from wergap.scoring import score  # imports flow one way: audit sits above scoring
-    from wergap.speaker_table import speakers
-
     scored_columns = {"substitutions", "deletions", "insertions", "hits", "ref_words", "errors"}
     scored = data if scored_columns <= columns else score(data)
-    return speakers(scored), scored
-
-
-def _has_values(speakers: pd.DataFrame, *columns: str) -> bool:
-    return bool(speakers[list(columns)].notna().all(axis=1).any())
-
-
-def _inputs_missing(method: str, speakers: pd.DataFrame, census: pd.DataFrame | None) -> str | None:
-    """Why ``method`` cannot run on these inputs, or None."""
-    if method == "geo_tree":
-        if not {"lat", "lon"} <= set(speakers.columns):
-            return NO_COORDINATES
-        if not _has_values(speakers, "lat", "lon"):
-            return NO_COORDINATES_VALUES
-    elif method == "census_splits":
-        if census is None:
-            return NO_CENSUS
-        if "zip" not in speakers.columns:
-            return NO_ZIP
-        if not _has_values(speakers, "zip"):
-            return NO_ZIP_VALUES
-    elif method == "embedding_kmeans" and "embedding" not in speakers.columns:
-        return NO_EMBEDDINGS
-    return None
+    return speaker_table(scored), scored
 
 
 def _known_attributes(speakers: pd.DataFrame, requested: Sequence[str] | None) -> list[str]:
@@ -179,10 +139,10 @@ def audit(
     census: pd.DataFrame | None = None,
     embeddings: pd.DataFrame | None = None,
     methods: Sequence[str] | None = None,
-    min_speakers: int = 30,
-    seed: int = 0,
-    n_boot: int = 1000,
-    confidence: float = 0.95,
+    min_speakers: int = MIN_SPEAKERS,
+    seed: int = SEED,
+    n_boot: int = N_BOOT,
+    confidence: float = CONFIDENCE,
     max_regions: int = 8,
     geo_prune: str | None = "cv",
     n_clusters: int = 10,
@@ -246,13 +206,9 @@ def audit(
     >>> result.summary()  # doctest: +SKIP
     """
     chosen = list(METHODS if methods is None else methods)
-    for method in chosen:
-        if method not in ESTIMATORS:
-            raise InputError(UNKNOWN_METHOD.format(method=method, choices=", ".join(METHODS)))
+    specs = [registry.get(registry.check_method(method)) for method in chosen]
     speakers, scored = _speaker_table(log_or_scored, engine, scheduler)
     if embeddings is not None:
-        from wergap.data_schemas.embeddings import attach_embeddings
-
         speakers = attach_embeddings(speakers, embeddings)
     params = {
         "methods": chosen,
@@ -267,24 +223,20 @@ def audit(
         "engine": engine,
     }
     stats = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
-    settings = {
-        "geo_tree": {"max_regions": max_regions, "min_speakers": min_speakers, "prune": geo_prune, "random_state": seed},
-        "census_splits": {"census": census, "min_speakers": min_speakers},
-        "embedding_kmeans": {"n_clusters": n_clusters, "min_speakers": min_speakers, "random_state": seed},
-    }
     result = Audit(speakers=speakers, params=params)
     result.overall = overall_wer(speakers, **stats)
-    for method in chosen:
-        reason = _inputs_missing(method, speakers, census)
+    options = {**params, "census": census}
+    for spec in specs:
+        method = spec.name
+        reason = spec.needs(speakers, options)
         if reason is not None:
             result.skipped[method] = reason
             continue
         try:
-            estimator_class = _load(method)
+            estimator = spec.make(options)
         except ImportError as error:
-            result.skipped[method] = NOT_INSTALLED.format(module=ESTIMATORS[method][0], error=error)
+            result.skipped[method] = NOT_INSTALLED.format(module=spec.estimator.partition(":")[0], error=error)
             continue
-        estimator = estimator_class(**settings[method])
         try:
             fitted = estimator.fit(speakers)
         except (WergapError, ValueError) as error:
@@ -300,7 +252,7 @@ def audit(
         result.held_out[method] = held_out_gap(
             estimator, speakers, bottom_share=bottom_share, min_speakers=min_speakers, **stats
         )
-        if method == "census_splits" and n_boot > 0:
+        if spec.ranked_candidates and n_boot > 0:
             result.split_intervals = split_intervals(
                 speakers, fitted.splits_, fitted.partitions_, top=SPLITS_WITH_INTERVALS, **stats
             )

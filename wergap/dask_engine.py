@@ -65,8 +65,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wergap.data_schemas._errors import InputError
-from wergap.data_schemas._provenance import provenance
+from wergap.errors import InputError
+from wergap.provenance import provenance
 from wergap.data_schemas._tables import NOT_PARQUET, Raw
 from wergap.data_schemas._text import format_suffix
 from wergap.data_schemas.log import (

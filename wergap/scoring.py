@@ -27,8 +27,8 @@ import pyarrow.compute as pc
 from rapidfuzz.distance import Levenshtein
 
 from wergap._strings import text_array
-from wergap.data_schemas import InputError
-from wergap.data_schemas._provenance import carry, provenance
+from wergap.errors import InputError
+from wergap.provenance import carry, provenance
 
 NORMALIZATIONS = ("default", "none", "whisper")
 UNITS = ("word", "char")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from wergap.data_schemas import InputError
-from wergap.data_schemas._provenance import carry
+from wergap.errors import InputError
+from wergap.provenance import carry
 
 SUM_COLUMNS = ("ref_words", "errors", "substitutions", "deletions", "insertions", "hits")
 # Utterance-level columns that say nothing about a speaker (or must never leave the log).

@@ -88,7 +88,7 @@ def test_the_embed_command_output_shape_reads_as_utterances(tmp_path: Path) -> N
 
 def test_a_file_written_by_wergap_embed_keeps_its_drop_counts(tmp_path: Path) -> None:
     """The real writer of ``wergap embed``: list<float32> column, provenance in the metadata."""
-    from wergap.discovery.embed import write_embeddings
+    from wergap.embeddings.embed import write_embeddings
 
     utterances = pd.DataFrame(
         {"utt_id": ["a-1", "a-2", "b-1"], "speaker_id": ["a", "a", "b"], "embedding": [v.astype(np.float32) for v in VECTORS]}

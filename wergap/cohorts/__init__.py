@@ -1,60 +1,44 @@
 """Partitions of speakers into cohorts, and the statistics that rank them.
 
-Public names are re-exported here; the modules behind them are ``partition`` (the
-Partition contract), ``stats`` (WER per cohort, gap, shares, intervals), ``heldout`` (gap
-measured on speakers the discovery never saw), ``disaggregate`` (WER by a known
-attribute) and ``compare`` (a baseline's cohorts measured on a candidate system, paired;
-the ``check`` release gate) and ``mitigation`` (cohort labels, oversampling weights and
-bottom-cohort lists for retraining).
+This floor sits below :mod:`wergap.discovery`: every discovery method returns a
+:class:`Partition`, and everything here measures one. Public names are re-exported here;
+the modules behind them are ``partition`` (the Partition contract), ``stats`` (WER per
+cohort, gap, shares, intervals), ``heldout`` (gap measured on speakers the discovery never
+saw) and ``disaggregate`` (WER by a known attribute). Comparing systems, the release gate
+and mitigation exports consume an audit and live above it, in :mod:`wergap.comparison`.
 """
 
-from wergap.cohorts.compare import (
-    COMPARE_COLUMNS,
-    COMPARE_SUMMARY_COLUMNS,
-    CheckResult,
-    Comparison,
-    MethodCheck,
-    check,
-    compare,
-    partitions_from_assignments,
-)
 from wergap.cohorts.disaggregate import DISAGGREGATE_COLUMNS, disaggregate
 from wergap.cohorts.heldout import FOLD_COLUMNS, HeldOutGap, held_out_gap
-from wergap.cohorts.mitigation import (
-    bottom_utterances,
-    oversampling_weights,
-    speaker_cohort_ids,
-    utterance_cohorts,
+from wergap.cohorts.partition import (
+    OTHER,
+    OTHER_DEFINITION,
+    Partition,
+    merge_small,
+    partition_from_column,
 )
-from wergap.cohorts.partition import OTHER, OTHER_DEFINITION, Partition, merge_small, partition_from_column
-from wergap.cohorts.stats import COHORT_TABLE_COLUMNS, GapSummary, cohort_table, gap_summary, overall_wer
+from wergap.cohorts.stats import (
+    COHORT_TABLE_COLUMNS,
+    GapSummary,
+    cohort_table,
+    gap_summary,
+    overall_wer,
+)
 
 __all__ = [
     "COHORT_TABLE_COLUMNS",
-    "COMPARE_COLUMNS",
-    "COMPARE_SUMMARY_COLUMNS",
     "DISAGGREGATE_COLUMNS",
     "FOLD_COLUMNS",
-    "CheckResult",
-    "Comparison",
     "OTHER",
     "OTHER_DEFINITION",
     "GapSummary",
     "HeldOutGap",
-    "MethodCheck",
     "Partition",
-    "check",
-    "bottom_utterances",
     "cohort_table",
-    "compare",
     "disaggregate",
     "gap_summary",
     "held_out_gap",
     "merge_small",
     "overall_wer",
-    "oversampling_weights",
     "partition_from_column",
-    "partitions_from_assignments",
-    "speaker_cohort_ids",
-    "utterance_cohorts",
 ]

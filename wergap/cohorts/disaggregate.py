@@ -17,11 +17,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from wergap.cohorts._bootstrap import column_intervals, ratio, relative_gap_pct, stratified_totals
+from wergap.cohorts.bootstrap import (
+    column_intervals,
+    ratio,
+    relative_gap_pct,
+    stratified_totals,
+)
 from wergap.cohorts.partition import OTHER, OTHER_DEFINITION
 from wergap.cohorts.stats import BAD_COUNT, MISSING_COLUMN, check_options
-from wergap.data_schemas._errors import InputError
-from wergap.data_schemas._provenance import add_drops, carry
+from wergap.errors import InputError
+from wergap.provenance import add_drops, carry
 
 MISSING_ATTRIBUTE = "missing attribute column {column!r} (the table has: {have})"
 NO_GROUPS = "no rows with a value for {column!r}: nothing to disaggregate"

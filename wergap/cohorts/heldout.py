@@ -18,9 +18,20 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from wergap.cohorts._bootstrap import comonotone_mean, percentile_interval, ratio, relative_gap_pct, stratified_totals
-from wergap.cohorts.stats import BAD_BOTTOM_SHARE, check_options, gap_summary, speaker_counts
-from wergap.data_schemas._errors import InputError
+from wergap.cohorts.bootstrap import (
+    comonotone_mean,
+    percentile_interval,
+    ratio,
+    relative_gap_pct,
+    stratified_totals,
+)
+from wergap.cohorts.stats import (
+    BAD_BOTTOM_SHARE,
+    check_options,
+    gap_summary,
+    speaker_counts,
+)
+from wergap.errors import InputError
 
 TOO_FEW_SPEAKERS = "need at least 4 speakers to split in two, got {n}"
 FIT_FAILED = "discovery on half {half} failed: {error}"
@@ -63,7 +74,7 @@ class HeldOutGap:
         Percentile interval of the held-out gap. Each fold is bootstrapped on its
         measuring half (speakers resampled within the bottom and within the top cohort,
         cohort identities fixed by the discovery half); the two folds' resample distributions are averaged quantile by quantile
-        (:func:`wergap.cohorts._bootstrap.comonotone_mean`): the folds are not independent,
+        (:func:`wergap.cohorts.bootstrap.comonotone_mean`): the folds are not independent,
         since each fold's cohorts are chosen on the half the other fold measures. With one fold
         measurable, that fold's interval.
     in_sample_gap_pct : float

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from wergap.data_schemas._errors import InputError
+from wergap.defaults import MIN_SPEAKERS
+from wergap.errors import InputError
 
 #: Label of the pool of cohorts that are too small to report on their own.
 OTHER = "other"
@@ -138,7 +139,7 @@ class Partition:
         """Cohorts that may be reported and ranked on their own (not ``unreported``)."""
         return [c for c in self.cohorts if c not in set(self.unreported)]
 
-    def merge_small(self, min_speakers: int = 30) -> Partition:
+    def merge_small(self, min_speakers: int = MIN_SPEAKERS) -> Partition:
         """Pool the cohorts with fewer than ``min_speakers`` speakers into ``"other"``.
 
         Parameters
@@ -160,7 +161,7 @@ class Partition:
         return merge_small(self, min_speakers)
 
 
-def merge_small(partition: Partition, min_speakers: int = 30) -> Partition:
+def merge_small(partition: Partition, min_speakers: int = MIN_SPEAKERS) -> Partition:
     """Function form of :meth:`Partition.merge_small`."""
     if isinstance(min_speakers, bool) or not isinstance(min_speakers, int) or min_speakers < 1:
         raise InputError(BAD_MIN_SPEAKERS.format(value=min_speakers))

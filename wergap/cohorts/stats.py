@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from wergap._strings import isin
-from wergap.cohorts._bootstrap import (
+from wergap.cohorts.bootstrap import (
     column_intervals,
     percentile_interval,
     ratio,
@@ -34,8 +34,9 @@ from wergap.cohorts._bootstrap import (
     stratified_totals,
 )
 from wergap.cohorts.partition import Partition
-from wergap.data_schemas._errors import InputError
-from wergap.data_schemas._provenance import carry
+from wergap.defaults import MIN_SPEAKERS
+from wergap.errors import InputError
+from wergap.provenance import carry
 
 MISSING_COLUMN = "missing required column {column!r} (a speaker table needs speaker_id, ref_words, errors)"
 BAD_COUNT = "expected a non-negative whole number, got {value!r}"
@@ -162,7 +163,7 @@ def cohort_table(
     speakers: pd.DataFrame,
     partition: Partition,
     *,
-    min_speakers: int = 30,
+    min_speakers: int = MIN_SPEAKERS,
     confidence: float = 0.95,
     n_boot: int = 1000,
     seed: int = 0,
@@ -350,7 +351,7 @@ def gap_summary(
     partition: Partition,
     *,
     bottom_share: float | None = None,
-    min_speakers: int = 30,
+    min_speakers: int = MIN_SPEAKERS,
     confidence: float = 0.95,
     n_boot: int = 1000,
     seed: int = 0,

@@ -1,7 +1,12 @@
-"""Input contracts and readers: decode logs, census tables, embeddings."""
+"""Input contracts and readers: decode logs, census tables, embeddings.
 
-from wergap.data_schemas._errors import InputError, WergapError
-from wergap.data_schemas._provenance import add_drops, carry, provenance
+Errors (:mod:`wergap.errors`) and provenance (:mod:`wergap.provenance`) live on the
+ground floor, below every package; they are re-exported here for older imports.
+"""
+
+from wergap.errors import InputError, WergapError
+from wergap.provenance import add_drops, carry, provenance
+
 from wergap.data_schemas.census import read_census
 from wergap.data_schemas.embeddings import attach_embeddings, read_embeddings, speaker_mean_embeddings
 from wergap.data_schemas.log import FORMATS, read_log

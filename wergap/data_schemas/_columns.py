@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from wergap.data_schemas._errors import InputError
+from wergap.errors import InputError
 
 #: wergap name -> other names accepted for it (compared case-insensitively).
 ALIASES: dict[str, tuple[str, ...]] = {

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wergap.data_schemas._errors import InputError
+from wergap.errors import InputError
 from wergap.data_schemas._tables import MALFORMED, Raw
 from wergap.data_schemas._text import read_text, split_lines
 

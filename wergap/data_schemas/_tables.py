@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
 from wergap.data_schemas._columns import STRING_COLUMNS, rename_map
-from wergap.data_schemas._errors import InputError
+from wergap.errors import InputError
 from wergap.data_schemas._text import EMPTY_FILE, check_file, read_text, split_lines
 
 WRONG_FIELD_COUNT = "expected {expected} fields as in the header, found {found}"

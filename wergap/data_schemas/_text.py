@@ -15,7 +15,7 @@ import lzma
 import zlib
 from pathlib import Path
 
-from wergap.data_schemas._errors import InputError
+from wergap.errors import InputError
 
 NOT_FOUND = "no such file"
 IS_DIRECTORY = "is a directory, expected a decode log file"

@@ -32,8 +32,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from wergap._strings import isin
-from wergap.data_schemas._errors import InputError
-from wergap.data_schemas._provenance import add_drops, carry, provenance
+from wergap.errors import InputError
+from wergap.provenance import add_drops, carry, provenance
 from wergap.data_schemas._text import check_file
 
 #: Names of a column holding one whole vector per row (first found wins).

@@ -24,7 +24,7 @@ from wergap.data_schemas._columns import (
     aliases_text,
     rename_map,
 )
-from wergap.data_schemas._errors import InputError
+from wergap.errors import InputError
 from wergap.data_schemas._pairs import (
     pair,
     parse_kaldi_line,
@@ -32,7 +32,7 @@ from wergap.data_schemas._pairs import (
     parse_utt2spk_line,
     read_entries,
 )
-from wergap.data_schemas._provenance import provenance
+from wergap.provenance import provenance
 from wergap.data_schemas._tables import Raw, from_frame, read_delimited, read_jsonl, read_parquet
 from wergap.data_schemas._text import check_file, format_suffix, read_text
 from wergap.data_schemas.zips import normalize_zip
@@ -504,3 +504,59 @@ def _plain(value):
     """A cell as shown in an error: numpy scalars as plain Python values."""
     return value.item() if isinstance(value, np.generic) else value
 
+
+
+# --------------------------------------------------------------------------- systems
+
+NO_SYSTEM_COLUMN = "{path} has no 'system' column (needed to compare systems of one log)"
+UNKNOWN_SYSTEM = "{path}: system {name!r} not found in column 'system' (it has: {have})"
+UNREADABLE = "cannot read {path}: {error}"
+
+
+def split_systems(source: str | Path, systems: tuple[str, ...] | list[str]) -> list[pd.DataFrame]:
+    """The rows of each named ASR system in a log holding several (a ``system`` column).
+
+    Parameters
+    ----------
+    source : str or Path
+        A table log (``.csv``, ``.tsv``/``.txt``, ``.jsonl``/``.json``, ``.parquet``/``.pq``)
+        with a ``system`` column, e.g. a baseline's and a candidate's decodes of the same
+        utterances stacked.
+    systems : sequence of str
+        The system names to take, in order.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        One raw table per name (all columns, text as read, ``RangeIndex``), ready for
+        :func:`read_log`; ``attrs["wergap"]["sources"]`` names the file and the system.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, has no ``system`` column, or lacks a named system (the
+        message lists the systems it has).
+    """
+    path = Path(source)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            table = pd.read_parquet(path)
+        elif suffix in (".jsonl", ".json"):
+            table = pd.read_json(path, lines=True, dtype=False)
+        else:
+            sep = "\t" if suffix in (".tsv", ".txt") else ","
+            table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as error:
+        raise InputError(UNREADABLE.format(path=source, error=error), file=str(source)) from error
+    if "system" not in table.columns:
+        raise InputError(NO_SYSTEM_COLUMN.format(path=source), file=str(source), column="system")
+    have = sorted(map(str, table["system"].dropna().unique()))
+    parts = []
+    for name in systems:
+        rows = table[table["system"].astype(str) == name].reset_index(drop=True)
+        if rows.empty:
+            raise InputError(UNKNOWN_SYSTEM.format(path=source, name=name, have=", ".join(have)), column="system")
+        rows.attrs["wergap"] = {"sources": [f"{source} [system={name}]"]}
+        parts.append(rows)
+    return parts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 
-from wergap.data_schemas import InputError
+from wergap.errors import InputError
 
 BAD_PARAMETER = "{name} must be an integer >= {low}, got {value!r}"
 

@@ -32,9 +32,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from wergap.cohorts.partition import Partition
-from wergap.data_schemas._errors import InputError
 from wergap.data_schemas.census import is_percent_name, read_census
 from wergap.data_schemas.zips import normalize_zip
+from wergap.defaults import MIN_SPEAKERS
+from wergap.discovery import registry
+from wergap.errors import InputError
 
 __all__ = ["SPLIT_COLUMNS", "CensusSplits"]
 
@@ -194,7 +196,7 @@ class CensusSplits(BaseEstimator):
         self,
         census: Any,
         attributes: Sequence[str] | None = None,
-        min_speakers: int = 30,
+        min_speakers: int = MIN_SPEAKERS,
         quantiles: Sequence[float] = (0.25, 0.5, 0.75),
         groups: Mapping[str, Sequence[str]] | None = None,
         max_splits: int | None = None,
@@ -753,3 +755,16 @@ def _zip_cohorts(census: pd.DataFrame, split: pd.Series, groups: dict[str, list[
         inside = valid & (values.to_numpy(dtype=object) == split["value"])
     labels = np.where(inside, split["cohort_in"], split["cohort_out"])[valid]
     return pd.Series(labels.astype(object), index=census.index[valid], name="cohort", dtype="str")
+
+
+#: How the rest of wergap runs and shows this method (:mod:`wergap.discovery.registry`).
+SPEC = registry.MethodSpec(
+    name="census_splits",
+    title="Zip-code census splits",
+    estimator="wergap.discovery.census_splits:CensusSplits",
+    needs=registry.needs_census,
+    build=lambda o: {"census": o.get("census"), "min_speakers": o.get("min_speakers", MIN_SPEAKERS)},
+    figures=("split_pairs",),
+    ranked_candidates=True,
+    description="Binary splits of ZCTAs by majority census attribute or a numeric threshold, ranked by WER gap (Dheram et al.).",
+)

@@ -17,7 +17,6 @@ in the cluster beside its share among all clustered speakers. Clusters under
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_string_dtype
@@ -28,9 +27,11 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 from wergap.cohorts.partition import Partition, merge_small
-from wergap.data_schemas._errors import InputError
 from wergap.data_schemas.embeddings import embedding_matrix
+from wergap.defaults import MIN_SPEAKERS
+from wergap.discovery import registry
 from wergap.discovery._params import BAD_PARAMETER, check_int  # noqa: F401  (BAD_PARAMETER: tests assert it)
+from wergap.errors import InputError
 
 METHOD = "embedding_kmeans"
 #: Cohort label of the i-th cluster (1-based), clusters numbered largest first.
@@ -106,7 +107,7 @@ class EmbeddingKMeans(BaseEstimator):
     def __init__(
         self,
         n_clusters: int = 10,
-        min_speakers: int = 30,
+        min_speakers: int = MIN_SPEAKERS,
         minibatch_threshold: int = 20000,
         batch_size: int = 4096,
         random_state: int | None = 0,
@@ -298,3 +299,22 @@ def _projection(
         }
     )
     return pca, projection
+
+
+#: How the rest of wergap runs and shows this method (:mod:`wergap.discovery.registry`).
+SPEC = registry.MethodSpec(
+    name=METHOD,
+    title="Speaker-embedding k-means",
+    estimator="wergap.discovery.embedding_kmeans:EmbeddingKMeans",
+    needs=registry.needs_embeddings,
+    build=lambda o: {
+        "n_clusters": o.get("n_clusters", 10),
+        "min_speakers": o.get("min_speakers", MIN_SPEAKERS),
+        "random_state": o.get("seed", 0),
+    },
+    figures=("embedding_scatter",),
+    # k-means definitions describe a cluster's make-up at length, so its bars carry the
+    # cluster label the scatter plot and table also show.
+    bar_label="cohort",
+    description="k-means over length-normalised speaker embeddings, clusters ranked by WER (Dheram et al.).",
+)

@@ -28,7 +28,6 @@ still assigns a new speaker outside that box to the region on its side of each c
 
 from __future__ import annotations
 
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -39,8 +38,10 @@ from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from wergap.cohorts.partition import Partition, merge_small
-from wergap.data_schemas._errors import InputError
+from wergap.defaults import MIN_SPEAKERS
+from wergap.discovery import registry
 from wergap.discovery._params import BAD_PARAMETER, check_int  # noqa: F401  (BAD_PARAMETER: tests assert it)
+from wergap.errors import InputError
 
 METHOD = "geo_tree"
 #: Cohort label of the i-th region (1-based), regions numbered north to south, then west to east.
@@ -124,7 +125,7 @@ class GeoTree(BaseEstimator):
     def __init__(
         self,
         max_regions: int = 8,
-        min_speakers: int = 30,
+        min_speakers: int = MIN_SPEAKERS,
         prune: str | None = "cv",
         cv: int = 5,
         random_state: int | None = 0,
@@ -368,3 +369,22 @@ def _centre(limits: tuple[float, float, float, float]) -> tuple[float, float]:
 def _definition(limits: tuple[float, float, float, float]) -> str:
     lat_min, lat_max, lon_min, lon_max = limits
     return REGION_DEFINITION.format(lat_min=lat_min, lat_max=lat_max, lon_min=lon_min, lon_max=lon_max)
+
+
+#: How the rest of wergap runs and shows this method (:mod:`wergap.discovery.registry`).
+SPEC = registry.MethodSpec(
+    name=METHOD,
+    title="Geographic clustering tree",
+    estimator="wergap.discovery.geo_tree:GeoTree",
+    needs=registry.needs_coordinates,
+    build=lambda o: {
+        "max_regions": o.get("max_regions", 8),
+        "min_speakers": o.get("min_speakers", MIN_SPEAKERS),
+        "prune": o.get("geo_prune", "cv"),
+        "random_state": o.get("seed", 0),
+    },
+    figures=("region_map",),
+    geometry="regions_",
+    geojson="regions.geojson",
+    description="Axis-aligned cuts of latitude/longitude, each maximising the WER difference between regions (Trinh et al.).",
+)

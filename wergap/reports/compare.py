@@ -1,4 +1,4 @@
-"""A small self-contained HTML page for a :class:`wergap.cohorts.compare.Comparison`.
+"""A small self-contained HTML page for a :class:`wergap.comparison.Comparison`.
 
 It formats what the Comparison holds and computes no statistic. Rendered with Jinja2
 autoescaping, so cohort definitions and file names are escaped; no speaker id and no

@@ -9,16 +9,18 @@ each is written atomically (temporary file + rename) so a reader never sees half
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-import wergap
 from wergap._io import atomic_path, write_text_atomic
+from wergap._json import jsonable
+from wergap._version import __version__
+from wergap.audit import Audit
+from wergap.cohorts import COHORT_TABLE_COLUMNS
+from wergap.discovery import registry
 
 #: Version of the ``summary.json`` layout; bumped on any incompatible change.
 SUMMARY_SCHEMA_VERSION = 1
@@ -33,7 +35,7 @@ PROVENANCE_KEYS = (
 SIMULATED_PREFIX = "simulated_"
 
 
-def is_simulated(audit: Any) -> bool:
+def is_simulated(audit: Audit) -> bool:
     """Whether the audited data is wergap's simulated example.
 
     True when the provenance says so (tables from :func:`wergap.demo.make_example`) or a
@@ -45,27 +47,8 @@ def is_simulated(audit: Any) -> bool:
     return bool(prov.get("simulated")) or any(n.startswith(SIMULATED_PREFIX) for n in names)
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-ready copy of ``value``: numpy scalars unwrapped, NaN/NA as None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
-
-
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [_plain(row) for row in frame.to_dict(orient="records")]
+    return [jsonable(row) for row in frame.to_dict(orient="records")]
 
 
 def _overall(overall: pd.Series | None) -> dict[str, Any]:
@@ -79,14 +62,14 @@ def _overall(overall: pd.Series | None) -> dict[str, Any]:
     return out
 
 
-def summary_dict(audit: Any) -> dict[str, Any]:
+def summary_dict(audit: Audit) -> dict[str, Any]:
     """The content of ``summary.json`` (see ``docs/summary_json.md``)."""
     prov = audit.provenance or {}
     params = {k: v for k, v in audit.params.items()}
-    return _plain(
+    return jsonable(
         {
             "schema_version": SUMMARY_SCHEMA_VERSION,
-            "generator": f"wergap {wergap.__version__}",
+            "generator": f"wergap {__version__}",
             "simulated": is_simulated(audit),
             "provenance": {k: prov[k] for k in PROVENANCE_KEYS if k in prov},
             "parameters": params,
@@ -99,10 +82,8 @@ def summary_dict(audit: Any) -> dict[str, Any]:
     )
 
 
-def cohorts_frame(audit: Any) -> pd.DataFrame:
+def cohorts_frame(audit: Audit) -> pd.DataFrame:
     """Every cohort of every method that ran, with a leading ``method`` column."""
-    from wergap.cohorts import COHORT_TABLE_COLUMNS
-
     tables = [audit.cohorts(m).assign(method=m) for m in audit.methods]
     columns = ["method", *COHORT_TABLE_COLUMNS]
     if not tables:
@@ -110,21 +91,29 @@ def cohorts_frame(audit: Any) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True)[columns]
 
 
-def regions_frame(audit: Any) -> Any:
-    """The geo-tree regions joined with their cohort-table statistics, or None."""
-    estimator = audit.estimators.get("geo_tree")
-    regions = getattr(estimator, "regions_", None)
-    if regions is None:
+def areas_frame(audit: Audit, method: str) -> Any:
+    """The areas a geographic method found (its spec's ``geometry``), joined with their
+    cohort-table statistics, or None when the method did not run or has no areas."""
+    if method not in audit.methods or method not in registry.METHODS:
         return None
-    table = audit.cohorts("geo_tree")
+    attribute = registry.get(method).geometry
+    areas = getattr(audit.estimators.get(method), attribute, None) if attribute else None
+    if areas is None:
+        return None
+    table = audit.cohorts(method)
     stats = table.drop(columns=["definition"]).assign(reported=True)
-    keep = [c for c in regions.columns if c not in stats.columns or c == "cohort"]
-    merged = regions[keep].merge(stats, on="cohort", how="left")
+    keep = [c for c in areas.columns if c not in stats.columns or c == "cohort"]
+    merged = areas[keep].merge(stats, on="cohort", how="left")
     merged["reported"] = merged["reported"].fillna(False).astype(bool)
     return merged
 
 
-def write_exports(audit: Any, outdir: str | os.PathLike[str]) -> dict[str, Path]:
+def regions_frame(audit: Audit) -> Any:
+    """The geo-tree regions joined with their cohort-table statistics, or None."""
+    return areas_frame(audit, "geo_tree")
+
+
+def write_exports(audit: Audit, outdir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write ``summary.json``, ``cohorts.csv``, ``assignments.parquet`` (and ``regions.geojson``).
 
     Parameters
@@ -151,8 +140,10 @@ def write_exports(audit: Any, outdir: str | os.PathLike[str]) -> dict[str, Path]
     write_text_atomic(paths["cohorts"], cohorts_frame(audit).to_csv(index=False))
     with atomic_path(paths["assignments"]) as tmp:
         audit.assignments().to_parquet(tmp, index=False)
-    regions = regions_frame(audit)
-    if regions is not None:
-        paths["regions"] = out / "regions.geojson"
-        write_text_atomic(paths["regions"], regions.to_json(na="null", drop_id=True))
+    for spec in registry.specs():
+        areas = areas_frame(audit, spec.name) if spec.geojson else None
+        if areas is not None:
+            key = "regions" if spec.name == "geo_tree" else spec.name
+            paths[key] = out / str(spec.geojson)
+            write_text_atomic(paths[key], areas.to_json(na="null", drop_id=True))
     return paths

@@ -13,25 +13,20 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
 import pandas as pd
 
-import wergap
 from wergap._io import write_text_atomic
+from wergap._version import __version__
+from wergap.audit import Audit
+from wergap.defaults import MIN_SPEAKERS
+from wergap.discovery import registry
 from wergap.reports import figures
 from wergap.reports.exports import is_simulated
 
-#: Display names of the discovery methods.
-METHOD_TITLES = {
-    "geo_tree": "Geographic clustering tree",
-    "census_splits": "Zip-code census splits",
-    "embedding_kmeans": "Speaker-embedding k-means",
-}
-#: Column labelling a method's WER bars: k-means definitions describe a cluster's make-up
-#: at length, so its bars carry the cluster label the scatter plot and table also show.
-BAR_LABELS = {"embedding_kmeans": "cohort"}
 #: Census splits shown in the figure and table.
 TOP_SPLITS = 8
 
@@ -117,8 +112,74 @@ def geo_regions_note(tree: Any) -> str:
     )
 
 
+def _region_map(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
+                boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+    """The geographic tree's regions on a map, coloured by WER."""
+    if getattr(estimator, "regions_", None) is None:
+        return
+    fig = figures.region_map(estimator.regions_, table, bottom=bottom, boundaries=boundaries)
+    alt = "Map of the geographic regions coloured by WER" + (" with state outlines" if boundaries else "")
+    section["figures"].append({"uri": figures.to_data_uri(fig), "alt": alt})
+    section["figure_note"] = geo_regions_note(estimator)
+
+
+def _split_pairs(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
+                 boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+    """WER inside and outside the best census splits, with their intervals, and their table."""
+    if getattr(estimator, "splits_", None) is None:
+        return
+    splits = estimator.splits_
+    minimum = audit.params.get("min_speakers", MIN_SPEAKERS)
+    shown = splits[(splits["speakers_in"] >= minimum) & (splits["speakers_out"] >= minimum)].head(TOP_SPLITS)
+    intervals = getattr(audit, "split_intervals", None)
+    if intervals is not None and len(intervals):
+        shown = intervals.head(TOP_SPLITS)
+    if len(shown):
+        fig = figures.split_pairs(shown, n=TOP_SPLITS)
+        section["figures"].append({"uri": figures.to_data_uri(fig), "alt": "WER inside and outside the top census splits"})
+        if figures.has_split_intervals(shown):
+            section["figure_note"] = (
+                f"Error bars: {audit.params.get('confidence', 0.95) * 100:.0f} % speaker-bootstrap intervals "
+                "of each split on its own. They do not account for the search that ranked these splits "
+                "first; the held-out gap does, for the best split."
+            )
+        else:
+            section["figure_note"] = (
+                "The split ranking does not carry intervals (n_boot = 0), so these bars have no error bars."
+            )
+    section["splits"] = [
+        {
+            "definition": r["definition"],
+            "speakers_in": count(r["speakers_in"]),
+            "speakers_out": count(r["speakers_out"]),
+            "wer_in": pct(r["wer_in"]),
+            "wer_out": pct(r["wer_out"]),
+            "gap": num(r["gap_pct"], suffix="%", signed=True),
+            "worse": {"in": "inside", "out": "outside"}.get(str(r.get("worse")), "–"),
+        }
+        for _, r in shown.iterrows()
+    ]
+
+
+def _embedding_scatter(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
+                       boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+    """Speakers' embeddings projected to 2-D, coloured by their cluster's WER."""
+    if getattr(estimator, "projection_", None) is None:
+        return
+    fig = figures.embedding_scatter(estimator.projection_, table, bottom=bottom)
+    section["figures"].append({"uri": figures.to_data_uri(fig), "alt": "Speaker embeddings in 2-D coloured by cluster WER"})
+
+
+#: Figure kind (a method's ``MethodSpec.figures``) -> the function that adds it to a section.
+FIGURES: dict[str, Callable[..., None]] = {
+    "region_map": _region_map,
+    "split_pairs": _split_pairs,
+    "embedding_scatter": _embedding_scatter,
+}
+
+
 def _method_figure(
-    audit: Any,
+    audit: Audit,
     method: str,
     estimator: Any,
     table: pd.DataFrame,
@@ -126,50 +187,13 @@ def _method_figure(
     boundaries: str | os.PathLike[str] | None,
     section: dict[str, Any],
 ) -> None:
-    """Add the method's own figure (map, split bars, embedding scatter) to ``section``."""
-    if method == "geo_tree" and getattr(estimator, "regions_", None) is not None:
-        fig = figures.region_map(estimator.regions_, table, bottom=bottom, boundaries=boundaries)
-        alt = "Map of the geographic regions coloured by WER" + (" with state outlines" if boundaries else "")
-        section["figures"].append({"uri": figures.to_data_uri(fig), "alt": alt})
-        section["figure_note"] = geo_regions_note(estimator)
-    elif method == "census_splits" and getattr(estimator, "splits_", None) is not None:
-        splits = estimator.splits_
-        minimum = audit.params.get("min_speakers", 30)
-        shown = splits[(splits["speakers_in"] >= minimum) & (splits["speakers_out"] >= minimum)].head(TOP_SPLITS)
-        intervals = getattr(audit, "split_intervals", None)
-        if intervals is not None and len(intervals):
-            shown = intervals.head(TOP_SPLITS)
-        if len(shown):
-            fig = figures.split_pairs(shown, n=TOP_SPLITS)
-            section["figures"].append({"uri": figures.to_data_uri(fig), "alt": "WER inside and outside the top census splits"})
-            if figures.has_split_intervals(shown):
-                section["figure_note"] = (
-                    f"Error bars: {audit.params.get('confidence', 0.95) * 100:.0f} % speaker-bootstrap intervals "
-                    "of each split on its own. They do not account for the search that ranked these splits "
-                    "first; the held-out gap does, for the best split."
-                )
-            else:
-                section["figure_note"] = (
-                    "The split ranking does not carry intervals (n_boot = 0), so these bars have no error bars."
-                )
-        section["splits"] = [
-            {
-                "definition": r["definition"],
-                "speakers_in": count(r["speakers_in"]),
-                "speakers_out": count(r["speakers_out"]),
-                "wer_in": pct(r["wer_in"]),
-                "wer_out": pct(r["wer_out"]),
-                "gap": num(r["gap_pct"], suffix="%", signed=True),
-                "worse": {"in": "inside", "out": "outside"}.get(str(r.get("worse")), "–"),
-            }
-            for _, r in shown.iterrows()
-        ]
-    elif method == "embedding_kmeans" and getattr(estimator, "projection_", None) is not None:
-        fig = figures.embedding_scatter(estimator.projection_, table, bottom=bottom)
-        section["figures"].append({"uri": figures.to_data_uri(fig), "alt": "Speaker embeddings in 2-D coloured by cluster WER"})
+    """Add the method's own figures (its registry entry names them) to ``section``."""
+    kinds = registry.get(method).figures if method in registry.METHODS else ()
+    for kind in kinds:
+        FIGURES[kind](audit, method, estimator, table, bottom, boundaries, section)
 
 
-def _method_section(audit: Any, method: str, boundaries: str | os.PathLike[str] | None) -> dict[str, Any]:
+def _method_section(audit: Audit, method: str, boundaries: str | os.PathLike[str] | None) -> dict[str, Any]:
     table = audit.cohorts(method)
     gap = audit.gaps[method]
     held = audit.held_out[method]
@@ -177,7 +201,7 @@ def _method_section(audit: Any, method: str, boundaries: str | os.PathLike[str] 
     estimator = audit.estimators.get(method)
     section: dict[str, Any] = {
         "id": method,
-        "title": METHOD_TITLES.get(method, method),
+        "title": registry.title(method),
         "rows": _cohort_rows(table, bottom),
         "gap": num(gap.gap_pct, suffix="%", signed=True),
         "gap_ci": interval(gap.gap_ci_low, gap.gap_ci_high, fraction=False),
@@ -195,14 +219,14 @@ def _method_section(audit: Any, method: str, boundaries: str | os.PathLike[str] 
         # tables (the numbers) and say why the figure is missing rather than lose the report.
         section["figure_note"] = f"The {section['title'].lower()} figure could not be drawn: {error!r}"
     overall = None if audit.overall is None else audit.overall["wer"]
-    title = f"{METHOD_TITLES.get(method, method)}: WER by cohort"
-    label = BAR_LABELS.get(method, "definition")
+    title = f"{registry.title(method)}: WER by cohort"
+    label = registry.get(method).bar_label if method in registry.METHODS else "definition"
     fig = figures.wer_bars(table, label=label, title=title, bottom=bottom, overall=overall)
     section["figures"].append({"uri": figures.to_data_uri(fig), "alt": f"WER by cohort, {method}"})
     return section
 
 
-def _attribute_section(audit: Any, attribute: str, table: pd.DataFrame) -> dict[str, Any]:
+def _attribute_section(audit: Audit, attribute: str, table: pd.DataFrame) -> dict[str, Any]:
     best_gap = table["gap_vs_best_pct"].astype("float64")
     worst = {str(table["value"].iloc[0])} if len(table) and best_gap.notna().any() else set()
     overall = None if audit.overall is None else audit.overall["wer"]
@@ -217,10 +241,10 @@ def _attribute_section(audit: Any, attribute: str, table: pd.DataFrame) -> dict[
     return {"name": attribute, "rows": rows, "figure": figure}
 
 
-def _summary_rows(audit: Any) -> list[dict[str, Any]]:
+def _summary_rows(audit: Audit) -> list[dict[str, Any]]:
     return [
         {
-            "method": METHOD_TITLES.get(r["method"], r["method"]),
+            "method": registry.title(r["method"]),
             "cohorts": count(r["cohorts"]),
             "bottom": r["bottom_definition"] if not _missing(r["bottom_definition"]) else "–",
             "wer_bottom": pct(r["wer_bottom"]),
@@ -238,7 +262,7 @@ def _summary_rows(audit: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _data_summary(audit: Any) -> dict[str, Any]:
+def _data_summary(audit: Audit) -> dict[str, Any]:
     prov = audit.provenance or {}
     overall = audit.overall
     dropped = prov.get("dropped") or {}
@@ -261,14 +285,14 @@ def _data_summary(audit: Any) -> dict[str, Any]:
     }
 
 
-def report_context(audit: Any, *, boundaries: str | os.PathLike[str] | None = None, title: str | None = None) -> dict[str, Any]:
+def report_context(audit: Audit, *, boundaries: str | os.PathLike[str] | None = None, title: str | None = None) -> dict[str, Any]:
     """Everything the template shows, formatted as strings (no statistic is computed here)."""
     params = dict(audit.params)
     confidence = params.get("confidence", 0.95)
     prov = audit.provenance or {}
     return {
         "title": title or "wergap disparity report",
-        "version": wergap.__version__,
+        "version": __version__,
         "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "simulated": is_simulated(audit),
         "simulated_note": prov.get("note"),
@@ -277,9 +301,9 @@ def report_context(audit: Any, *, boundaries: str | os.PathLike[str] | None = No
         "summary": _summary_rows(audit),
         "methods": [_method_section(audit, m, boundaries) for m in audit.methods],
         "attributes": [_attribute_section(audit, a, t) for a, t in audit.disaggregated.items()],
-        "skipped": [{"method": METHOD_TITLES.get(m, m), "reason": r} for m, r in audit.skipped.items()],
+        "skipped": [{"method": registry.title(m), "reason": r} for m, r in audit.skipped.items()],
         "params": [{"name": k, "value": "default" if v is None else ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)} for k, v in params.items()],
-        "min_speakers": params.get("min_speakers", 30),
+        "min_speakers": params.get("min_speakers", MIN_SPEAKERS),
         "n_boot": params.get("n_boot", 1000),
         "seed": params.get("seed", 0),
         "bottom_share": params.get("bottom_share"),
@@ -287,7 +311,7 @@ def report_context(audit: Any, *, boundaries: str | os.PathLike[str] | None = No
     }
 
 
-def render_html(audit: Any, *, boundaries: str | os.PathLike[str] | None = None, title: str | None = None) -> str:
+def render_html(audit: Audit, *, boundaries: str | os.PathLike[str] | None = None, title: str | None = None) -> str:
     """Render the report of ``audit`` as one self-contained HTML string.
 
     Parameters
@@ -304,7 +328,7 @@ def render_html(audit: Any, *, boundaries: str | os.PathLike[str] | None = None,
 
 
 def write_html(
-    audit: Any,
+    audit: Audit,
     path: str | os.PathLike[str],
     *,
     boundaries: str | os.PathLike[str] | None = None,

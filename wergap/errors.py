@@ -1,4 +1,4 @@
-"""Input errors that name the file, the row and the column.
+"""The errors wergap raises on purpose (the ground floor, like ``sklearn.exceptions``).
 
 Every reader raises :class:`InputError` for bad input, so the CLI can print one line and
 exit with status 2, and a notebook user sees where to look instead of a traceback deep in

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from wergap.data_schemas import InputError
-from wergap.discovery import embed as E
+from wergap.embeddings import embed as E
 
 _MISSING = [m for m in ("torch", "torchaudio", "speechbrain", "soundfile")
             if importlib.util.find_spec(m) is None]

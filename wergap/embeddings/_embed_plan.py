@@ -1,6 +1,6 @@
 """What to embed, and in which batches: per-speaker caps, crops and duration-sorted batches.
 
-Private helpers of :mod:`wergap.discovery.embed`. Nothing here reads audio samples or
+Private helpers of :mod:`wergap.embeddings.embed`. Nothing here reads audio samples or
 imports torch: the plan is made from file headers (durations), so it is cheap, and the
 encoder then follows it batch by batch.
 

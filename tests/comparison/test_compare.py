@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from wergap.cohorts import Partition, partition_from_column
-from wergap.cohorts.compare import (
+from wergap.comparison.paired_bootstrap import paired_totals
+from wergap.comparison import (
     COMPARE_COLUMNS,
     COMPARE_SUMMARY_COLUMNS,
     check,
     compare,
-    paired_totals,
     partitions_from_assignments,
 )
 from wergap.data_schemas import InputError

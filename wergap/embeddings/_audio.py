@@ -1,6 +1,6 @@
 """Audio files for the speaker encoder: content hash, header check, mono float32 samples.
 
-Private helpers of :mod:`wergap.discovery.embed`. They need only ``soundfile`` and
+Private helpers of :mod:`wergap.embeddings.embed`. They need only ``soundfile`` and
 ``numpy`` (resampling to the model's rate happens in ``embed`` with torchaudio), and they
 never raise on a bad file: each problem becomes one of the reasons below, which
 ``embed_audio`` counts in ``attrs["wergap"]["dropped"]``.

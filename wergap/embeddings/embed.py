@@ -58,9 +58,9 @@ import pandas as pd
 
 from wergap._io import atomic_path
 from wergap.data_schemas import InputError, WergapError, add_drops, provenance
-from wergap.discovery import _audio
-from wergap.discovery import _embed_plan as _plan
-from wergap.discovery import _embed_run as _run
+from wergap.embeddings import _audio
+from wergap.embeddings import _embed_plan as _plan
+from wergap.embeddings import _embed_run as _run
 
 DEFAULT_MODEL = "speechbrain/spkrec-ecapa-voxceleb"
 #: Shortest usable audio, in seconds. ECAPA-TDNN's 80-band filterbank uses 25 ms windows

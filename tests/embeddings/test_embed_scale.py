@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from wergap.data_schemas import InputError
-from wergap.discovery import _embed_plan as P
-from wergap.discovery import embed as E
+from wergap.embeddings import _embed_plan as P
+from wergap.embeddings import embed as E
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -211,7 +211,7 @@ def test_ctrl_c_leaves_a_valid_cache_and_the_rerun_resumes(model_dir: Path,
             _tone(root / f"s{s}" / f"u{u}.wav", 1.0, 150 + 10 * s + u, seed=100 * s + u)
     cache = tmp_path / "cache"
     out = tmp_path / "emb.parquet"
-    cmd = [sys.executable, "-m", "wergap.cli", "embed", str(root), "--model", str(model_dir),
+    cmd = [sys.executable, "-m", "wergap", "embed", str(root), "--model", str(model_dir),
            "-o", str(out), "--cache-dir", str(cache), "--batch-size", "1", "--device", "cpu"]
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,

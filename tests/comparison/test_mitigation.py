@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from wergap.cohorts import Partition, gap_summary
-from wergap.cohorts.mitigation import (
+from wergap.comparison.mitigation import (
     bottom_utterances,
     oversampling_weights,
     speaker_cohort_ids,

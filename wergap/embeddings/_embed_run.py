@@ -1,6 +1,6 @@
 """Running the speaker encoder over a batch plan: device, prefetching reader, progress.
 
-Private helpers of :mod:`wergap.discovery.embed`. The encoder works batch by batch while
+Private helpers of :mod:`wergap.embeddings.embed`. The encoder works batch by batch while
 one background thread decodes, mixes to mono and resamples the next batches (soundfile's
 decoder and torch's resampler release the GIL, so reading overlaps inference on a second
 core). At most ``PREFETCH`` batches wait in the queue, so audio in memory is bounded by
@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from wergap.data_schemas import InputError
-from wergap.discovery import _audio
-from wergap.discovery._embed_plan import Segment
+from wergap.errors import InputError
+from wergap.embeddings import _audio
+from wergap.embeddings._embed_plan import Segment
 
 #: Batches decoded ahead of the encoder.
 PREFETCH = 2

@@ -2,7 +2,7 @@
 
 Discovery is step one; step two is to train on the cohorts found (the Alexa papers
 oversample the bottom cohorts or fine-tune on them, and feed cohort ids to the model), and
-step three is :func:`wergap.cohorts.compare.compare` on the retrained system. These
+step three is :func:`wergap.comparison.compare` on the retrained system. These
 functions turn an :class:`wergap.audit.Audit` into what a training pipeline reads:
 
 - :func:`utterance_cohorts`: each utterance's cohort under every method;
@@ -19,16 +19,17 @@ which honours ``bottom_share``).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
+from wergap.audit import Audit
 from wergap.cohorts.partition import Partition
-from wergap.data_schemas._errors import InputError
+from wergap.defaults import MIN_SPEAKERS
+from wergap.errors import InputError
 
 __all__ = [
     "bottom_utterances",
+    "export_method",
     "oversampling_weights",
     "speaker_cohort_ids",
     "utterance_cohorts",
@@ -37,21 +38,23 @@ __all__ = [
 MISSING_COLUMN = "scored utterances have no {column!r} column (need utt_id and speaker_id)"
 NO_BOTTOM = "method {method!r} has no bottom cohort to mitigate: {reason}"
 BAD_TARGET = "target_share must be strictly between 0 and 1, got {value!r}"
+NO_METHOD_TO_EXPORT = "no discovery method found a bottom cohort to export ({why})"
+DID_NOT_RUN = "method {method} did not run: {reason}"
 NO_BOTTOM_UTTERANCES = "the bottom cohort(s) {bottom} of {method!r} have no utterances in this log"
 
 
-def _require(scored: pd.DataFrame) -> None:
+def require_scored(scored: pd.DataFrame) -> None:
     for column in ("utt_id", "speaker_id"):
         if column not in scored.columns:
             raise InputError(MISSING_COLUMN.format(column=column), column=column)
 
 
-def _reported_partition(audit: Any, method: str) -> Partition:
+def _reported_partition(audit: Audit, method: str) -> Partition:
     """The partition as reported: small cohorts pooled with the audit's ``min_speakers``."""
-    return audit.partition(method).merge_small(int(audit.params.get("min_speakers", 30)))
+    return audit.partition(method).merge_small(int(audit.params.get("min_speakers", MIN_SPEAKERS)))
 
 
-def _bottom(audit: Any, method: str) -> tuple[str, ...]:
+def _bottom(audit: Audit, method: str) -> tuple[str, ...]:
     audit.partition(method)  # KeyError naming what ran, for an unknown method
     gap = audit.gaps[method]
     if not gap.bottom_cohorts:
@@ -59,7 +62,7 @@ def _bottom(audit: Any, method: str) -> tuple[str, ...]:
     return tuple(gap.bottom_cohorts)
 
 
-def utterance_cohorts(scored: pd.DataFrame, audit: Any) -> pd.DataFrame:
+def utterance_cohorts(scored: pd.DataFrame, audit: Audit) -> pd.DataFrame:
     """Each utterance's cohort under every method the audit ran.
 
     Parameters
@@ -78,7 +81,7 @@ def utterance_cohorts(scored: pd.DataFrame, audit: Any) -> pd.DataFrame:
         ``<method>_bottom`` (bool: in the audit's bottom cohort(s)). Same rows and order
         as ``scored``.
     """
-    _require(scored)
+    require_scored(scored)
     out = pd.DataFrame(
         {"utt_id": scored["utt_id"].astype("str").to_numpy(), "speaker_id": scored["speaker_id"].astype("str").to_numpy()}
     )
@@ -91,7 +94,7 @@ def utterance_cohorts(scored: pd.DataFrame, audit: Any) -> pd.DataFrame:
 
 
 def oversampling_weights(
-    scored: pd.DataFrame, audit: Any, method: str, target_share: float = 0.2
+    scored: pd.DataFrame, audit: Audit, method: str, target_share: float = 0.2
 ) -> pd.DataFrame:
     """Sampling weights that raise the bottom cohorts' share of utterances to ``target_share``.
 
@@ -162,7 +165,7 @@ def oversampling_weights(
     return out
 
 
-def speaker_cohort_ids(audit: Any) -> pd.DataFrame:
+def speaker_cohort_ids(audit: Audit) -> pd.DataFrame:
     """Integer cohort ids per speaker and method, as model input features.
 
     Returns
@@ -186,8 +189,47 @@ def speaker_cohort_ids(audit: Any) -> pd.DataFrame:
     return out
 
 
-def bottom_utterances(scored: pd.DataFrame, audit: Any, method: str) -> list[str]:
+def bottom_utterances(scored: pd.DataFrame, audit: Audit, method: str) -> list[str]:
     """Utterance ids of the bottom cohort(s) of ``method``, in ``scored`` order (for fine-tuning)."""
     _bottom(audit, method)
     labelled = utterance_cohorts(scored, audit)
     return labelled.loc[labelled[f"{method}_bottom"], "utt_id"].tolist()
+
+
+def export_method(audit: Any, method: str | None = None) -> str:
+    """The method whose bottom cohort a mitigation export should use.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit whose cohorts are exported.
+    method : str, optional
+        A method asked for by name; it must have run. By default the method whose bottom
+        cohort has the largest held-out gap (the in-sample gap overstates itself), among
+        the methods that found a bottom cohort.
+
+    Returns
+    -------
+    str
+        The method's name.
+
+    Raises
+    ------
+    InputError
+        The named method did not run, or no method found a bottom cohort (the message
+        gives each method's reason).
+    """
+    import math
+
+    if method is not None:
+        if method not in audit.methods:
+            raise InputError(DID_NOT_RUN.format(method=method, reason=audit.skipped.get(method, "unknown")))
+        return method
+    ranked = [m for m in audit.methods if audit.gaps[m].bottom_cohorts]
+    if not ranked:
+        why = "; ".join(
+            [f"{m}: {r}" for m, r in audit.skipped.items()] + [f"{m}: {audit.gaps[m].reason}" for m in audit.methods]
+        )
+        raise InputError(NO_METHOD_TO_EXPORT.format(why=why or "none ran"))
+    held = {m: audit.held_out[m].gap_pct for m in ranked}
+    return max(ranked, key=lambda m: -math.inf if math.isnan(held[m]) else held[m])

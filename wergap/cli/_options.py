@@ -1,0 +1,254 @@
+"""Option groups and helpers shared by the ``wergap`` subcommands.
+
+Only :mod:`argparse` at import time: the library (pandas, numpy, ...) is imported inside
+the functions that run a command, so ``wergap --help`` starts at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wergap.discovery import registry
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl"}
+BAD_OUTPUT = "cannot write {path}: choose an output ending in {choices}"
+BAD_COLUMN = "--column takes THEIRS=OURS, got {pair!r}"
+NO_LOG = "give a decode log, or --ref and --hyp files"
+ENGINES = ("pandas", "dask")
+DASK_COMMANDS = ("score", "audit", "check")
+DASK_COMMAND = "--engine dask builds the speaker table, which {command} cannot use: use it with score, audit or check"
+DASK_NEEDS_TABLE = "--engine dask reads a table log (a file, folder or glob of parquet/csv/tsv/jsonl), not --ref/--hyp/--utt2spk"
+METHODS = registry.METHODS  # names only: the registry loads no method module for this
+# The choices of the options that argparse shows; the library holds the same tuples
+# (wergap.data_schemas.log.FORMATS, wergap.scoring.NORMALIZATIONS, UNITS); a test keeps them equal.
+FORMATS = ("csv", "tsv", "jsonl", "parquet", "trn", "kaldi", "nemo")
+NORMALIZATIONS = ("default", "none", "whisper")
+UNITS = ("word", "char")
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a table atomically, in the format its suffix names."""
+    from wergap._io import atomic_path
+    from wergap.errors import InputError
+
+    path = Path(path)
+    kind = TABLE_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise InputError(BAD_OUTPUT.format(path=path, choices=", ".join(TABLE_SUFFIXES)))
+    with atomic_path(path) as tmp:
+        if kind == "parquet":
+            df.to_parquet(tmp, index=False)
+        elif kind == "csv":
+            df.to_csv(tmp, index=False)
+        elif kind == "tsv":
+            df.to_csv(tmp, sep="\t", index=False)
+        else:
+            df.to_json(tmp, orient="records", lines=True, force_ascii=False)
+
+
+def write_json(data: object, path: str | Path) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    import json
+
+    from wergap._io import write_text_atomic
+
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def column_map(pairs: Sequence[str] | None) -> dict[str, str] | None:
+    """``--column THEIRS=OURS`` options as the ``columns=`` mapping of :func:`wergap.read_log`."""
+    if not pairs:
+        return None
+    mapping = {}
+    for pair in pairs:
+        theirs, sep, ours = pair.partition("=")
+        if not sep or not theirs or not ours:
+            from wergap.errors import InputError
+
+            raise InputError(BAD_COLUMN.format(pair=pair))
+        mapping[theirs] = ours
+    return mapping
+
+
+def add_log_arguments(p: argparse.ArgumentParser) -> None:
+    """The decode-log options shared by every subcommand that reads a log."""
+    p.add_argument("log", nargs="?", help="decode log: csv, tsv, jsonl, parquet or NeMo manifest")
+    p.add_argument("--format", choices=FORMATS, help="override format detection")
+    p.add_argument("--ref", help="reference file of a sclite trn or Kaldi text pair")
+    p.add_argument("--hyp", help="hypothesis file of a sclite trn or Kaldi text pair")
+    p.add_argument("--utt2spk", help="Kaldi utt2spk file")
+    p.add_argument(
+        "--speaker-pattern",
+        default="sclite",
+        help="how to take the speaker from an utterance id when no speaker column exists: "
+        "'sclite' (before the first '-', else '_') or a regex with one group",
+    )
+    p.add_argument("--column", action="append", metavar="THEIRS=OURS", help="rename a column (repeatable)")
+    p.add_argument("--drop-invalid", action="store_true", help="drop and count bad rows instead of stopping")
+    p.add_argument("--normalization", choices=NORMALIZATIONS, default="default", help="text normalisation")
+    p.add_argument("--unit", choices=UNITS, default="word", help="word (WER) or char (CER)")
+    p.add_argument("--jobs", type=int, default=None, help="threads for scoring (default: all cores)")
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="pandas",
+        help="pandas (in memory) or dask: LOG may be a folder or glob of parquet/csv/tsv/jsonl files, read, "
+        "scored and aggregated per partition to the speaker table (score then writes the speaker table to -o); "
+        "for score, audit and check",
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing dask.distributed "
+                   "scheduler (tcp://host:port); default: a local cluster, one worker per core")
+
+
+def load_scored(args: argparse.Namespace) -> pd.DataFrame:
+    """Read the log named by the shared options and score it.
+
+    With ``--engine dask`` the result is the speaker table (:mod:`wergap.dask_engine`),
+    which the audit accepts in place of scored utterances.
+    """
+    if getattr(args, "engine", "pandas") == "dask":
+        return _load_speakers_dask(args)
+    from wergap.data_schemas import read_log
+    from wergap.errors import InputError
+    from wergap.scoring import score
+
+    if args.log is None and not (args.ref and args.hyp):
+        raise InputError(NO_LOG)
+    log = read_log(
+        args.log,
+        format=args.format,
+        ref=args.ref,
+        hyp=args.hyp,
+        utt2spk=args.utt2spk,
+        speaker_pattern=args.speaker_pattern,
+        drop_invalid=args.drop_invalid,
+        columns=column_map(args.column),
+    )
+    return score(
+        log,
+        normalization=args.normalization,
+        unit=args.unit,
+        n_jobs=args.jobs,
+        progress=sys.stderr.isatty(),
+    )
+
+
+def _load_speakers_dask(args: argparse.Namespace) -> pd.DataFrame:
+    """The speaker table of ``args.log`` (a file, folder or glob) built on Dask."""
+    from wergap.errors import InputError
+
+    if args.command not in DASK_COMMANDS:
+        raise InputError(DASK_COMMAND.format(command=args.command))
+    if args.log is None or args.ref or args.hyp or args.utt2spk:
+        raise InputError(DASK_NEEDS_TABLE)
+    from wergap.dask_engine import score_speakers
+
+    table, _ = score_speakers(
+        args.log,
+        normalization=args.normalization,
+        unit=args.unit,
+        scheduler=args.scheduler,
+        format=args.format,
+        speaker_pattern=args.speaker_pattern,
+        drop_invalid=args.drop_invalid,
+        columns=column_map(args.column),
+        n_workers=args.jobs,
+    )
+    return table
+
+
+def is_speaker_table(table: pd.DataFrame) -> bool:
+    """Whether ``table`` is a speaker table (the Dask engine's result) rather than utterances."""
+    return "utterances" in table.columns and "utt_id" not in table.columns
+
+
+def dropped_text(dropped: dict[str, int] | None) -> str:
+    """The dropped rows by reason, as every summary prints them (``none`` when none)."""
+    return "; ".join(f"{n:,} {why}" for why, n in dropped.items()) if dropped else "none"
+
+
+def summary_lines(scored: pd.DataFrame) -> list[str]:
+    """The short summary every subcommand prints after reading a log."""
+    from wergap.data_schemas import provenance
+    from wergap.scoring import corpus_wer
+
+    meta = provenance(scored)
+    words = int(scored["ref_words"].sum())
+    unit = "characters" if meta.get("unit") == "char" else "words"
+    n_utt = int(scored["utterances"].sum()) if is_speaker_table(scored) else len(scored)
+    lines = [
+        f"read        {', '.join(map(str, meta.get('sources', [])))} ({meta.get('format', '?')})",
+        f"utterances  {n_utt:,} of {int(meta.get('rows_read', len(scored))):,} rows read",
+        f"speakers    {scored['speaker_id'].nunique():,}",
+        f"{unit:<11} {words:,} reference, {int(scored['errors'].sum()):,} errors",
+        f"{'CER' if unit == 'characters' else 'WER':<11} {100 * corpus_wer(scored):.2f} % "
+        f"(normalisation: {meta.get('normalization')})",
+        "dropped     " + dropped_text(meta.get("dropped")),
+    ]
+    if meta.get("empty_references"):
+        lines.append(
+            f"note        {meta['empty_references']:,} empty references: "
+            "their insertions count as errors, they add no reference words"
+        )
+    return lines
+
+
+def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
+    """The audit options shared by ``audit``, ``check``, ``compare`` and ``export-weights``."""
+    p.add_argument("--census", help="ZCTA census table (tidy CSV or an ACS data-profile export)")
+    p.add_argument("--embeddings", help="speaker or utterance embeddings (.parquet, .npy, .npz)")
+    p.add_argument("--min-speakers", type=int, default=30, help="smallest cohort reported (default 30)")
+    p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
+    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--max-regions", type=int, default=8, help="most geo tree regions (default 8)")
+    p.add_argument("--no-geo-prune", dest="geo_prune", action="store_const", const=None, default="cv",
+                   help="grow the geo tree to --max-regions regions instead of keeping the number "
+                        "that cross-validates best (one-SE rule)")
+    p.add_argument("--n-clusters", type=int, default=10, help="k-means clusters (default 10)")
+    p.add_argument("--bottom-share", type=float, help="pool the worst cohorts up to this share of speakers (0-1)")
+
+
+def add_report_arguments(p: argparse.ArgumentParser) -> None:
+    """Where the report and exports go (``audit`` and ``demo``)."""
+    p.add_argument("-o", "--output", required=True, help="the HTML report to write")
+    p.add_argument("--outdir", help="also write summary.json, cohorts.csv, assignments.parquet, regions.geojson here")
+    p.add_argument("--boundaries", help="GeoJSON of outlines (e.g. US states) drawn under the regions map")
+
+
+def run_audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[str] | None) -> Any:
+    """:func:`wergap.audit` with the options of :func:`add_discovery_arguments`."""
+    from wergap.audit import audit
+    from wergap.data_schemas.census import read_census
+
+    return audit(
+        scored,
+        census=read_census(args.census) if args.census else None,
+        embeddings=args.embeddings,
+        methods=methods,
+        min_speakers=args.min_speakers,
+        seed=args.seed,
+        n_boot=args.n_boot,
+        max_regions=args.max_regions,
+        geo_prune=args.geo_prune,
+        n_clusters=args.n_clusters,
+        bottom_share=args.bottom_share,
+    )
+
+
+def print_summary(result: Any) -> None:
+    """The method comparison table and skip reasons, as plain text."""
+    table = result.summary()
+    columns = ("method", "gap_pct", "gap_ci_low", "gap_ci_high", "held_out_gap_pct", "bottom_share_pct")
+    cols = [c for c in columns if c in table]
+    if len(table):
+        print()
+        print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    for method, reason in getattr(result, "skipped", {}).items():
+        print(f"skipped     {method}: {reason}")

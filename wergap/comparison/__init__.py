@@ -1,0 +1,37 @@
+"""Consumers of an audit: comparing systems, gating a release, mitigation exports.
+
+This floor sits above :mod:`wergap.audit`: each module here takes an :class:`~wergap.audit.Audit`
+(or runs one) and turns it into a decision: did a candidate narrow the gap
+(:func:`compare`), may a model ship (:func:`check`), which utterances to oversample
+(:func:`oversampling_weights`).
+"""
+
+from wergap.comparison.assignments import partitions_from_assignments
+from wergap.comparison.compare import compare
+from wergap.comparison.gate import CheckResult, MethodCheck, check
+from wergap.comparison.mitigation import (
+    bottom_utterances,
+    oversampling_weights,
+    speaker_cohort_ids,
+    utterance_cohorts,
+)
+from wergap.comparison.result import (
+    COMPARE_COLUMNS,
+    COMPARE_SUMMARY_COLUMNS,
+    Comparison,
+)
+
+__all__ = [
+    "COMPARE_COLUMNS",
+    "COMPARE_SUMMARY_COLUMNS",
+    "CheckResult",
+    "Comparison",
+    "MethodCheck",
+    "bottom_utterances",
+    "check",
+    "compare",
+    "oversampling_weights",
+    "partitions_from_assignments",
+    "speaker_cohort_ids",
+    "utterance_cohorts",
+]
