@@ -8,7 +8,7 @@ Then, each in its own child process (so peak memory is per pipeline), it runs th
 audit with the HTML report:
 
 - ``pandas``: ``read_log`` of every file, ``score``, ``audit``, ``write_html``;
-- ``dask``: ``wergap.dask_engine.score_speakers`` (a local cluster, one worker per core),
+- ``dask``: ``wergap.engines.score_speakers`` (a local cluster, one worker per core),
   ``audit`` of the speaker table, ``write_html``;
 - ``jiwer``: the baseline a user would write without wergap: ``pandas.read_parquet``,
   ``jiwer.process_words`` per utterance (jiwer's own default normalisation, not charged
@@ -132,7 +132,7 @@ def run_child(engine: str, data: Path, out: Path) -> dict:
     import jiwer  # noqa: F401 - imported before the clock starts, as wergap is
 
     import wergap
-    from wergap import dask_engine  # noqa: F401
+    from wergap import engines  # noqa: F401
 
     files = sorted(data.glob("*.parquet"))
     t0 = time.perf_counter()
@@ -145,7 +145,7 @@ def run_child(engine: str, data: Path, out: Path) -> dict:
         t_audit = _audit_and_report(table, out)
         words, errors = int(scored["ref_words"].sum()), int(scored["errors"].sum())
     elif engine == "dask":
-        table, _ = dask_engine.score_speakers(data)
+        table, _ = engines.score_speakers(data)
         t_score = time.perf_counter() - t0
         t_audit = _audit_and_report(table, out)
         words, errors = int(table["ref_words"].sum()), int(table["errors"].sum())

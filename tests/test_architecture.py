@@ -21,7 +21,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("wergap.embeddings",),
     ("wergap.cohorts",),
     ("wergap.discovery",),
-    ("wergap.engines", "wergap.dask_engine"),
+    ("wergap.engines",),
     ("wergap.audit",),
     ("wergap.comparison",),
     ("wergap.reports",),

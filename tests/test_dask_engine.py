@@ -13,11 +13,12 @@ import pytest
 pytest.importorskip("dask.dataframe")
 
 import wergap as wg
-from wergap import dask_engine
 from wergap.cohorts.partition import partition_from_column
 from wergap.cohorts.stats import cohort_table
 from wergap.data_schemas import InputError
 from wergap.demo import make_example
+from wergap.engines import _files as engine_files
+from wergap.engines import dask as dask_engine
 
 
 @pytest.fixture(scope="module")
@@ -345,12 +346,12 @@ def test_a_column_of_another_kind_names_the_file(tmp_path):
 @pytest.mark.parametrize("batch_rows", [65_536, 7])
 def test_a_row_group_larger_than_a_partition_is_read_in_slices(log, tmp_path, monkeypatch, batch_rows):
     """The whole log in one row group, blocksize=100: slices of 100 rows, same table, rows still named."""
-    monkeypatch.setattr(dask_engine, "_SLICE_BATCH_ROWS", batch_rows)  # slices across batches too
+    monkeypatch.setattr(engine_files, "SLICE_BATCH_ROWS", batch_rows)  # slices across batches too
     folder = tmp_path / "big"
     folder.mkdir()
     frame = log.reset_index(drop=True)
     frame.to_parquet(folder / "one.parquet", index=False, row_group_size=len(frame))
-    chunks = dask_engine._chunks([str(folder / "one.parquet")], "parquet", 100)
+    chunks = engine_files.make_chunks([str(folder / "one.parquet")], "parquet", 100)
     assert [(c.start, c.take) for c in chunks] == [(k, min(100, len(frame) - k)) for k in range(0, len(frame), 100)]
     _, expected = _pandas_engine([folder / "one.parquet"])
     got, meta = dask_engine.score_speakers(folder, scheduler="synchronous", blocksize=100)

@@ -34,7 +34,6 @@ from wergap.comparison import (
     speaker_cohort_ids,
     utterance_cohorts,
 )
-from wergap.dask_engine import score_speakers
 from wergap.data_schemas import (
     attach_embeddings,
     normalize_zip,
@@ -45,6 +44,7 @@ from wergap.data_schemas import (
 from wergap.demo import make_example, run_demo, write_example
 from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoTree
 from wergap.embeddings.embed import embed_audio, write_embeddings
+from wergap.engines import score_speakers
 from wergap.errors import InputError, WergapError
 from wergap.reports import render_html, write_exports, write_html
 from wergap.scoring import corpus_wer, normalize, score

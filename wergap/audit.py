@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wergap import engines
 from wergap.cohorts import (
     GapSummary,
     HeldOutGap,
@@ -31,17 +32,13 @@ from wergap.cohorts import (
     overall_wer,
 )
 from wergap.cohorts.stats import split_intervals
-from wergap.data_schemas import read_log
 from wergap.data_schemas.embeddings import attach_embeddings
 from wergap.defaults import CONFIDENCE, MIN_SPEAKERS, N_BOOT, SEED
 from wergap.discovery import registry
 from wergap.errors import InputError, WergapError
-from wergap.scoring import score
-from wergap.speaker_table import speakers as speaker_table
 
 #: The discovery methods, in the order they are run and shown (:mod:`wergap.discovery.registry`).
 METHODS = registry.METHODS
-ENGINES = ("pandas", "dask")
 #: Census splits given WER intervals for the report (its chart shows this many).
 SPLITS_WITH_INTERVALS = 8
 #: Columns never treated as known attributes when ``known_attributes`` is automatic.
@@ -73,45 +70,12 @@ SUMMARY_COLUMNS = [
 ]
 
 UNKNOWN_ATTRIBUTE = "known attribute {column!r} is not a column of the speaker table (it has: {have})"
-NOT_A_TABLE = "expected a decode log path or a DataFrame, got {kind}"
-NOT_RECOGNISED = (
-    "cannot tell what this table is: a decode log needs utt_id, speaker_id and ref/hyp or "
-    "errors/ref_words; a speaker table needs speaker_id, ref_words, errors"
-)
 UNKNOWN_METHOD = registry.UNKNOWN_METHOD
 UNKNOWN_RESULT = "no results for method {method!r}; ran: {ran}; skipped: {skipped}"
 NOT_INSTALLED = "{module} is not available in this installation ({error})"
 FIT_FAILED = "discovery failed: {error}"
-UNKNOWN_ENGINE = "unknown engine {engine!r}; choose from {choices}"
-DASK_NEEDS_FILES = "engine='dask' reads files (a path, folder, glob or list), not an in-memory DataFrame"
 
 
-def _speaker_table(data: Any, engine: str = "pandas", scheduler: Any = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """(speakers, scored utterances or None) from a path, a log, scored utterances or speakers.
-
-    ``engine="dask"`` reads a path, glob or list of files out of core
-    (:func:`wergap.dask_engine.score_speakers`): only the speaker table comes back.
-    """
-    if engine not in ENGINES:
-        raise InputError(UNKNOWN_ENGINE.format(engine=engine, choices=", ".join(ENGINES)))
-    if engine == "dask":
-        if isinstance(data, pd.DataFrame):
-            raise InputError(DASK_NEEDS_FILES)
-        from wergap.dask_engine import score_speakers  # the optional [dask] extra
-
-        return score_speakers(data, scheduler=scheduler)[0], None
-    if isinstance(data, (str, os.PathLike)):
-        data = read_log(data)
-    if not isinstance(data, pd.DataFrame):
-        raise InputError(NOT_A_TABLE.format(kind=type(data).__name__))
-    columns = set(data.columns)
-    if "utt_id" not in columns:
-        if {"speaker_id", "ref_words", "errors"} <= columns:
-            return data, None
-        raise InputError(NOT_RECOGNISED)
-    scored_columns = {"substitutions", "deletions", "insertions", "hits", "ref_words", "errors"}
-    scored = data if scored_columns <= columns else score(data)
-    return speaker_table(scored), scored
 
 
 def _known_attributes(speakers: pd.DataFrame, requested: Sequence[str] | None) -> list[str]:
@@ -189,7 +153,7 @@ def audit(
     engine : {"pandas", "dask"}, default "pandas"
         ``"dask"``: ``log_or_scored`` is a file, folder, glob or list of Parquet/CSV/TSV/
         JSON-lines files, read, scored and aggregated to the speaker table on Dask with
-        memory bounded by the partition size (:func:`wergap.dask_engine.score_speakers`);
+        memory bounded by the partition size (:func:`wergap.engines.score_speakers`);
         the result is the pandas engine's. Attributes known only per utterance are then
         disaggregated from the speaker table.
     scheduler : optional
@@ -207,7 +171,7 @@ def audit(
     """
     chosen = list(METHODS if methods is None else methods)
     specs = [registry.get(registry.check_method(method)) for method in chosen]
-    speakers, scored = _speaker_table(log_or_scored, engine, scheduler)
+    speakers, scored = engines.speaker_table(log_or_scored, engine, scheduler=scheduler)
     if embeddings is not None:
         speakers = attach_embeddings(speakers, embeddings)
     params = {

@@ -14,11 +14,9 @@ backtrace, the one jiwer calls, so every tie breaks as in jiwer. The property te
 from __future__ import annotations
 
 import os
-import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -27,10 +25,11 @@ import pyarrow.compute as pc
 from rapidfuzz.distance import Levenshtein
 
 from wergap._strings import text_array
+from wergap import normalization as norm
 from wergap.errors import InputError
 from wergap.provenance import carry, provenance
 
-NORMALIZATIONS = ("default", "none", "whisper")
+NORMALIZATIONS = tuple(norm.CONVENTIONS)
 UNITS = ("word", "char")
 COUNT_COLUMNS = ("substitutions", "deletions", "insertions", "hits", "ref_words", "errors")
 ALIGNER = "jiwer-exact (rapidfuzz Levenshtein backtrace, as jiwer.process_words)"
@@ -41,9 +40,6 @@ NO_TEXT_OR_COUNTS = (
     "the log has neither text columns ('ref', 'hyp') nor count columns ('errors', "
     "'ref_words'); read it with wergap.read_log first"
 )
-WHISPER_MISSING = (
-    "normalisation 'whisper' needs the whisper-normalizer package: pip install whisper-normalizer"
-)
 
 MISSING_REF = "reference is missing (NaN); read the log with drop_invalid=True to drop such rows"
 NOT_TEXT = "column {column!r} must hold text (str) for scoring: {error}"
@@ -51,36 +47,15 @@ NOT_TEXT = "column {column!r} must hold text (str) for scoring: {error}"
 # step, and is what threads share out (logs of 2+ chunks run on every core).
 CHUNK = 100_000
 
-_MULTI_SPACE = re.compile(r"\s\s+")
 # Every character str.isspace() accepts beyond ASCII's space, \t, \n, \v, \f, \r (RE2 syntax).
 _NON_ASCII_WHITESPACE = (
     r"[\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
 )
 
 
-def _normalize_none(text: str) -> str:
-    """jiwer's own default transform: collapse runs of 2+ whitespace, strip the ends."""
-    return _MULTI_SPACE.sub(" ", text).strip()
-
-
-@lru_cache(maxsize=1)
-def _whisper() -> Callable[[str], str]:
-    try:
-        from whisper_normalizer.english import EnglishTextNormalizer
-    except ImportError as exc:  # pragma: no cover - a core dependency
-        raise InputError(WHISPER_MISSING) from exc
-    return EnglishTextNormalizer()
-
-
-def _normalize_whisper(text: str) -> str:
-    return " ".join(_whisper()(text).split())
-
-
-_NORMALIZERS: dict[str, Callable[[str], str]] = {
-    "default": str,  # runs in Arrow: see _normalized_tokens
-    "none": _normalize_none,
-    "whisper": _normalize_whisper,
-}
+_NORMALIZERS = {name: name for name in NORMALIZATIONS}
+# Conventions normalised in Python: the whole log's distinct strings once, on processes.
+_PYTHON_NORMALIZERS = ("whisper", "basic")
 
 
 def normalize(texts: Iterable[str], normalization: str = "default") -> list[str]:
@@ -89,11 +64,16 @@ def normalize(texts: Iterable[str], normalization: str = "default") -> list[str]
     Parameters
     ----------
     texts : iterable of str
-    normalization : {"default", "none", "whisper"}
-        ``default``: lowercase, delete Unicode punctuation, fold all Unicode whitespace
-        (tabs, no-break spaces) to single spaces — so formatting never counts as an
-        error. ``none``: jiwer's own default (only runs of spaces collapsed).
-        ``whisper``: the Whisper English normaliser (package ``whisper-normalizer``).
+    normalization : {"default", "none", "whisper", "basic", "kaldi"}
+        ``default``: lowercase, delete Unicode punctuation (``\\p{P}``: ``it's`` -> ``its``,
+        ``C14-P1`` -> ``c14p1``, ``[noise]`` -> ``noise``), keep symbols (``<unk>`` stays),
+        fold all Unicode whitespace (tabs, no-break spaces) to single spaces — so
+        formatting never counts as an error. ``none``: jiwer's own default (only runs of
+        spaces collapsed). ``whisper`` / ``basic``: Whisper's English / basic normaliser,
+        output identical to the ``whisper-normalizer`` package. ``kaldi``: lowercase,
+        markup ``<...>``, ``[...]``, ``(%...)`` removed, punctuation and hyphens to spaces,
+        apostrophes inside words kept. :data:`wergap.normalization.CONVENTIONS` holds a
+        one-line description of each; ``docs/normalization.md`` the details.
     """
     _normalizer(normalization)
     uniques = np.asarray(list(texts), dtype=object)
@@ -103,25 +83,22 @@ def normalize(texts: Iterable[str], normalization: str = "default") -> list[str]
     return [" ".join(w for w in words if w) for words in lists.to_pylist()]
 
 
-def _normalizer(name: str) -> Callable[[str], str]:
-    if name not in _NORMALIZERS:
+def _normalizer(name: str) -> str:
+    if name not in _NORMALIZERS and name != norm.PRENORMALIZED:
         raise InputError(UNKNOWN_NORMALIZATION.format(name=name, choices=", ".join(NORMALIZATIONS)))
-    return _NORMALIZERS[name]
+    return name
 
 
 def _normalized_tokens(uniques: np.ndarray, normalization: str) -> pa.ListArray:
     """Normalise each distinct string once and split it into words, as a list array.
 
     ``default`` runs in Arrow's C++ kernels (lowercase, delete ``\\p{P}``, split on any
-    Unicode whitespace); ``none`` and ``whisper`` run their Python normaliser and split
-    on single spaces, as jiwer does.
+    Unicode whitespace); the other conventions (:mod:`wergap.normalization`) split on
+    single spaces, as jiwer does.
     """
-    arr = pa.array(uniques, type=pa.large_string())
     if normalization == "default":
-        return pc.ascii_split_whitespace(_unicode_normalized(arr))
-    fn = _normalizer(normalization)
-    text = pa.array([fn(t) for t in uniques], type=pa.large_string())
-    return pc.split_pattern(text, pattern=" ")
+        return pc.ascii_split_whitespace(_unicode_normalized(pa.array(uniques, type=pa.large_string())))
+    return pc.split_pattern(norm.normalized_text(uniques, _normalizer(normalization)), pattern=" ")
 
 
 def _as_text(values: object, column: str = "ref") -> pa.LargeStringArray:
@@ -171,8 +148,8 @@ def _compiled_counts(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, norma
     """S, D, I, H per (ref, hyp) pair of texts: jiwer.process_words' (or process_characters') counts.
 
     ``default`` runs on every row in the compiled splitter (rows with non-ASCII text are
-    first normalised by Arrow); ``none`` and ``whisper`` run their Python normaliser once
-    per distinct string and split on single spaces, as jiwer does. Words become integer
+    first normalised by Arrow); the other conventions normalise each distinct string once
+    (:mod:`wergap.normalization`) and split on single spaces, as jiwer does. Words become integer
     codes (Arrow's dictionary_encode) — or, for ``unit="char"``, the text's code points
     with single spaces between words; the distance fixes most pairs' counts and
     rapidfuzz's backtrace settles the rest.
@@ -186,10 +163,9 @@ def _compiled_counts(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, norma
         ref_rows = np.arange(n, dtype=np.int64)
         hyp_rows = np.arange(n, 2 * n, dtype=np.int64)
     else:
-        fn = _normalizer(normalization)
         both = pa.concat_arrays([refs, hyps]).to_numpy(zero_copy_only=False)
         which, uniques = pd.factorize(both, use_na_sentinel=False)
-        rows = pa.array([fn(t) for t in uniques], type=pa.large_string())
+        rows = norm.normalized_text(uniques, _normalizer(normalization))
         table = kern.space_table()
         ref_rows = which[:n].astype(np.int64)
         hyp_rows = which[n:].astype(np.int64)
@@ -318,6 +294,7 @@ def align_counts(
     unit: str = "word",
     n_jobs: int | None = 1,
     progress: bool = False,
+    drop_tokens: str | None = None,
 ) -> pd.DataFrame:
     """Alignment counts for parallel lists of reference and hypothesis strings.
 
@@ -327,6 +304,8 @@ def align_counts(
     reference yields 0 ``ref_words`` and its insertions as ``errors``; a missing
     (None/NaN) string counts as empty. ``n_jobs`` threads share logs of more
     than :data:`CHUNK` pairs (``None``: every core); ``progress`` shows a progress bar.
+    ``drop_tokens``: a regular expression; whitespace-separated tokens of the raw text
+    that match it in full are removed from both sides before normalisation.
     """
     if unit not in UNITS:
         raise InputError(UNKNOWN_UNIT.format(name=unit, choices=", ".join(UNITS)))
@@ -335,7 +314,14 @@ def align_counts(
     hyp_arr = _as_text(hyps, "hyp")
     if len(ref_arr) != len(hyp_arr):
         raise InputError(f"{len(ref_arr)} references but {len(hyp_arr)} hypotheses")
-    sdih = _counts(ref_arr, hyp_arr, normalization, unit, _resolve_jobs(n_jobs), progress)
+    if drop_tokens:
+        ref_arr, _ = norm.drop_matching_tokens(ref_arr, drop_tokens)
+        hyp_arr, _ = norm.drop_matching_tokens(hyp_arr, drop_tokens)
+    jobs = _resolve_jobs(n_jobs)
+    if normalization in _PYTHON_NORMALIZERS and len(ref_arr):
+        ref_arr, hyp_arr = norm.prenormalized(ref_arr, hyp_arr, normalization, jobs)
+        normalization = norm.PRENORMALIZED
+    sdih = _counts(ref_arr, hyp_arr, normalization, unit, jobs, progress)
     s, d, i, h = sdih.T
     return pd.DataFrame(
         {
@@ -356,6 +342,7 @@ def score(
     unit: str = "word",
     n_jobs: int | None = None,
     progress: bool = False,
+    drop_tokens: str | None = None,
 ) -> pd.DataFrame:
     """Score a decode log: add per-utterance alignment counts to each row.
 
@@ -364,7 +351,7 @@ def score(
     log : DataFrame
         An utterance table from :func:`wergap.read_log` — text (``ref``, ``hyp``) or
         counts (``errors``, ``ref_words``, optionally S/D/I).
-    normalization : {"default", "none", "whisper"}
+    normalization : {"default", "none", "whisper", "basic", "kaldi"}
         Applied identically to reference and hypothesis; see :func:`normalize`.
     unit : {"word", "char"}
         ``char`` gives character error counts (CER), for languages written without
@@ -373,6 +360,10 @@ def score(
         Threads for logs above 100k utterances; default: every core.
     progress : bool
         Show a progress bar (tqdm, on stderr) for logs above 100k utterances.
+    drop_tokens : str, optional
+        Regular expression (Python ``re``) for site-specific markup: whitespace-separated
+        tokens of the raw reference and hypothesis that match it in full are removed
+        before normalisation (e.g. ``r"<[^>]*>|\\[[^]]*\\]"``). Provenance counts them.
 
     Returns
     -------
@@ -380,15 +371,22 @@ def score(
         ``log`` with ``substitutions, deletions, insertions, hits, ref_words, errors``
         (int64). Counts-only logs keep their counts; S/D/I/hits they lack are
         nullable ``Int64`` NA. Provenance records the normalisation, the unit, the
-        aligner and the number of empty references.
+        aligner and the number of empty references; the convention's description, and
+        with ``drop_tokens`` the pattern and the tokens dropped from each side.
     """
     if {"ref", "hyp"}.issubset(log.columns):
         refs = _as_text(log["ref"], "ref")
         if refs.null_count:
             row = int(np.flatnonzero(pc.is_null(refs).to_numpy(zero_copy_only=False))[0])
             raise InputError(MISSING_REF, row=row, column="ref")
+        _normalizer(normalization)
+        hyps = _as_text(log["hyp"], "hyp")
+        dropped = {}
+        if drop_tokens:
+            refs, dropped["ref"] = norm.drop_matching_tokens(refs, drop_tokens)
+            hyps, dropped["hyp"] = norm.drop_matching_tokens(hyps, drop_tokens)
         counts = align_counts(
-            refs, log["hyp"], normalization=normalization, unit=unit, n_jobs=n_jobs,
+            refs, hyps, normalization=normalization, unit=unit, n_jobs=n_jobs,
             progress=progress and len(refs) > CHUNK,
         )
         # No copy of the log: pandas' copy-on-write keeps ``log`` itself unchanged.
@@ -400,9 +398,11 @@ def score(
             log,
             out,
             normalization=normalization,
+            normalization_detail=norm.CONVENTIONS[normalization],
             unit=unit,
             aligner=ALIGNER,
             empty_references=empty,
+            **({"drop_tokens": drop_tokens, "dropped_tokens": dropped} if drop_tokens else {}),
         )
     if {"errors", "ref_words"}.issubset(log.columns):
         out = log.copy()

@@ -24,12 +24,14 @@ NO_LOG = "give a decode log, or --ref and --hyp files"
 ENGINES = ("pandas", "dask")
 DASK_COMMANDS = ("score", "audit", "check")
 DASK_COMMAND = "--engine dask builds the speaker table, which {command} cannot use: use it with score, audit or check"
+DASK_DROP_TOKENS = "--drop-tokens is not supported with --engine dask yet; use the pandas engine"
 DASK_NEEDS_TABLE = "--engine dask reads a table log (a file, folder or glob of parquet/csv/tsv/jsonl), not --ref/--hyp/--utt2spk"
 METHODS = registry.METHODS  # names only: the registry loads no method module for this
 # The choices of the options that argparse shows; the library holds the same tuples
-# (wergap.data_schemas.log.FORMATS, wergap.scoring.NORMALIZATIONS, UNITS); a test keeps them equal.
+# (wergap.data_schemas.log.FORMATS, wergap.scoring.NORMALIZATIONS, UNITS, wergap.engines.ENGINES); a test
+# keeps them equal.
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "trn", "kaldi", "nemo")
-NORMALIZATIONS = ("default", "none", "whisper")
+NORMALIZATIONS = ("default", "none", "whisper", "basic", "kaldi")
 UNITS = ("word", "char")
 
 
@@ -92,7 +94,12 @@ def add_log_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--column", action="append", metavar="THEIRS=OURS", help="rename a column (repeatable)")
     p.add_argument("--drop-invalid", action="store_true", help="drop and count bad rows instead of stopping")
-    p.add_argument("--normalization", choices=NORMALIZATIONS, default="default", help="text normalisation")
+    p.add_argument("--normalization", choices=NORMALIZATIONS, default="default",
+                   help="text normalisation convention; each is defined in docs/normalization.md and named in "
+                   "every summary and report")
+    p.add_argument("--drop-tokens", metavar="REGEX", help="remove whitespace-separated tokens of the raw ref and hyp "
+                   "that fully match REGEX (Python re) before normalisation, e.g. site-specific markup; counted in "
+                   "the summary")
     p.add_argument("--unit", choices=UNITS, default="word", help="word (WER) or char (CER)")
     p.add_argument("--jobs", type=int, default=None, help="threads for scoring (default: all cores)")
     p.add_argument(
@@ -110,7 +117,7 @@ def add_log_arguments(p: argparse.ArgumentParser) -> None:
 def load_scored(args: argparse.Namespace) -> pd.DataFrame:
     """Read the log named by the shared options and score it.
 
-    With ``--engine dask`` the result is the speaker table (:mod:`wergap.dask_engine`),
+    With ``--engine dask`` the result is the speaker table (:mod:`wergap.engines`),
     which the audit accepts in place of scored utterances.
     """
     if getattr(args, "engine", "pandas") == "dask":
@@ -137,6 +144,7 @@ def load_scored(args: argparse.Namespace) -> pd.DataFrame:
         unit=args.unit,
         n_jobs=args.jobs,
         progress=sys.stderr.isatty(),
+        drop_tokens=getattr(args, "drop_tokens", None),
     )
 
 
@@ -148,7 +156,9 @@ def _load_speakers_dask(args: argparse.Namespace) -> pd.DataFrame:
         raise InputError(DASK_COMMAND.format(command=args.command))
     if args.log is None or args.ref or args.hyp or args.utt2spk:
         raise InputError(DASK_NEEDS_TABLE)
-    from wergap.dask_engine import score_speakers
+    if getattr(args, "drop_tokens", None):
+        raise InputError(DASK_DROP_TOKENS)
+    from wergap.engines import score_speakers
 
     table, _ = score_speakers(
         args.log,
@@ -190,8 +200,14 @@ def summary_lines(scored: pd.DataFrame) -> list[str]:
         f"{unit:<11} {words:,} reference, {int(scored['errors'].sum()):,} errors",
         f"{'CER' if unit == 'characters' else 'WER':<11} {100 * corpus_wer(scored):.2f} % "
         f"(normalisation: {meta.get('normalization')})",
-        "dropped     " + dropped_text(meta.get("dropped")),
     ]
+    if meta.get("normalization_detail"):
+        lines.append(f"normalised  {meta['normalization']}: {meta['normalization_detail']}")
+    if meta.get("drop_tokens"):
+        n = meta.get("dropped_tokens") or {}
+        lines.append(f"tokens      {int(n.get('ref', 0)):,} dropped from references, {int(n.get('hyp', 0)):,} from "
+                     f"hypotheses (--drop-tokens {meta['drop_tokens']})")
+    lines.append("dropped     " + dropped_text(meta.get("dropped")))
     if meta.get("empty_references"):
         lines.append(
             f"note        {meta['empty_references']:,} empty references: "

@@ -24,7 +24,6 @@ from wergap.data_schemas._columns import (
     aliases_text,
     rename_map,
 )
-from wergap.errors import InputError
 from wergap.data_schemas._pairs import (
     pair,
     parse_kaldi_line,
@@ -32,12 +31,28 @@ from wergap.data_schemas._pairs import (
     parse_utt2spk_line,
     read_entries,
 )
-from wergap.provenance import provenance
-from wergap.data_schemas._tables import Raw, from_frame, read_delimited, read_jsonl, read_parquet
+from wergap.data_schemas._tables import (
+    NOT_PARQUET,
+    Raw,
+    from_frame,
+    read_delimited,
+    read_jsonl,
+    read_parquet,
+)
 from wergap.data_schemas._text import check_file, format_suffix, read_text
 from wergap.data_schemas.zips import normalize_zip
+from wergap.errors import InputError
+from wergap.provenance import provenance
 
-__all__ = ["FORMATS", "read_log"]
+__all__ = [
+    "FORMATS",
+    "LOG_EXTENSIONS",
+    "NOT_PARQUET",
+    "format_from_name",
+    "read_log",
+    "speaker_regex",
+    "validate_frame",
+]
 
 #: Formats ``read_log(format=...)`` accepts.
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "trn", "kaldi", "nemo")
@@ -89,7 +104,8 @@ MISSING_REFERENCE = "missing reference"
 INVALID_COUNTS = "invalid counts"
 INVALID_COORDINATES = "invalid coordinates"
 
-_EXTENSIONS = {
+#: File suffix (past a compression suffix such as ``.gz``) → the log format it names.
+LOG_EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
     ".jsonl": "jsonl",
@@ -170,9 +186,88 @@ def read_log(
     >>> log[["utt_id", "speaker_id", "ref", "hyp"]].values.tolist()
     [['spk1-a', 'spk1', 'hi', 'hi'], ['spk1-b', 'spk1', 'yo', '']]
     """
-    pattern = _speaker_regex(speaker_pattern)
+    pattern = speaker_regex(speaker_pattern)
     raw = _read_raw(source, format, ref, hyp, utt2spk, columns, drop_invalid)
     return _Validator(raw, columns, pattern, speaker_pattern, drop_invalid).run()
+
+
+def validate_frame(
+    frame: pd.DataFrame,
+    *,
+    source: str | None = None,
+    first_row: int = 0,
+    format: str | None = None,  # noqa: A002 - as read_log's format=
+    speaker_pattern: str = _SCLITE,
+    drop_invalid: bool = False,
+    columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Check a slice of a decode log already in memory, as :func:`read_log` checks a file.
+
+    For readers that split a log into partitions themselves (the Dask engine reads a
+    Parquet file by row groups): every check, rename and provenance entry of
+    :func:`read_log`, with errors naming the partition's file and the row's position in
+    that file rather than in the slice.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The rows as read, with the log's own column names (aliases are mapped here).
+    source : str, optional
+        The file the rows come from. Errors then say ``(row N)`` with ``N`` the 0-based
+        row of the file (files without line numbers, such as Parquet). ``None``: an
+        in-memory table, whose errors name the row position as :func:`read_log` does.
+    first_row : int, default 0
+        The file's row number of ``frame``'s first row.
+    format : str, optional
+        Recorded as the provenance's ``format`` (``"nemo"`` also derives a missing
+        ``utt_id`` from the audio file name). Default: ``"parquet"`` with a ``source``,
+        ``"dataframe"`` without.
+    speaker_pattern, drop_invalid, columns
+        As :func:`read_log`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The utterance table :func:`read_log` would return for these rows, ``RangeIndex``,
+        with its provenance in ``attrs["wergap"]`` (``rows_read`` is ``len(frame)``).
+
+    Raises
+    ------
+    InputError
+        A bad row (naming the file, the row and the column) or a missing column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"id": ["spk1-a"], "reference": ["hi"], "hypothesis": ["ho"]})
+    >>> validate_frame(rows, source="part-0.parquet", first_row=500)["speaker_id"].tolist()
+    ['spk1']
+    """
+    pattern = speaker_regex(speaker_pattern)
+    frame = frame.reset_index(drop=True)
+    if source is None:
+        raw = Raw(frame, ["<DataFrame>"], format or "dataframe", len(frame),
+                  lambda pos: (None, pos + first_row))
+    else:
+        raw = Raw(frame, [source], format or "parquet", len(frame), lambda pos: (source, None), {}, source)
+    return _Validator(raw, columns, pattern, speaker_pattern, drop_invalid, row_offset=first_row).run()
+
+
+def format_from_name(path: str | Path) -> str | None:
+    """The log format a file's name says, or ``None``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file name; a compression suffix is skipped (``log.csv.gz`` is ``"csv"``).
+
+    Returns
+    -------
+    str or None
+        A value of :data:`LOG_EXTENSIONS` (``"csv"``, ``"tsv"``, ``"jsonl"``,
+        ``"parquet"``, ``"trn"``), ``None`` for any other suffix.
+    """
+    return LOG_EXTENSIONS.get(format_suffix(Path(path)))
 
 
 # --------------------------------------------------------------------------- reading
@@ -213,8 +308,8 @@ def _read_raw(source, fmt, ref, hyp, utt2spk, columns, drop_invalid) -> Raw:
 
 def _detect_table(path: Path) -> str:
     suffix = format_suffix(path)
-    if suffix in _EXTENSIONS:
-        fmt = _EXTENSIONS[suffix]
+    if suffix in LOG_EXTENSIONS:
+        fmt = LOG_EXTENSIONS[suffix]
         if fmt == "trn":
             raise InputError(NEEDS_PAIR.format(format="trn"), file=str(path))
         return fmt
@@ -254,7 +349,25 @@ def _trn_like(line: str) -> bool:
         return True
 
 
-def _speaker_regex(speaker_pattern: str) -> re.Pattern | None:
+def speaker_regex(speaker_pattern: str) -> re.Pattern | None:
+    """The compiled ``speaker_pattern`` of :func:`read_log`, checked.
+
+    Parameters
+    ----------
+    speaker_pattern : str
+        ``"sclite"`` or a regular expression with exactly one group.
+
+    Returns
+    -------
+    re.Pattern or None
+        ``None`` for ``"sclite"`` (the speaker is the part of the id before the first
+        ``-``, or ``_``).
+
+    Raises
+    ------
+    InputError
+        Not a regular expression, or not exactly one group.
+    """
     if speaker_pattern == _SCLITE:
         return None
     try:
@@ -272,8 +385,9 @@ def _speaker_regex(speaker_pattern: str) -> re.Pattern | None:
 class _Validator:
     """Checks a raw table row by row (vectorised), raising at or dropping bad rows."""
 
-    def __init__(self, raw, columns, pattern, speaker_pattern, drop_invalid):
+    def __init__(self, raw, columns, pattern, speaker_pattern, drop_invalid, row_offset=0):
         self.raw = raw
+        self.row_offset = row_offset  # the file's row of raw.frame's first row
         self.columns = columns
         self.pattern = pattern
         self.speaker_pattern = speaker_pattern
@@ -319,7 +433,7 @@ class _Validator:
     def _error(self, message: str, pos: int, column: str | None) -> InputError:
         where = self._where(pos, column)
         if where["file"] is not None and where["row"] is None:  # Parquet: rows, not lines
-            message = f"{message} (row {pos})"
+            message = f"{message} (row {pos + self.row_offset})"
         return InputError(message, **where)
 
     def _reject(self, bad: np.ndarray, reason: str, column: str,

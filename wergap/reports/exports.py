@@ -26,7 +26,8 @@ from wergap.discovery import registry
 SUMMARY_SCHEMA_VERSION = 1
 #: Keys of the audit's provenance copied into ``summary.json``.
 PROVENANCE_KEYS = (
-    "sources", "format", "rows_read", "dropped", "normalization", "unit", "empty_references", "aligner",
+    "sources", "format", "rows_read", "dropped", "normalization", "normalization_detail", "drop_tokens",
+    "dropped_tokens", "unit", "empty_references", "aligner",
     "simulated", "note",
 )
 
