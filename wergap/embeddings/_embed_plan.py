@@ -7,12 +7,13 @@ encoder then follows it batch by batch.
 Why batches are planned by seconds, not by count: the encoder's activations grow with
 ``utterances x longest utterance`` of a batch. In the published ECAPA-TDNN the largest is
 the attentive-statistics-pooling input, the 3,072-channel frame features concatenated
-with their utterance mean and standard deviation (9,216 channels x 100 frames/s x 4 bytes,
-about 3.7 MB per padded second), beside several 1,024- and 3,072-channel intermediates.
-A batch of 16 utterances padded to 35 s (560 padded seconds) therefore holds gigabytes.
-Planning by a budget of padded seconds (``batch_seconds``), with utterances sorted by
-duration so that batch-mates are of similar length, bounds memory by the batch rather than
-by the longest file or by the set, and wastes almost no compute on padding.
+with their utterance mean and standard deviation (9,216 channels x 100 frames/s x 4
+bytes), held beside the 1,024- and 3,072-channel features of the layers before it:
+measured on CPU, about 20 MB per padded second of audio in the batch. A batch of 16
+utterances padded to 35 s (560 padded seconds) therefore holds about 10 GB. Planning by a
+budget of padded seconds (``batch_seconds``), with utterances sorted by duration so that
+batch-mates are of similar length, bounds memory by the batch rather than by the longest
+file or by the set, and wastes almost no compute on padding.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ Design choices, and why:
   (``_embed_plan``). A background thread decodes and resamples the next batches while the
   encoder runs under ``torch.inference_mode`` (``_embed_run``); ``device="auto"`` takes a
   CUDA GPU when torch sees one. Same inputs and options give the same vectors.
-- **Long audio** is cropped to its central ``max_seconds`` (default 30 s); only those
+- **Long audio** is cropped to its central ``max_seconds`` (default 20 s); only those
   frames are decoded. **Many utterances per speaker**: ``max_per_speaker`` embeds at most
   N per speaker, the longest or a seeded random choice.
 - **Bad audio** (no path, missing, unreadable, empty, shorter than ``min_seconds``,
@@ -67,10 +67,10 @@ DEFAULT_MODEL = "speechbrain/spkrec-ecapa-voxceleb"
 #: every 10 ms and attentive statistics pooling needs several frames; 0.1 s gives 10.
 MIN_SECONDS = 0.1
 #: Longer audio is cropped to its central part of this many seconds (see ``embed_audio``).
-MAX_SECONDS = 30.0
+MAX_SECONDS = 20.0
 #: Most padded audio in one batch, in seconds: the bound on the encoder's memory
-#: (about 3.7 MB per padded second in the largest activation of the published model).
-BATCH_SECONDS = 120.0
+#: (the published model holds about 20 MB of activations per padded second on CPU).
+BATCH_SECONDS = 20.0
 #: The packages of the ``[embed]`` extra.
 EXTRA_MODULES = ("torch", "torchaudio", "speechbrain", "soundfile")
 #: Bumped whenever preprocessing changes (mono mix, resampling, padding), so old cache
@@ -147,7 +147,7 @@ def embed_audio(
         (Ctrl-C, a crash) resumes where it stopped. Without it nothing is cached.
     batch_size : int, default 16
         Most utterances encoded together.
-    batch_seconds : float, default 120
+    batch_seconds : float, default 20
         Most padded audio per batch (utterances x the longest of them, in seconds): the
         bound on the encoder's memory. Utterances are sorted by duration, so batch-mates
         are of similar length and padding wastes little compute.
@@ -161,9 +161,9 @@ def embed_audio(
         list's folder, else the current directory.
     min_seconds : float, default 0.1
         Shorter audio is dropped as ``"audio too short"``.
-    max_seconds : float or None, default 30
+    max_seconds : float or None, default 20
         Longer audio is **cropped** to its central ``max_seconds`` (a speaker's identity
-        is well established in 30 s; a one-hour recording would otherwise cost an hour of
+        is well established in 20 s; a one-hour recording would otherwise cost an hour of
         compute and memory for one vector). ``None`` embeds whole files. Must be at least
         ``2 * min_seconds``.
     max_per_speaker : int, optional
