@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 #: How ``max_per_speaker`` chooses utterances.
 SELECT_CHOICES = ("longest", "random")
@@ -41,8 +42,8 @@ class Segment:
     key : str
         Cache key: the file's SHA-256, with ``-crop<seconds>`` appended when cropped (a
         cropped vector differs from the whole file's, so they never share an entry).
-    path : object
-        The file (``pathlib.Path``).
+    path : pathlib.Path
+        The file.
     start, stop : int
         Frames of the file (at its own sample rate) to decode.
     seconds : float
@@ -50,7 +51,7 @@ class Segment:
     """
 
     key: str
-    path: object
+    path: Path
     start: int
     stop: int
     seconds: float
@@ -89,6 +90,7 @@ def select_per_speaker(
     n = len(speakers)
     if max_per_speaker is None:
         return [True] * n
+    rank: list[tuple[float | str, int]]
     if select == "longest":
         rank = [(-float(s), i) for i, s in enumerate(seconds)]
     else:
@@ -104,7 +106,7 @@ def select_per_speaker(
     return keep
 
 
-def crop(key: str, path: object, frames: int, samplerate: int,
+def crop(key: str, path: Path, frames: int, samplerate: int,
          max_seconds: float | None) -> Segment:
     """The segment to encode: the whole file, or its central ``max_seconds``.
 

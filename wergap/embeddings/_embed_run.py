@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from wergap.errors import InputError
 from wergap.embeddings import _audio
 from wergap.embeddings._embed_plan import Segment
+from wergap.errors import InputError
 
 #: Batches decoded ahead of the encoder.
 PREFETCH = 2
@@ -53,10 +53,12 @@ def resolve_device(torch: Any, device: str | None) -> str:
 def _load(torch: Any, taf: Any, batch: Sequence[Segment], rate: int, min_seconds: float,
           pin: bool) -> tuple[Any, Any, list[Segment], dict[str, str], float]:
     """Decode one planned batch: padded tensor, relative lengths, segments kept, failures."""
-    wavs, kept, bad = [], [], {}
+    wavs: list[Any] = []
+    kept: list[Segment] = []
+    bad: dict[str, str] = {}
     for seg in batch:
         samples, file_rate, reason = _audio.read_mono(seg.path, seg.start, seg.stop)
-        wav = None
+        wav: Any = None
         if reason is None and samples is not None:
             wav = torch.from_numpy(samples)
             if file_rate != rate:

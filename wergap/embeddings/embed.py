@@ -270,15 +270,15 @@ def embed_audio(
                                      batch_seconds=batch_seconds)
         bad_keys = _run.encode_batches(
             classifier, batches, rate=encoder.sample_rate, min_seconds=min_seconds,
-            device=encoder.device_used, progress=progress, on_vector=keep_vector)
+            device=encoder.device_used or "cpu", progress=progress, on_vector=keep_vector)
 
     rows = []
     seconds = 0.0
     cropped = 0
     for i, item in enumerate(items):
-        seg = segments.get(i)
-        if seg is None:
+        if i not in segments:
             continue
+        seg = segments[i]
         if seg.key in bad_keys:
             failures.append([item["utt_id"], bad_keys[seg.key]])
             continue
