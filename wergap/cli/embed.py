@@ -23,16 +23,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", help="keep embeddings here, keyed by audio content and model, so reruns skip them "
                                        "and an interrupted run resumes where it stopped")
     p.add_argument("--batch-size", type=int, default=16, help="most utterances per batch (default 16)")
-    p.add_argument("--batch-seconds", type=float, default=20.0,
-                   help="most padded audio per batch, in seconds: bounds memory (default 20)")
+    p.add_argument("--batch-seconds", type=float, default=15.0,
+                   help="most padded audio per batch, in seconds: bounds memory (default 15)")
     p.add_argument("--device", default="auto",
                    help="auto (a CUDA GPU when torch sees one, else cpu), cpu, cuda or cuda:N (default auto)")
     p.add_argument("--base-dir", help="folder relative audio paths are resolved against "
                                       "(default: the log's or list's folder)")
     p.add_argument("--min-seconds", type=float, default=0.1,
                    help="drop audio shorter than this, counted as 'audio too short' (default 0.1)")
-    p.add_argument("--max-seconds", type=float, default=20.0,
-                   help="crop longer audio to its central part of this length; 0 embeds whole files (default 20)")
+    p.add_argument("--max-seconds", type=float, default=15.0,
+                   help="crop longer audio to its central part of this length; 0 embeds whole files (default 15)")
     p.add_argument("--max-per-speaker", type=int, metavar="N",
                    help="embed at most N utterances per speaker (default: all)")
     p.add_argument("--select", choices=("longest", "random"), default="longest",

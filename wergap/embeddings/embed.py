@@ -31,7 +31,7 @@ Design choices, and why:
   (``_embed_plan``). A background thread decodes and resamples the next batches while the
   encoder runs under ``torch.inference_mode`` (``_embed_run``); ``device="auto"`` takes a
   CUDA GPU when torch sees one. Same inputs and options give the same vectors.
-- **Long audio** is cropped to its central ``max_seconds`` (default 20 s); only those
+- **Long audio** is cropped to its central ``max_seconds`` (default 15 s); only those
   frames are decoded. **Many utterances per speaker**: ``max_per_speaker`` embeds at most
   N per speaker, the longest or a seeded random choice.
 - **Bad audio** (no path, missing, unreadable, empty, shorter than ``min_seconds``,
@@ -67,10 +67,10 @@ DEFAULT_MODEL = "speechbrain/spkrec-ecapa-voxceleb"
 #: every 10 ms and attentive statistics pooling needs several frames; 0.1 s gives 10.
 MIN_SECONDS = 0.1
 #: Longer audio is cropped to its central part of this many seconds (see ``embed_audio``).
-MAX_SECONDS = 20.0
+MAX_SECONDS = 15.0
 #: Most padded audio in one batch, in seconds: the bound on the encoder's memory
 #: (the published model holds about 20 MB of activations per padded second on CPU).
-BATCH_SECONDS = 20.0
+BATCH_SECONDS = 15.0
 #: The packages of the ``[embed]`` extra.
 EXTRA_MODULES = ("torch", "torchaudio", "speechbrain", "soundfile")
 #: Bumped whenever preprocessing changes (mono mix, resampling, padding), so old cache
@@ -147,7 +147,7 @@ def embed_audio(
         (Ctrl-C, a crash) resumes where it stopped. Without it nothing is cached.
     batch_size : int, default 16
         Most utterances encoded together.
-    batch_seconds : float, default 20
+    batch_seconds : float, default 15
         Most padded audio per batch (utterances x the longest of them, in seconds): the
         bound on the encoder's memory. Utterances are sorted by duration, so batch-mates
         are of similar length and padding wastes little compute.
@@ -161,9 +161,9 @@ def embed_audio(
         list's folder, else the current directory.
     min_seconds : float, default 0.1
         Shorter audio is dropped as ``"audio too short"``.
-    max_seconds : float or None, default 20
+    max_seconds : float or None, default 15
         Longer audio is **cropped** to its central ``max_seconds`` (a speaker's identity
-        is well established in 20 s; a one-hour recording would otherwise cost an hour of
+        is well established in 15 s; a one-hour recording would otherwise cost an hour of
         compute and memory for one vector). ``None`` embeds whole files. Must be at least
         ``2 * min_seconds``.
     max_per_speaker : int, optional
@@ -185,7 +185,8 @@ def embed_audio(
         float32 arrays, all the same length). ``attrs["wergap"]`` carries ``dropped``
         ({reason: utterances}) and ``embed``: ``model``, ``model_key``, ``sample_rate``,
         ``dim``, ``device``, ``threads``, ``computed``, ``from_cache``, ``seconds`` (audio
-        in the files embedded or taken from cache), ``cropped`` (files longer than
+        in the files embedded or taken from cache), ``encoded_seconds`` (audio run through
+        the encoder in this call, after crops and de-duplication), ``cropped`` (files longer than
         ``max_seconds``), ``not_selected``, ``min_seconds``, ``max_seconds``,
         ``max_per_speaker``, ``select``, ``seed``, ``failures`` (``[utt_id, reason]``).
 
@@ -256,6 +257,7 @@ def embed_audio(
             todo.setdefault(seg.key, seg)
     bad_keys: dict[str, str] = {}
     computed = 0
+    encoded_seconds = 0.0
     if todo:
         classifier = encoder.load()
 
@@ -268,6 +270,7 @@ def embed_audio(
 
         batches = _plan.plan_batches(list(todo.values()), batch_size=batch_size,
                                      batch_seconds=batch_seconds)
+        encoded_seconds = float(sum(s.seconds for s in todo.values()))
         bad_keys = _run.encode_batches(
             classifier, batches, rate=encoder.sample_rate, min_seconds=min_seconds,
             device=encoder.device_used or "cpu", progress=progress, on_vector=keep_vector)
@@ -310,6 +313,7 @@ def embed_audio(
         "computed": computed,
         "from_cache": from_cache,
         "seconds": round(seconds, 3),
+        "encoded_seconds": round(encoded_seconds, 3),
         "cropped": int(cropped),
         "not_selected": not_selected,
         "min_seconds": float(min_seconds),
