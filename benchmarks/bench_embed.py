@@ -120,7 +120,7 @@ def similarity_check(df) -> tuple[float, float, float]:
 def child(args: argparse.Namespace) -> None:
     """One measurement in this (fresh) process; prints one JSON line."""
     import speechbrain.inference.speaker  # noqa: F401  (counted under "imports")
-    import torch
+    import torch  # noqa: F401  (counted under "imports")
 
     from wergap.embeddings import embed as E
 
@@ -134,7 +134,7 @@ def child(args: argparse.Namespace) -> None:
         t0 = time.perf_counter()
         df = E.embed_audio(args.audio, model=args.model, cache_dir=cache, device=args.device,
                            batch_size=args.batch_size, batch_seconds=args.batch_seconds,
-                           max_seconds=args.max_seconds or None)
+                           max_seconds=args.max_seconds or None, threads=args.threads)
         embed_s = time.perf_counter() - t0
         wall = time.perf_counter() - _START
         peak = peak_mb()
@@ -144,7 +144,7 @@ def child(args: argparse.Namespace) -> None:
             "audio_s": meta["seconds"], "encoded_s": meta["encoded_seconds"], "dropped": df.attrs["wergap"]["dropped"],
             "cropped": meta["cropped"], "wall_s": wall, "load_s": load_s, "embed_s": embed_s,
             "peak_mb": peak, "imports_mb": after_imports, "model_mb": after_model,
-            "device": meta["device"], "threads": torch.get_num_threads(),
+            "device": meta["device"], "threads": meta["threads"],
             "load_avg": load_average(),
         }
         if args.check:
@@ -167,6 +167,7 @@ def main() -> None:
     parser.add_argument("--batch-seconds", type=float, default=15.0)
     parser.add_argument("--max-seconds", type=float, default=15.0, help="0: whole files")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, help="default: idle cores, at most torch's count")
     parser.add_argument("--no-install", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
@@ -189,6 +190,8 @@ def main() -> None:
                    str(folder), "--batch-size", str(args.batch_size), "--batch-seconds",
                    str(args.batch_seconds), "--max-seconds", str(args.max_seconds),
                    "--device", args.device] + (["--check"] if k == 0 else [])
+            if args.threads:
+                cmd += ["--threads", str(args.threads)]
             before = load_average()
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]

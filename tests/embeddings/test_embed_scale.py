@@ -146,6 +146,7 @@ def test_long_audio_is_cropped_to_its_centre(model_dir: Path, tmp_path: Path) ->
     np.testing.assert_allclose(df["embedding"][0], df["embedding"][1], rtol=1e-5, atol=1e-6)
     meta = df.attrs["wergap"]["embed"]
     assert meta["cropped"] == 1 and meta["seconds"] == 4.0  # the files' own durations
+    assert meta["encoded_seconds"] == 2.0  # what the encoder ran on
     # Cropped and whole vectors of one file never share a cache entry.
     full = E.embed_audio([d / "whole.wav"], model=model_dir, max_seconds=None,
                          cache_dir=tmp_path / "cache")
@@ -179,6 +180,7 @@ def test_device_auto_progress_and_bad_options(model_dir: Path, tmp_path: Path, c
         (dict(max_seconds=0.1), "max_seconds"),
         (dict(batch_seconds=0), "batch_seconds"),
         (dict(device="tpu"), "device must be"),
+        (dict(threads=0), "threads must be a positive integer"),
     ]
     if not torch.cuda.is_available():
         cases.append((dict(device="cuda"), "torch sees no CUDA GPU"))

@@ -38,6 +38,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--select", choices=("longest", "random"), default="longest",
                    help="with --max-per-speaker: keep the longest, or a seeded random choice (default longest)")
     p.add_argument("--seed", type=int, default=0, help="seed of --select random (default 0)")
+    p.add_argument("--threads", type=int, help="CPU threads for the encoder (default: the cores not busy with "
+                                               "other processes, at most torch's count)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
     return p
@@ -64,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             max_per_speaker=args.max_per_speaker,
             select=args.select,
             seed=args.seed,
+            threads=args.threads,
         )
     except KeyboardInterrupt:
         if not args.cache_dir:

@@ -10,6 +10,7 @@ the batch plan, never by the set. Each finished vector is handed to a callback a
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -25,9 +26,34 @@ from wergap.errors import InputError
 PREFETCH = 2
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 NO_CUDA = "device {device!r} was asked for, but torch sees no CUDA GPU (use --device auto or cpu)"
+BAD_THREADS = "threads must be a positive integer or None, got {got!r}"
 BAD_DEVICE = "device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}"
 
 _DONE = object()
+
+
+def choose_threads(torch: Any, threads: int | None, device: str) -> int:
+    """Encoder threads: ``threads`` when given, else torch's count capped by idle cores.
+
+    torch's intra-op threads meet at a barrier in every layer, so on a machine already
+    busy with other processes a thread that loses its core stalls the others; fewer
+    threads than cores then run faster. The idle cores are estimated as the CPUs minus
+    the one-minute load average (at least 1).
+
+    Raises
+    ------
+    InputError
+        ``threads`` is not a positive integer.
+    """
+    if threads is not None:
+        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+            raise InputError(BAD_THREADS.format(got=threads))
+        return threads
+    default = int(torch.get_num_threads())
+    if device != "cpu" or not hasattr(os, "getloadavg"):
+        return default
+    idle = (os.cpu_count() or 1) - os.getloadavg()[0]
+    return max(1, min(default, int(idle + 0.5)))
 
 
 def resolve_device(torch: Any, device: str | None) -> str:

@@ -121,6 +121,7 @@ def embed_audio(
     max_per_speaker: int | None = None,
     select: str = "longest",
     seed: int = 0,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Compute one ECAPA-TDNN speaker embedding per utterance from its audio file.
 
@@ -176,6 +177,13 @@ def embed_audio(
         depends only on ``seed`` and the utterance ids (not on the input's order).
     seed : int, default 0
         Seed of ``select="random"``.
+    threads : int, optional
+        CPU threads for the encoder. By default torch's own count (the physical cores),
+        lowered to the cores that are idle (CPUs minus the one-minute load average, at
+        least 1) when the machine is already busy: torch's threads wait for each other
+        at every layer, so one of them losing its core to another process stalls all
+        (measured on a 2-core machine under a load of 11: 4 s of audio took 12-15 s with
+        2 threads, 2-3 s with 1). Restored afterwards.
 
     Returns
     -------
@@ -258,8 +266,12 @@ def embed_audio(
     bad_keys: dict[str, str] = {}
     computed = 0
     encoded_seconds = 0.0
+    threads_used = None
     if todo:
         classifier = encoder.load()
+        torch, _ = _import_torch()
+        previous = torch.get_num_threads()
+        threads_used = _run.choose_threads(torch, threads, encoder.device_used or "cpu")
 
         def keep_vector(seg: _plan.Segment, vec: np.ndarray) -> None:
             nonlocal computed
@@ -271,9 +283,13 @@ def embed_audio(
         batches = _plan.plan_batches(list(todo.values()), batch_size=batch_size,
                                      batch_seconds=batch_seconds)
         encoded_seconds = float(sum(s.seconds for s in todo.values()))
-        bad_keys = _run.encode_batches(
-            classifier, batches, rate=encoder.sample_rate, min_seconds=min_seconds,
-            device=encoder.device_used or "cpu", progress=progress, on_vector=keep_vector)
+        torch.set_num_threads(threads_used)
+        try:
+            bad_keys = _run.encode_batches(
+                classifier, batches, rate=encoder.sample_rate, min_seconds=min_seconds,
+                device=encoder.device_used or "cpu", progress=progress, on_vector=keep_vector)
+        finally:
+            torch.set_num_threads(previous)
 
     rows = []
     seconds = 0.0
@@ -309,7 +325,7 @@ def embed_audio(
         "sample_rate": encoder.sample_rate_if_known(),
         "dim": dims.pop() if len(dims) == 1 else None,
         "device": encoder.device_used,
-        "threads": encoder.threads,
+        "threads": threads_used,
         "computed": computed,
         "from_cache": from_cache,
         "seconds": round(seconds, 3),
@@ -609,7 +625,6 @@ class _Encoder:
         self._classifier: Any = None
         self._sample_rate: int | None = None
         self.device_used: str | None = None
-        self.threads: int | None = None
 
     @property
     def sample_rate(self) -> int:
@@ -623,7 +638,6 @@ class _Encoder:
             return self._classifier
         torch, _ = _import_torch()
         self.device_used = _run.resolve_device(torch, self.device)
-        self.threads = int(torch.get_num_threads())
         try:
             from speechbrain.inference.speaker import EncoderClassifier
             from speechbrain.utils.fetching import LocalStrategy
