@@ -80,11 +80,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"embedded    {len(emb):,} utterances of {emb['speaker_id'].nunique():,} speakers "
           f"({info.get('computed', 0):,} computed, {info.get('from_cache', 0):,} from cache; dim {info.get('dim')})")
     seconds = float(info.get("seconds") or 0.0)
+    encoded = float(info.get("encoded_seconds") or 0.0)
     device = info.get("device") or "none (nothing to compute)"
     if info.get("device") == "cpu":
-        device += f" ({info.get('threads')} threads)"
-    print(f"device      {device}; {seconds:,.1f} s of audio in {wall:,.1f} s wall "
-          f"({seconds / max(wall, 1e-9):,.1f}x real time, model load included)")
+        threads = int(info.get("threads") or 1)
+        device += f" ({threads} thread{'s' if threads != 1 else ''})"
+    print(f"device      {device}; {seconds:,.1f} s of audio ({encoded:,.1f} s encoded after crops and cache) "
+          f"in {wall:,.1f} s wall: {seconds / max(wall, 1e-9):,.1f}x real time, model load included")
     notes = []
     if info.get("cropped"):
         notes.append(f"{info['cropped']:,} cropped to their central {info['max_seconds']:g} s")
