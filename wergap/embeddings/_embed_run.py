@@ -10,8 +10,10 @@ the batch plan, never by the set. Each finished vector is handed to a callback a
 
 from __future__ import annotations
 
+import ctypes
 import os
 import queue
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,12 +26,34 @@ from wergap.errors import InputError
 
 #: Batches decoded ahead of the encoder.
 PREFETCH = 2
+#: glibc ``mallopt`` parameter number and the value fixed (glibc's initial threshold).
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 128 * 1024
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 NO_CUDA = "device {device!r} was asked for, but torch sees no CUDA GPU (use --device auto or cpu)"
 BAD_THREADS = "threads must be a positive integer or None, got {got!r}"
 BAD_DEVICE = "device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}"
 
 _DONE = object()
+
+
+def keep_large_blocks_off_the_heap() -> None:
+    """Fix glibc's mmap threshold at its initial 128 KiB (Linux; elsewhere nothing).
+
+    glibc raises the threshold each time a large block is freed, so after the first batch
+    the encoder's activations (megabytes each, a new size every batch) are carved from
+    the heap, which keeps the freed space resident and fragments: measured over eight
+    15-second batches, 1.40 GB peak and 1.19-1.33 GB held between batches, against
+    1.28 GB and 1.09 GB with the threshold fixed. A fixed threshold returns each large
+    block to the system when torch frees it. The setting is process-wide (it is glibc's
+    own starting value, made permanent).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to fix
+        pass
 
 
 def choose_threads(torch: Any, threads: int | None, device: str) -> int:
@@ -128,6 +152,7 @@ def encode_batches(
     from tqdm.auto import tqdm
 
     pin = device.startswith("cuda")
+    keep_large_blocks_off_the_heap()
     q: queue.Queue[Any] = queue.Queue(maxsize=PREFETCH)
     stop = threading.Event()
 
