@@ -14,10 +14,25 @@ PACKAGE = Path(__file__).resolve().parents[1] / "wergap"
 #: Floors from the ground up (docs/architecture.md). A module may import its own floor's
 #: modules and any floor below; nothing above.
 FLOORS: list[tuple[str, ...]] = [
-    ("wergap._io", "wergap._json", "wergap._jit", "wergap._strings", "wergap.errors", "wergap.provenance",
-     "wergap.defaults", "wergap._format", "wergap._version"),
+    (
+        "wergap._io",
+        "wergap._json",
+        "wergap._jit",
+        "wergap._strings",
+        "wergap.errors",
+        "wergap.provenance",
+        "wergap.defaults",
+        "wergap._format",
+        "wergap._version",
+    ),
     ("wergap.data_schemas",),
-    ("wergap.scoring_kernels", "wergap.scoring", "wergap.normalization", "wergap.speaker_table"),
+    (
+        "wergap.scoring_kernels",
+        "wergap.scoring_numpy",
+        "wergap.scoring",
+        "wergap.normalization",
+        "wergap.speaker_table",
+    ),
     ("wergap.embeddings",),
     ("wergap.cohorts",),
     ("wergap.discovery",),
@@ -35,6 +50,7 @@ FLOORS: list[tuple[str, ...]] = [
 ALLOWED_UPWARD = {
     ("wergap.audit", "wergap.reports.html"): "Audit.to_html renders itself (like DataFrame.to_html)",
     ("wergap.comparison.result", "wergap.reports.compare"): "Comparison.to_html renders itself",
+    ("wergap.comparison.systems_result", "wergap.reports.compare_systems"): "SystemsComparison.to_html renders itself",
 }
 
 

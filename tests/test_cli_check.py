@@ -11,7 +11,9 @@ import pytest
 from wergap.cli import main
 
 
-def make_log(*, gap: float, seed: int = 0, n_speakers: int = 400, n_zip: int = 40, base: float = 0.1) -> tuple[pd.DataFrame, pd.DataFrame]:
+def make_log(
+    *, gap: float, seed: int = 0, n_speakers: int = 400, n_zip: int = 40, base: float = 0.1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A counts-only decode log whose low-income ZIPs have WER ``base * (1 + gap)``, and its census table."""
     rng = np.random.default_rng(seed)
     zips = [f"{10000 + 7 * i:05d}" for i in range(n_zip)]
@@ -61,17 +63,50 @@ def test_check_passes_on_null_log(files, capsys):
 def test_check_strict_uses_the_lower_bound(files, capsys):
     log, census = files(1.0)
     # the planted gap is ~90 %: above 80 by its point estimate, not by its lower bound
-    assert main(["check", log, "--census", census, "--max-gap", "80", "--n-boot", "200", "--method", "census_splits"]) == 1
-    assert main(["check", log, "--census", census, "--max-gap", "80", "--n-boot", "200", "--method", "census_splits", "--strict"]) == 0
+    assert (
+        main(["check", log, "--census", census, "--max-gap", "80", "--n-boot", "200", "--method", "census_splits"]) == 1
+    )
+    assert (
+        main(
+            [
+                "check",
+                log,
+                "--census",
+                census,
+                "--max-gap",
+                "80",
+                "--n-boot",
+                "200",
+                "--method",
+                "census_splits",
+                "--strict",
+            ]
+        )
+        == 0
+    )
     assert "CI lower bound" in capsys.readouterr().out
 
 
 def test_check_strict_fails_closed_on_a_named_method_that_cannot_run(files, capsys):
     log, census = files(0.0)
-    args = ["check", log, "--census", census, "--max-gap", "1000", "--n-boot", "50", "--method", "geo_tree", "census_splits"]
-    assert main(args) == 0
+    args = [
+        "check",
+        log,
+        "--census",
+        census,
+        "--max-gap",
+        "1000",
+        "--n-boot",
+        "50",
+        "--method",
+        "geo_tree",
+        "census_splits",
+    ]
+    assert main(args) == 2  # a method asked for by name that cannot run
+    assert "--methods geo_tree: it cannot run" in capsys.readouterr().err
+    assert main([*args, "--allow-skip"]) == 0
     assert "UNMEASURED  geo_tree" in capsys.readouterr().out
-    assert main([*args, "--strict"]) == 1
+    assert main([*args, "--strict", "--allow-skip"]) == 1
     assert "FAIL  geo_tree: did not run" in capsys.readouterr().out
 
 
@@ -92,14 +127,29 @@ def test_compare_two_logs_counts_unshared_utterances(files, tmp_path, capsys):
     cand.to_csv(cand_path, sep="\t", index=False)
     out = tmp_path / "cmp.json"
     html = tmp_path / "cmp.html"
-    args = ["compare", log, str(cand_path), "--census", census, "--n-boot", "200", "--json", str(out), "--html", str(html)]
+    args = [
+        "compare",
+        log,
+        str(cand_path),
+        "--census",
+        census,
+        "--n-boot",
+        "200",
+        "--json",
+        str(out),
+        "--html",
+        str(html),
+    ]
     code = main(args)
     assert code == 0
     text = capsys.readouterr().out
-    assert "4 only in base" in text and "census_splits: gap narrowed from" in text
+    stem = log.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    assert f"4 only in {stem}'s log" in text and f"census_splits: cand vs {stem}: gap narrowed" in text
     data = json.loads(out.read_text())
-    assert data["counts"]["only_base"] == 4 and data["summary"][0]["outcome"] == "narrowed"
-    assert "narrowed" in html.read_text()
+    assert data["counts"]["not_shared"][stem] == 4
+    assert data["changes"][0]["verdict"] == "narrowed" and data["names"] == [stem, "cand"]
+    page = html.read_text()
+    assert "narrowed" in page and page.count("data:image/png;base64,") >= 3  # dots, gaps, change per cohort
 
 
 def test_compare_systems_of_one_log(files, tmp_path, capsys):
@@ -109,7 +159,9 @@ def test_compare_systems_of_one_log(files, tmp_path, capsys):
     path = tmp_path / "both.tsv"
     both.to_csv(path, sep="\t", index=False)
     assert main(["compare", str(path), "--systems", "A", "B", "--census", census, "--n-boot", "100"]) == 0
-    assert "no detectable change" in capsys.readouterr().out
+    assert "B vs A: no detectable change" in capsys.readouterr().out
+    assert main(["compare", str(path), "--census", census, "--n-boot", "50", "--methods", "census_splits"]) == 0
+    assert "decoded by both systems" in capsys.readouterr().out
     assert main(["compare", str(path), "--systems", "A", "C", "--census", census]) == 2
     assert "system 'C' not found" in capsys.readouterr().err
 
@@ -117,8 +169,22 @@ def test_compare_systems_of_one_log(files, tmp_path, capsys):
 def test_export_weights_writes_weights_ids_and_features(files, tmp_path, capsys):
     log, census = files(1.0)
     out, utts, feats = tmp_path / "w.parquet", tmp_path / "bottom.txt", tmp_path / "features.csv"
-    args = ["export-weights", log, "--census", census, "-o", str(out), "--target-share", "0.5",
-            "--utterances-out", str(utts), "--speakers-out", str(feats), "--n-boot", "50"]
+    args = [
+        "export-weights",
+        log,
+        "--census",
+        census,
+        "-o",
+        str(out),
+        "--target-share",
+        "0.5",
+        "--utterances-out",
+        str(utts),
+        "--speakers-out",
+        str(feats),
+        "--n-boot",
+        "50",
+    ]
     assert main(args) == 0
     table = pd.read_parquet(out)
     n_log = len(pd.read_csv(log, sep="\t"))
@@ -148,7 +214,9 @@ def test_check_reports_dropped_rows(tmp_path, capsys):
     path.write_text(text, encoding="utf-8")
     census_path = tmp_path / "census.csv"
     census.to_csv(census_path, index=False)
-    code = main(["check", str(path), "--census", str(census_path), "--max-gap", "20", "--n-boot", "50", "--drop-invalid"])
+    code = main(
+        ["check", str(path), "--census", str(census_path), "--max-gap", "20", "--n-boot", "50", "--drop-invalid"]
+    )
     assert code == 1
     assert "dropped     1 " in capsys.readouterr().out
 
@@ -168,7 +236,32 @@ def test_compare_with_assignments_from_a_previous_audit(files, tmp_path, capsys)
     out = tmp_path / "cohorts.csv"
     assert main(["compare", log, str(cand_path), "--assignments", str(path), "--n-boot", "200", "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "3 only in candidate" in text and "census_splits: gap narrowed" in text
+    assert "3 only in cand's log" in text and "census_splits: cand vs" in text and "gap narrowed" in text
     table = pd.read_csv(out)
     assert set(table["cohort"]) == {"low", "high"}
-    assert table.set_index("cohort").loc["low", "role"] == "bottom"
+    assert (table.loc[table["cohort"] == "low", "role"] == "bottom").all()
+
+
+def test_compare_three_logs_table_verdicts_and_outdir(files, tmp_path, capsys):
+    log, census = files(1.0)
+    base = pd.read_csv(log, sep="\t", dtype={"zip": str})
+    rng = np.random.default_rng(7)
+    low = base["zip"].isin(sorted(base["zip"].unique())[:10])
+    paths = []
+    for name, p_low in (("fixed", 0.1), ("worse", 0.35)):
+        path = tmp_path / f"{name}.tsv"
+        base.assign(errors=rng.binomial(base["ref_words"], np.where(low, p_low, 0.1))).to_csv(path, sep="\t", index=False)
+        paths.append(str(path))
+    outdir = tmp_path / "tables"
+    args = ["compare", log, *paths, "--names", "v1", "v2", "v3", "--census", census, "--n-boot", "200",
+            "--methods", "census_splits", "--outdir", str(outdir), "-o", str(tmp_path / "r.html")]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "gap (%) by system and method" in text and "v2 vs v1: gap narrowed" in text and "v3 vs v1: gap widened" in text
+    assert "ranked by held-out gap, smallest first: 1. v2" in text
+    gaps = pd.read_csv(outdir / "gaps.csv")
+    assert set(gaps["system"]) == {"v1", "v2", "v3"} and list(gaps.columns[:6]) == [
+        "system", "method", "kind", "bottom", "top", "held_out_gap_pct"]
+    assert (tmp_path / "r.html").read_text().count("data:image/png;base64,") >= 2
+    assert main(["compare", log, *paths, "--names", "a", "b"]) == 2
+    assert "--names gives 2 names for 3 systems" in capsys.readouterr().err

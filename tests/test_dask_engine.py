@@ -118,7 +118,10 @@ def test_audit_with_engine_dask_equals_the_pandas_engine(log, tmp_path):
     options = {"methods": ["geo_tree"], "n_boot": 50, "known_attributes": ["device"]}
     on_dask = wg.audit(folder, engine="dask", scheduler="synchronous", **options)
     on_pandas = wg.audit(_pandas_engine(sorted(folder.glob("*.parquet")))[0], **options)
-    pdt.assert_frame_equal(on_dask.summary(), on_pandas.summary())
+    # The adjusted gap is fitted on utterances, which do not come back from Dask: NaN there.
+    adjusted = ["raw_ratio", "adjusted_ratio", "adjusted_ci_low", "adjusted_ci_high"]
+    assert on_dask.summary()[adjusted].isna().all().all()
+    pdt.assert_frame_equal(on_dask.summary().drop(columns=adjusted), on_pandas.summary().drop(columns=adjusted))
     pdt.assert_frame_equal(on_dask.speakers, on_pandas.speakers, check_dtype=False)
     # Only the speaker table comes back from Dask: an attribute is each speaker's most
     # frequent value (the pandas engine can count a speaker under two devices).

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from wergap import engines
 from wergap.cohorts import (
@@ -31,11 +32,13 @@ from wergap.cohorts import (
     held_out_gap,
     overall_wer,
 )
-from wergap.cohorts.stats import split_intervals
+from wergap.cohorts.attributes import choose_attributes
+from wergap.cohorts.exclusions import exclusion_table
+from wergap.cohorts.stats import check_min_speakers, split_intervals
 from wergap.data_schemas.embeddings import attach_embeddings
 from wergap.defaults import CONFIDENCE, MIN_SPEAKERS, N_BOOT, SEED
 from wergap.discovery import registry
-from wergap.errors import InputError, WergapError
+from wergap.errors import WergapError
 
 #: The discovery methods, in the order they are run and shown (:mod:`wergap.discovery.registry`).
 METHODS = registry.METHODS
@@ -66,6 +69,10 @@ SUMMARY_COLUMNS = [
     "bottom_utterance_share_pct",
     "gap_vs_rest_pct",
     "speakers",
+    "raw_ratio",
+    "adjusted_ratio",
+    "adjusted_ci_low",
+    "adjusted_ci_high",
     "note",
 ]
 
@@ -79,22 +86,7 @@ FIT_FAILED = "discovery failed: {error}"
 
 
 def _known_attributes(speakers: pd.DataFrame, requested: Sequence[str] | None) -> list[str]:
-    if requested is not None:
-        for column in requested:
-            if column not in speakers.columns:
-                have = ", ".join(map(str, speakers.columns))
-                raise InputError(UNKNOWN_ATTRIBUTE.format(column=column, have=have), column=column)
-        return list(requested)
-    found = []
-    for column in speakers.columns:
-        series = speakers[column]
-        if column in NOT_ATTRIBUTES or column.endswith("_id"):
-            continue
-        if not (pd.api.types.is_string_dtype(series) or isinstance(series.dtype, pd.CategoricalDtype)):
-            continue
-        if 2 <= series.nunique(dropna=True) <= MAX_ATTRIBUTE_VALUES:
-            found.append(column)
-    return found
+    return choose_attributes(speakers, requested)[0]
 
 
 def audit(
@@ -114,6 +106,8 @@ def audit(
     known_attributes: Sequence[str] | None = None,
     engine: str = "pandas",
     scheduler: Any = None,
+    adjust_for: Sequence[str] | None = None,
+    explain: bool = True,
 ) -> Audit:
     """Discover the worst-served cohorts with every applicable method and measure their gaps.
 
@@ -159,6 +153,13 @@ def audit(
     scheduler : optional
         For ``engine="dask"``: ``None`` (a local cluster), a ``"tcp://host:port"``
         address, a ``distributed.Client`` or a local scheduler name.
+    adjust_for : sequence of str, optional
+        Covariates of each bottom cohort's adjusted gap (:func:`wergap.adjusted_gap`):
+        ``"length"``, ``"rate"`` and log columns. Default: utterance length, speaking rate
+        when the log has ``duration``, and the known attributes.
+    explain : bool, default True
+        Explain each method's bottom cohort (:attr:`Audit.explanations`: error profile,
+        adjusted gap, cohort profile; :mod:`wergap.cohorts.explain`).
 
     Returns
     -------
@@ -169,6 +170,7 @@ def audit(
     >>> result = audit(read_log("decode.tsv"), census=census)  # doctest: +SKIP
     >>> result.summary()  # doctest: +SKIP
     """
+    check_min_speakers(min_speakers)
     chosen = list(METHODS if methods is None else methods)
     specs = [registry.get(registry.check_method(method)) for method in chosen]
     speakers, scored = engines.speaker_table(log_or_scored, engine, scheduler=scheduler)
@@ -185,6 +187,7 @@ def audit(
         "n_clusters": n_clusters,
         "bottom_share": bottom_share,
         "engine": engine,
+        "adjust_for": None if adjust_for is None else list(adjust_for),
     }
     stats = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
     result = Audit(speakers=speakers, params=params)
@@ -213,18 +216,26 @@ def audit(
         result.gaps[method] = gap_summary(
             speakers, partition, bottom_share=bottom_share, min_speakers=min_speakers, **stats
         )
+        refit = clone(estimator).set_params(**spec.held_out_params) if spec.held_out_params else estimator
         result.held_out[method] = held_out_gap(
-            estimator, speakers, bottom_share=bottom_share, min_speakers=min_speakers, **stats
+            refit, speakers, bottom_share=bottom_share, min_speakers=min_speakers, **stats
         )
         if spec.ranked_candidates and n_boot > 0:
             result.split_intervals = split_intervals(
                 speakers, fitted.splits_, fitted.partitions_, top=SPLITS_WITH_INTERVALS, **stats
             )
-    attributes = _known_attributes(speakers, known_attributes)
+    attributes, result.attributes_left_out = choose_attributes(speakers, known_attributes)
     source = scored if scored is not None else speakers
     for column in attributes:
         table = source if column in source.columns else speakers
         result.disaggregated[column] = disaggregate(table, column, min_speakers=min_speakers, **stats)
+    if explain:
+        from wergap.cohorts.explain import explain_methods
+
+        result.explanations = explain_methods(
+            speakers, scored, result._partitions, result.gaps, attributes=attributes, census=census,
+            adjust_for=adjust_for, min_speakers=min_speakers, confidence=confidence,
+        )
     return result
 
 
@@ -245,8 +256,14 @@ class Audit:
     split_intervals : DataFrame or None
         The best census splits with bootstrap intervals of the WER inside and outside
         (:func:`wergap.cohorts.stats.split_intervals`), for the report's split chart.
+    explanations : dict of str to Explanation
+        Method -> its bottom cohort explained (:class:`wergap.cohorts.explain.Explanation`:
+        error profile, adjusted gap, cohort profile).
     skipped : dict of str to str
         Method -> why it did not run.
+    attributes_left_out : dict of str to str
+        Speaker-table columns not broken down as known attributes, and why (transcripts,
+        ids, paths and free text never are: :mod:`wergap.cohorts.attributes`).
     params : dict
         The options :func:`audit` was called with (except the tables).
     provenance : dict
@@ -264,6 +281,8 @@ class Audit:
         self.disaggregated: dict[str, pd.DataFrame] = {}
         self.split_intervals: pd.DataFrame | None = None
         self.skipped: dict[str, str] = {}
+        self.attributes_left_out: dict[str, str] = {}
+        self.explanations: dict[str, Any] = {}
         self._partitions: dict[str, Partition] = {}
         self._tables: dict[str, pd.DataFrame] = {}
 
@@ -297,17 +316,29 @@ class Audit:
             frame[method] = partition.labels.reindex(frame.index)
         return frame.reset_index()
 
+    def exclusions(self) -> pd.DataFrame:
+        """Every row and speaker counted out, and why (:func:`wergap.cohorts.exclusion_table`):
+        rows dropped while reading, invalid ZIP codes, embeddings that did not match, and
+        each method's speakers it could not place."""
+        return exclusion_table(self.provenance, {m: p.excluded for m, p in self._partitions.items()})
+
     def summary(self) -> pd.DataFrame:
         """One row per method that ran, in the shape of the Alexa papers' comparison table.
 
         Bottom and top as in :func:`wergap.cohorts.gap_summary`; for census splits the row
         is the best split. ``held_out_*`` from :func:`wergap.cohorts.held_out_gap`;
-        ``note`` collects the reasons behind any NaN.
+        ``raw_ratio`` / ``adjusted_ratio`` (with CI): the bottom cohort's WER ratio to the
+        rest before and after adjustment for covariates (:attr:`explanations`; NaN when
+        not computed). ``note`` collects what the method itself says (``note_``: whether
+        the scan's hot spot is significant) and the reasons behind any NaN.
         """
         rows = []
         for method in self.methods:
             gap, held = self.gaps[method], self.held_out[method]
-            notes = [n for n in (gap.reason, held.reason and f"held-out: {held.reason}") if n]
+            own = getattr(self.estimators.get(method), "note_", None)  # what the method itself says (geo_scan)
+            notes = [n for n in (own, gap.reason, held.reason and f"held-out: {held.reason}") if n]
+            adjusted = getattr(self.explanations.get(method), "adjusted", None)
+            nan = float("nan")
             rows.append(
                 {
                     "method": method,
@@ -326,6 +357,10 @@ class Audit:
                     "bottom_utterance_share_pct": gap.bottom_utterance_share_pct,
                     "gap_vs_rest_pct": gap.gap_vs_rest_pct,
                     "speakers": gap.n_speakers,
+                    "raw_ratio": nan if adjusted is None else adjusted.ratio_raw,
+                    "adjusted_ratio": nan if adjusted is None else adjusted.ratio,
+                    "adjusted_ci_low": nan if adjusted is None else adjusted.ci_low,
+                    "adjusted_ci_high": nan if adjusted is None else adjusted.ci_high,
                     "note": "; ".join(notes) or None,
                 }
             )

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 
 class WergapError(Exception):
-    """Base class of every error wergap raises on purpose."""
+    """Base class of every error wergap raises on purpose.
+
+    ``exit_code`` is the status the ``wergap`` command exits with: 2 for bad input or a
+    bad argument (the default), 1 for the environment (permissions, a full disk).
+    """
+
+    exit_code = 2
 
 
 @dataclass
@@ -48,3 +54,27 @@ class InputError(WergapError, ValueError):
             where.append(f"column {self.column!r}")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+@dataclass
+class ResourceError(WergapError):
+    """The environment stopped wergap, not the input: permission denied, disk full,
+    read-only file system. The ``wergap`` command exits 1 (bad input exits 2).
+
+    Parameters
+    ----------
+    message : str
+        What failed and why (the operating system's reason).
+    file : str, optional
+        The file or folder concerned.
+    """
+
+    message: str
+    file: str | None = None
+    exit_code = 1
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.message}" if self.file is not None else self.message

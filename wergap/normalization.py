@@ -41,12 +41,12 @@ go through the package itself.
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
-import multiprocessing
 
 import numpy as np
 import pandas as pd

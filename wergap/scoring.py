@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -24,8 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz.distance import Levenshtein
 
-from wergap._strings import text_array
 from wergap import normalization as norm
+from wergap._strings import text_array
 from wergap.errors import InputError
 from wergap.provenance import carry, provenance
 
@@ -46,11 +47,16 @@ NOT_TEXT = "column {column!r} must hold text (str) for scoring: {error}"
 # Pairs scored per unit of work: bounds the temporaries' memory, is the progress bar's
 # step, and is what threads share out (logs of 2+ chunks run on every core).
 CHUNK = 100_000
+# From this many pairs on, a process's first score() loads the numba kernels (~0.5 s once)
+# rather than taking the uncompiled numpy/Arrow/rapidfuzz path (benchmarks/bench_startup.py).
+COMPILED_FROM = 500_000
+# From this many pairs on, an uncompiled call starts loading the kernels in the background
+# for the calls after it (a log this size is seldom scored only once in a session).
+PRELOAD_FROM = 50_000
+_KERNELS_LOADED = False
 
 # Every character str.isspace() accepts beyond ASCII's space, \t, \n, \v, \f, \r (RE2 syntax).
-_NON_ASCII_WHITESPACE = (
-    r"[\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
-)
+_NON_ASCII_WHITESPACE = r"[\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
 
 
 _NORMALIZERS = {name: name for name in NORMALIZATIONS}
@@ -144,7 +150,9 @@ def _buffers(arr: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
     return off, raw
 
 
-def _compiled_counts(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normalization: str, unit: str) -> np.ndarray:
+def _compiled_counts(
+    refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normalization: str, unit: str, compiled: bool = True
+) -> np.ndarray:
     """S, D, I, H per (ref, hyp) pair of texts: jiwer.process_words' (or process_characters') counts.
 
     ``default`` runs on every row in the compiled splitter (rows with non-ASCII text are
@@ -152,7 +160,9 @@ def _compiled_counts(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, norma
     (:mod:`wergap.normalization`) and split on single spaces, as jiwer does. Words become integer
     codes (Arrow's dictionary_encode) — or, for ``unit="char"``, the text's code points
     with single spaces between words; the distance fixes most pairs' counts and
-    rapidfuzz's backtrace settles the rest.
+    rapidfuzz's backtrace settles the rest. ``compiled=False`` splits, encodes and
+    measures the distance with numpy, Arrow and rapidfuzz (:mod:`wergap.scoring_numpy`)
+    instead of the numba kernels, whose loading a small log does not repay.
     """
     from wergap import scoring_kernels as kern
 
@@ -170,12 +180,20 @@ def _compiled_counts(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, norma
         ref_rows = which[:n].astype(np.int64)
         hyp_rows = which[n:].astype(np.int64)
     offsets, data = _buffers(rows)
+    if not compiled and unit == "word":
+        counts = _uncompiled_counts(offsets, data, table, ref_rows, hyp_rows)
+        if counts is not None:
+            return counts
+    global _KERNELS_LOADED
+    _KERNELS_LOADED = True
     word_bytes, word_start, row_start = kern.split_words(offsets, data, table)
     if unit == "char":
         codes, row_start = kern.code_points(word_bytes, word_start, row_start)
         vocabulary = None  # already code points
     else:
-        words = pa.LargeStringArray.from_buffers(len(word_start) - 1, pa.py_buffer(word_start), pa.py_buffer(word_bytes))
+        words = pa.LargeStringArray.from_buffers(
+            len(word_start) - 1, pa.py_buffer(word_start), pa.py_buffer(word_bytes)
+        )
         encoded = pc.dictionary_encode(words)
         codes = encoded.indices.to_numpy(zero_copy_only=False)
         vocabulary = len(encoded.dictionary)
@@ -185,6 +203,61 @@ def _compiled_counts(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, norma
         seqs = _sequences(codes, row_start, np.concatenate([ref_rows[pick], hyp_rows[pick]]), vocabulary)
         counts[pick] = _align((seqs[: len(pick)], seqs[len(pick) :]))
     return counts
+
+
+def _uncompiled_counts(
+    offsets: np.ndarray, data: np.ndarray, table: np.ndarray, ref_rows: np.ndarray, hyp_rows: np.ndarray
+) -> np.ndarray | None:
+    """:func:`_compiled_counts`' word-level counts without numba; ``None`` where it cannot (NUL bytes, huge vocabularies)."""
+    from wergap import scoring_numpy
+
+    words = scoring_numpy.word_codes(offsets, data, table)
+    if words is None:
+        return None
+    codes, row_start, vocabulary = words
+    strings = scoring_numpy.code_strings(codes, row_start, vocabulary)
+    if strings is None:
+        return None
+    counts, ambiguous = scoring_numpy.forced_counts(strings, row_start, ref_rows, hyp_rows)
+    if ambiguous.any():
+        pick = np.flatnonzero(ambiguous)
+        counts[pick] = _align(
+            ([strings[r] for r in ref_rows[pick].tolist()], [strings[r] for r in hyp_rows[pick].tolist()])
+        )
+    return counts
+
+
+def _use_compiled(n: int) -> bool:
+    """Whether scoring ``n`` pairs should run the numba kernels.
+
+    Loading them costs about 0.5 s once per process; below :data:`COMPILED_FROM` pairs
+    the uncompiled path finishes sooner, unless the kernels are loaded already.
+    """
+    if _KERNELS_LOADED or n >= COMPILED_FROM:
+        return True
+    if n >= PRELOAD_FROM:
+        _preload_kernels()
+    return False
+
+
+_PRELOAD = threading.Lock()
+
+
+def _preload_kernels() -> None:
+    """Load the numba kernels on a background thread, once: later large calls then use them."""
+
+    def load() -> None:
+        global _KERNELS_LOADED
+        from wergap import scoring_kernels as kern
+
+        codes = np.zeros(1, np.int64)
+        bounds = np.array([0, 1, 1], np.int64)
+        kern.split_words(np.array([0, 1], np.int64), np.frombuffer(b"a", np.uint8), kern.default_table())
+        kern.forced_counts(codes, bounds, np.array([0], np.int64), np.array([1], np.int64))
+        _KERNELS_LOADED = True
+
+    if _PRELOAD.acquire(blocking=False):  # never released: one preload per process
+        threading.Thread(target=load, name="wergap-kernels", daemon=True).start()
 
 
 def _sequences(codes: np.ndarray, row_start: np.ndarray, rows: np.ndarray, vocabulary: int | None) -> list:
@@ -233,11 +306,13 @@ def _align(pairs: tuple[list, list]) -> np.ndarray:
     return out
 
 
-def _counts_serial(refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normalization: str, unit: str) -> np.ndarray:
+def _counts_serial(
+    refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normalization: str, unit: str, compiled: bool = True
+) -> np.ndarray:
     """S, D, I, H for each pair of one chunk."""
     refs = refs.fill_null("")
     hyps = hyps.fill_null("")
-    return _compiled_counts(refs, hyps, normalization, unit)
+    return _compiled_counts(refs, hyps, normalization, unit, compiled)
 
 
 def _counts(
@@ -258,8 +333,10 @@ def _counts(
     edges = list(range(0, n, CHUNK)) + [n]
     bounds = list(zip(edges[:-1], edges[1:])) or [(0, 0)]
 
+    compiled = _use_compiled(n)
+
     def chunk(b: tuple[int, int]) -> np.ndarray:
-        return _counts_serial(refs[b[0] : b[1]], hyps[b[0] : b[1]], normalization, unit)
+        return _counts_serial(refs[b[0] : b[1]], hyps[b[0] : b[1]], normalization, unit, compiled)
 
     bar = None
     if progress and len(bounds) > 1:
@@ -386,7 +463,11 @@ def score(
             refs, dropped["ref"] = norm.drop_matching_tokens(refs, drop_tokens)
             hyps, dropped["hyp"] = norm.drop_matching_tokens(hyps, drop_tokens)
         counts = align_counts(
-            refs, hyps, normalization=normalization, unit=unit, n_jobs=n_jobs,
+            refs,
+            hyps,
+            normalization=normalization,
+            unit=unit,
+            n_jobs=n_jobs,
             progress=progress and len(refs) > CHUNK,
         )
         # No copy of the log: pandas' copy-on-write keeps ``log`` itself unchanged.

@@ -26,6 +26,7 @@ from __future__ import annotations
 import unicodedata
 
 import numpy as np
+
 from wergap._jit import compiled
 
 #: Byte classes in a byte table: a kept byte is its (possibly lowered) value, 0..255.

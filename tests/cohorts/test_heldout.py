@@ -171,3 +171,19 @@ def test_null_effect_with_the_real_geo_tree():
         result = held_out_gap(GeoTree(max_regions=4, min_speakers=20, random_state=seed), speakers, seed=seed, n_boot=200)
         covered += result.ci_low <= 0 <= result.ci_high
     assert covered >= 6
+
+
+def test_a_fold_never_reports_a_cohort_under_min_speakers_on_its_measuring_half():
+    hits = 0
+    for seed in range(6):
+        # cohorts of ~25 speakers on the discovery half: on the other half some have fewer
+        result = held_out_gap(QuantileBinsOnX(n_bins=2, min_speakers=25), speakers_with_effect(100, 0.5, seed), n_boot=20)
+        for fold in result.folds.to_dict("records"):
+            small = min(fold["speakers_bottom"], fold["speakers_top"]) < 25
+            if small:
+                hits += 1
+                assert "fewer than min_speakers=25" in fold["reason"]
+                assert all(math.isnan(fold[k]) for k in ("wer_bottom", "wer_top", "gap_pct", "gap_ci_low"))
+            else:
+                assert not math.isnan(fold["gap_pct"])
+    assert hits

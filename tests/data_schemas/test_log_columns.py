@@ -9,9 +9,22 @@ from wergap.data_schemas import InputError, provenance, read_log
 from wergap.data_schemas._columns import ALIASES
 
 ALIAS_CASES = [(alias, name) for name, aliases in ALIASES.items() for alias in aliases]
-BASE = {"utt_id": "s-1", "speaker_id": "s", "ref": "a b", "hyp": "a", "errors": 1,
-        "ref_words": 2, "substitutions": 0, "deletions": 1, "insertions": 0, "lat": 40.0,
-        "lon": -70.0, "zip": "02134", "audio": "x.wav", "system": "asr"}
+BASE = {
+    "utt_id": "s-1",
+    "speaker_id": "s",
+    "ref": "a b",
+    "hyp": "a",
+    "errors": 1,
+    "ref_words": 2,
+    "substitutions": 0,
+    "deletions": 1,
+    "insertions": 0,
+    "lat": 40.0,
+    "lon": -70.0,
+    "zip": "02134",
+    "audio": "x.wav",
+    "system": "asr",
+}
 
 
 @pytest.mark.parametrize(("alias", "name"), ALIAS_CASES)
@@ -35,9 +48,7 @@ def test_two_aliases_are_ambiguous():
     frame = pd.DataFrame({"utt_id": ["s-1"], "text": ["a"], "transcript": ["b"], "hyp": ["a"]})
     with pytest.raises(InputError) as info:
         read_log(frame)
-    assert str(info.value) == (
-        "columns ['text', 'transcript'] all mean 'ref'; choose one with columns={name: 'ref'}"
-    )
+    assert str(info.value) == ("columns ['text', 'transcript'] all mean 'ref'; choose one with columns={name: 'ref'}")
     log = read_log(frame, columns={"transcript": "ref"})
     assert log["ref"].tolist() == ["b"] and log["text"].tolist() == ["a"]
 
@@ -72,26 +83,36 @@ def test_duplicate_header_name(write):
 
 
 MISSING = [
-    ({"utt_id": ["s-1"], "ref": ["a"]},
-     "missing required column(s) 'hyp': a decode log needs 'ref' and 'hyp' text or 'errors' "
-     "and 'ref_words' counts; accepted names: 'hyp' (or hypothesis, pred_text, prediction, "
-     "hyp_text) (or map yours with columns=)"),
-    ({"utt_id": ["s-1"], "hypothesis": ["a"]},
-     "missing required column(s) 'ref': a decode log needs 'ref' and 'hyp' text or 'errors' "
-     "and 'ref_words' counts; accepted names: 'ref' (or reference, text, transcript, "
-     "ref_text) (or map yours with columns=)"),
-    ({"utt_id": ["s-1"], "errors": [1]},
-     "missing required column(s) 'ref_words': a decode log needs 'ref' and 'hyp' text or "
-     "'errors' and 'ref_words' counts; accepted names: 'ref_words' (or num_words, n_words, "
-     "ref_len, wc) (or map yours with columns=)"),
-    ({"utt_id": ["s-1"], "wer": [0.1]},
-     "missing required column(s) 'ref', 'hyp': a decode log needs 'ref' and 'hyp' text or "
-     "'errors' and 'ref_words' counts; accepted names: 'ref' (or reference, text, transcript, "
-     "ref_text); 'hyp' (or hypothesis, pred_text, prediction, hyp_text) (or map yours with "
-     "columns=)"),
-    ({"ref": ["a"], "hyp": ["a"]},
-     "no speaker column and no utterance id to derive one from; accepted names: 'speaker_id' "
-     "(or spk, speaker, spk_id, speakerid, client_id)"),
+    (
+        {"utt_id": ["s-1"], "ref": ["a"]},
+        "missing required column(s) 'hyp': a decode log needs 'ref' and 'hyp' text or 'errors' "
+        "(or per-utterance 'wer') and 'ref_words' counts; accepted names: 'hyp' (or hypothesis, pred_text, prediction, "
+        "hyp_text) (or map yours with columns=); columns found: 'utt_id', 'ref'",
+    ),
+    (
+        {"utt_id": ["s-1"], "hypothesis": ["a"]},
+        "missing required column(s) 'ref': a decode log needs 'ref' and 'hyp' text or 'errors' "
+        "(or per-utterance 'wer') and 'ref_words' counts; accepted names: 'ref' (or reference, text, transcript, "
+        "ref_text) (or map yours with columns=); columns found: 'utt_id', 'hypothesis'",
+    ),
+    (
+        {"utt_id": ["s-1"], "errors": [1]},
+        "missing required column(s) 'ref_words': a decode log needs 'ref' and 'hyp' text or "
+        "'errors' (or per-utterance 'wer') and 'ref_words' counts; accepted names: 'ref_words' (or num_words, n_words, "
+        "ref_len, wc, wordcount, word_count) (or map yours with columns=); columns found: 'utt_id', 'errors'",
+    ),
+    (
+        {"utt_id": ["s-1"], "wer": [0.1]},
+        "missing required column(s) 'ref', 'hyp': a decode log needs 'ref' and 'hyp' text or "
+        "'errors' (or per-utterance 'wer') and 'ref_words' counts; accepted names: 'ref' (or reference, text, transcript, "
+        "ref_text); 'hyp' (or hypothesis, pred_text, prediction, hyp_text) (or map yours with "
+        "columns=); columns found: 'utt_id', 'wer'",
+    ),
+    (
+        {"ref": ["a"], "hyp": ["a"]},
+        "no speaker column and no utterance id to derive one from; accepted names: 'speaker_id' "
+        "(or spk, speaker, spk_id, speakerid, client_id)",
+    ),
 ]
 
 

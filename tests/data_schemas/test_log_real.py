@@ -23,8 +23,7 @@ def test_koenecke_counts_only_log(shared_data):
 
     log = read_log(
         table,
-        columns={"segment_filename": "utt_id", "wordcount": "ref_words",
-                 "google_errors": "errors", "source": "site"},
+        columns={"segment_filename": "utt_id", "wordcount": "ref_words", "google_errors": "errors", "source": "site"},
         speaker_pattern=CORAAL_SPEAKER,
     )
     assert len(log) == 150 and provenance(log)["dropped"] == {}
@@ -43,8 +42,7 @@ def test_koenecke_file_read_in_place_needs_error_counts(shared_data):
     instead of guessing a rounding."""
     path = shared_data / "asr_results" / "koenecke2020_DDM.csv"
     with pytest.raises(InputError) as info:
-        read_log(path, columns={"segment_filename": "utt_id", "wordcount": "ref_words"},
-                 speaker_pattern=CORAAL_SPEAKER)
+        read_log(path, columns={"segment_filename": "utt_id", "wordcount": "ref_words"}, speaker_pattern=CORAAL_SPEAKER)
     assert str(info.value).startswith(f"{path}: missing required column(s) 'errors'")
 
 
@@ -85,8 +83,9 @@ def test_speechbrain_annotations_have_no_hypotheses(shared_data):
         read_log(path, columns={"file": "utt_id", words: "ref"})
     assert str(info.value) == (
         f"{path}: missing required column(s) 'hyp': a decode log needs 'ref' and 'hyp' text "
-        "or 'errors' and 'ref_words' counts; accepted names: 'hyp' (or hypothesis, pred_text, "
-        "prediction, hyp_text) (or map yours with columns=)"
+        "or 'errors' (or per-utterance 'wer') and 'ref_words' counts; accepted names: 'hyp' (or hypothesis, pred_text, "
+        "prediction, hyp_text) (or map yours with columns=); columns found: 'file', 'sr', 'channels', "
+        f"'sampwidth', 'seconds', 'spk_id', {words!r}, 'source'"
     )
     # With the references themselves as a (perfect) hypothesis column, the rows without a
     # speaker are dropped and counted.

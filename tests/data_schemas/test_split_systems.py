@@ -45,3 +45,11 @@ def test_no_system_column_is_an_input_error(tmp_path):
     ROWS.drop(columns="system").to_csv(path, sep="\t", index=False)
     with pytest.raises(InputError, match="no 'system' column"):
         split_systems(path, ["A", "B"])
+
+
+def test_split_a_table_into_every_system_in_order_of_appearance():
+    parts = split_systems(ROWS.iloc[::-1].reset_index(drop=True))
+    assert [p["system"].iloc[0] for p in parts] == ["B", "A"]
+    assert all(len(p) == 2 for p in parts)
+    with pytest.raises(InputError, match="system 'C' not found"):
+        split_systems(ROWS, ["C"])

@@ -266,10 +266,11 @@ def test_bad_audio_is_counted_by_reason(model_dir: Path, tones: list[Path],
     assert failures["missing"] == "audio missing" and failures["short"] == "audio too short"
 
 
-def test_all_bad_gives_empty_table_without_loading(tmp_path: Path, model_dir: Path) -> None:
-    df = E.embed_audio([tmp_path / "nope.wav"], model=model_dir)
-    assert len(df) == 0 and df.attrs["wergap"]["dropped"] == {"audio missing": 1}
-    assert df.attrs["wergap"]["embed"]["computed"] == 0
+def test_all_bad_is_an_error_without_loading(tmp_path: Path) -> None:
+    # issue 14: an empty table and exit 0 hid that nothing was embedded; the model (a
+    # folder that does not exist) is never loaded
+    with pytest.raises(InputError, match=r"none of the 1 audio files could be embedded \(1 audio missing\)"):
+        E.embed_audio([tmp_path / "nope.wav"], model=tmp_path / "no-model")
 
 
 def test_min_seconds_is_an_option(model_dir: Path, tones: list[Path]) -> None:

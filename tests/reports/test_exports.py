@@ -17,7 +17,8 @@ from .conftest import speaker_frame
 
 TOP_KEYS = {
     "schema_version", "generator", "simulated", "provenance", "parameters", "overall", "comparison",
-    "held_out_folds", "skipped", "known_attributes",
+    "held_out_folds", "skipped", "known_attributes", "explanations", "areas", "exclusions",
+    "attributes_left_out",
 }
 
 
@@ -32,6 +33,8 @@ def test_files_written_and_nothing_else(written, small_audit):
     expected = {"summary.json", "cohorts.csv", "assignments.parquet"}
     if "geo_tree" in small_audit.methods:
         expected.add("regions.geojson")
+    if "geo_scan" in small_audit.methods:
+        expected.add("hot_spots.geojson")
     assert {p.name for p in outdir.iterdir()} == expected  # no temporary files left behind
     assert {p.name for p in paths.values()} == expected
 
@@ -50,6 +53,7 @@ def test_summary_json_follows_the_documented_schema(written, small_audit):
     assert [row["method"] for row in data["comparison"]] == small_audit.methods
     for row in data["comparison"]:
         assert list(row) == SUMMARY_COLUMNS
+    assert set(data["areas"]) == {"geo_tree", "geo_scan"} & set(small_audit.methods)
 
 
 def test_summary_json_has_no_nan_and_matches_the_summary_table(small_audit):
@@ -102,3 +106,19 @@ def test_regions_geojson_when_the_geo_tree_ran(written, small_audit):
     reported = regions[regions["reported"]]
     assert sorted(reported["cohort"]) == sorted(table["cohort"].astype(str))
     assert regions.crs.to_epsg() == 4326
+
+
+def test_hot_spots_geojson_holds_the_scan_circles_with_their_statistics(written, small_audit):
+    import geopandas as gpd
+
+    if "geo_scan" not in small_audit.methods:
+        pytest.skip("the scan did not run")
+    areas = gpd.read_file(written[1]["geo_scan"])
+    fitted = small_audit.estimators["geo_scan"].areas_
+    assert list(areas["cohort"]) == list(fitted["cohort"])
+    assert areas["p_value"].to_numpy() == pytest.approx(fitted["p_value"].to_numpy())
+    assert (areas.geom_type == "Polygon").all() and areas["speakers"].notna().all()
+    data = json.loads(written[1]["summary"].read_text(encoding="utf-8"))
+    assert [a["cohort"] for a in data["areas"]["geo_scan"]] == list(fitted["cohort"])
+    row = next(r for r in data["comparison"] if r["method"] == "geo_scan")
+    assert "hot spot" in row["note"]

@@ -74,13 +74,12 @@ def regions():
     )
 
 
-def test_region_map_draws_only_reported_regions_coloured_by_wer():
+def test_region_map_draws_only_reported_regions_labelled_by_number_and_wer():
     table = cohort_rows(["r1", "r2"], [0.2, 0.1])  # r3 is not a reported cohort
     fig = figures.region_map(regions(), table, bottom={"r1"})
     ax = fig.axes[0]
-    polygons = ax.collections[0]
-    assert len(polygons.get_paths()) == 2
-    assert [t.get_text() for t in ax.texts] == ["20.0%", "10.0%"]
+    labels = [t.get_text() for t in ax.texts if t.get_text().startswith("r")]
+    assert labels == ["r1\n20.0 %", "r2\n10.0 %"]
     assert ax.get_xlabel() == "longitude (° E)" and ax.get_ylabel() == "latitude (° N)"
     assert ax.get_ylim()[0] > 26  # the unreported region is not even in view
     assert fig.axes[1].get_ylabel() == "WER (%)"  # colour bar

@@ -7,11 +7,13 @@ the functions that run a command, so ``wergap --help`` starts at once.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wergap._format import dropped_text
 from wergap.discovery import registry
 
 if TYPE_CHECKING:
@@ -25,14 +27,40 @@ ENGINES = ("pandas", "dask")
 DASK_COMMANDS = ("score", "audit", "check")
 DASK_COMMAND = "--engine dask builds the speaker table, which {command} cannot use: use it with score, audit or check"
 DASK_DROP_TOKENS = "--drop-tokens is not supported with --engine dask yet; use the pandas engine"
-DASK_NEEDS_TABLE = "--engine dask reads a table log (a file, folder or glob of parquet/csv/tsv/jsonl), not --ref/--hyp/--utt2spk"
+DASK_NEEDS_TABLE = (
+    "--engine dask reads a table log (a file, folder or glob of parquet/csv/tsv/jsonl), not --ref/--hyp/--utt2spk"
+)
 METHODS = registry.METHODS  # names only: the registry loads no method module for this
+STORY_WIDTH = 60  # longest cohort definition in the terminal story (the report has it whole)
+CANNOT_RUN = "--methods {method}: it cannot run: {reason} (pass --allow-skip to go on without it)"
 # The choices of the options that argparse shows; the library holds the same tuples
 # (wergap.data_schemas.log.FORMATS, wergap.scoring.NORMALIZATIONS, UNITS, wergap.engines.ENGINES); a test
 # keeps them equal.
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "trn", "kaldi", "nemo")
 NORMALIZATIONS = ("default", "none", "whisper", "basic", "kaldi")
 UNITS = ("word", "char")
+
+#: The library's messages name its parameters; the command's name its flags. Applied in order.
+FLAG_TERMS: tuple[tuple[str, str], ...] = (
+    (r"choose one with columns=\{name: '([^']+)'\}", r"choose one with --column NAME=\1"),
+    (r"map yours with columns=", "map yours with --column THEIRS=OURS"),
+    (r"\bcolumns= maps\b", "--column maps"),
+    (r"pass format='(\w+)'", r"pass --format \1"),
+    (r"pass format=", "pass --format"),
+    (r"\butt2spk=", "--utt2spk"),
+    (r"\bspeaker_pattern\b", "--speaker-pattern"),
+    (r"\(census=\)", "(--census)"),
+    (r"\bref= and hyp=", "--ref and --hyp"),
+    (r"\bref=/hyp=", "--ref/--hyp"),
+    (r"\bdrop_invalid=True\b", "--drop-invalid"),
+)
+
+
+def in_flags(message: str) -> str:
+    """A library message in the command's terms: parameter names become flags (:data:`FLAG_TERMS`)."""
+    for pattern, replacement in FLAG_TERMS:
+        message = re.sub(pattern, replacement, message)
+    return message
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
@@ -94,12 +122,20 @@ def add_log_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--column", action="append", metavar="THEIRS=OURS", help="rename a column (repeatable)")
     p.add_argument("--drop-invalid", action="store_true", help="drop and count bad rows instead of stopping")
-    p.add_argument("--normalization", choices=NORMALIZATIONS, default="default",
-                   help="text normalisation convention; each is defined in docs/normalization.md and named in "
-                   "every summary and report")
-    p.add_argument("--drop-tokens", metavar="REGEX", help="remove whitespace-separated tokens of the raw ref and hyp "
-                   "that fully match REGEX (Python re) before normalisation, e.g. site-specific markup; counted in "
-                   "the summary")
+    p.add_argument(
+        "--normalization",
+        choices=NORMALIZATIONS,
+        default="default",
+        help="text normalisation convention; each is defined in docs/normalization.md and named in "
+        "every summary and report",
+    )
+    p.add_argument(
+        "--drop-tokens",
+        metavar="REGEX",
+        help="remove whitespace-separated tokens of the raw ref and hyp "
+        "that fully match REGEX (Python re) before normalisation, e.g. site-specific markup; counted in "
+        "the summary",
+    )
     p.add_argument("--unit", choices=UNITS, default="word", help="word (WER) or char (CER)")
     p.add_argument("--jobs", type=int, default=None, help="threads for scoring (default: all cores)")
     p.add_argument(
@@ -110,8 +146,12 @@ def add_log_arguments(p: argparse.ArgumentParser) -> None:
         "scored and aggregated per partition to the speaker table (score then writes the speaker table to -o); "
         "for score, audit and check",
     )
-    p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing dask.distributed "
-                   "scheduler (tcp://host:port); default: a local cluster, one worker per core")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --engine dask: an existing dask.distributed "
+        "scheduler (tcp://host:port); default: a local cluster, one worker per core",
+    )
 
 
 def load_scored(args: argparse.Namespace) -> pd.DataFrame:
@@ -123,6 +163,7 @@ def load_scored(args: argparse.Namespace) -> pd.DataFrame:
     if getattr(args, "engine", "pandas") == "dask":
         return _load_speakers_dask(args)
     from wergap.data_schemas import read_log
+    from wergap.data_schemas.log import check_derived_speakers
     from wergap.errors import InputError
     from wergap.scoring import score
 
@@ -138,14 +179,23 @@ def load_scored(args: argparse.Namespace) -> pd.DataFrame:
         drop_invalid=args.drop_invalid,
         columns=column_map(args.column),
     )
+    notice = check_derived_speakers(log)
+    if notice and not getattr(args, "_noticed", False):
+        print(f"note        {notice}", flush=True)
+        args._noticed = True
     return score(
         log,
         normalization=args.normalization,
         unit=args.unit,
         n_jobs=args.jobs,
-        progress=sys.stderr.isatty(),
+        progress=show_progress(args),
         drop_tokens=getattr(args, "drop_tokens", None),
     )
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Progress bars go to stderr when it is a terminal, unless ``--quiet``."""
+    return sys.stderr.isatty() and not getattr(args, "quiet", False)
 
 
 def _load_speakers_dask(args: argparse.Namespace) -> pd.DataFrame:
@@ -179,11 +229,6 @@ def is_speaker_table(table: pd.DataFrame) -> bool:
     return "utterances" in table.columns and "utt_id" not in table.columns
 
 
-def dropped_text(dropped: dict[str, int] | None) -> str:
-    """The dropped rows by reason, as every summary prints them (``none`` when none)."""
-    return "; ".join(f"{n:,} {why}" for why, n in dropped.items()) if dropped else "none"
-
-
 def summary_lines(scored: pd.DataFrame) -> list[str]:
     """The short summary every subcommand prints after reading a log."""
     from wergap.data_schemas import provenance
@@ -205,9 +250,13 @@ def summary_lines(scored: pd.DataFrame) -> list[str]:
         lines.append(f"normalised  {meta['normalization']}: {meta['normalization_detail']}")
     if meta.get("drop_tokens"):
         n = meta.get("dropped_tokens") or {}
-        lines.append(f"tokens      {int(n.get('ref', 0)):,} dropped from references, {int(n.get('hyp', 0)):,} from "
-                     f"hypotheses (--drop-tokens {meta['drop_tokens']})")
+        lines.append(
+            f"tokens      {int(n.get('ref', 0)):,} dropped from references, {int(n.get('hyp', 0)):,} from "
+            f"hypotheses (--drop-tokens {meta['drop_tokens']})"
+        )
     lines.append("dropped     " + dropped_text(meta.get("dropped")))
+    if meta.get("invalid_zip"):
+        lines.append(f"excluded    {int(meta['invalid_zip']):,} rows with an invalid ZIP code (read as missing)")
     if meta.get("empty_references"):
         lines.append(
             f"note        {meta['empty_references']:,} empty references: "
@@ -216,30 +265,92 @@ def summary_lines(scored: pd.DataFrame) -> list[str]:
     return lines
 
 
+NOT_AT_LEAST_ONE = "expected a whole number of at least 1, got {value!r}"
+
+
+def at_least_one(value: str) -> int:
+    """argparse type of counts such as ``--min-speakers``: a whole number, at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(NOT_AT_LEAST_ONE.format(value=value))
+    return number
+
+
 def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
     """The audit options shared by ``audit``, ``check``, ``compare`` and ``export-weights``."""
+    p.add_argument(
+        "--allow-skip",
+        action="store_true",
+        help="go on when a method named in --methods cannot run (default: stop with exit status 2)",
+    )
     p.add_argument("--census", help="ZCTA census table (tidy CSV or an ACS data-profile export)")
     p.add_argument("--embeddings", help="speaker or utterance embeddings (.parquet, .npy, .npz)")
-    p.add_argument("--min-speakers", type=int, default=30, help="smallest cohort reported (default 30)")
+    p.add_argument("--min-speakers", type=at_least_one, default=30, help="smallest cohort reported (default 30)")
     p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--max-regions", type=int, default=8, help="most geo tree regions (default 8)")
-    p.add_argument("--no-geo-prune", dest="geo_prune", action="store_const", const=None, default="cv",
-                   help="grow the geo tree to --max-regions regions instead of keeping the number "
-                        "that cross-validates best (one-SE rule)")
+    p.add_argument(
+        "--no-geo-prune",
+        dest="geo_prune",
+        action="store_const",
+        const=None,
+        default="cv",
+        help="grow the geo tree to --max-regions regions instead of keeping the number "
+        "that cross-validates best (one-SE rule)",
+    )
     p.add_argument("--n-clusters", type=int, default=10, help="k-means clusters (default 10)")
     p.add_argument("--bottom-share", type=float, help="pool the worst cohorts up to this share of speakers (0-1)")
 
 
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
     """Where the report and exports go (``audit`` and ``demo``)."""
-    p.add_argument("-o", "--output", required=True, help="the HTML report to write")
+    required(p).add_argument("-o", "--output", required=True, help="the HTML report to write")
     p.add_argument("--outdir", help="also write summary.json, cohorts.csv, assignments.parquet, regions.geojson here")
-    p.add_argument("--boundaries", help="GeoJSON of outlines (e.g. US states) drawn under the regions map")
+    p.add_argument("--boundaries", help="GeoJSON of outlines drawn under every map instead of the shipped country and US state outlines")
+
+
+def required(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The parser's "required arguments" group (help lists them apart from the options)."""
+    for group in p._action_groups:
+        if group.title == "required arguments":
+            return group
+    return p.add_argument_group("required arguments")
+
+
+def add_methods_argument(p: argparse.ArgumentParser, help: str, nargs: str | int = "+") -> None:  # noqa: A002
+    """``--methods`` (and the old ``--method``, hidden, for scripts written before it)."""
+    p.add_argument(
+        "--methods",
+        nargs=nargs,
+        choices=METHODS,
+        metavar="METHOD",
+        help=f"{help}; one or more of {', '.join(METHODS)}" if nargs == "+" else f"{help}: one of {', '.join(METHODS)}",
+    )
+    p.add_argument("--method", dest="methods", nargs=nargs, choices=METHODS, help=argparse.SUPPRESS)
+
+
+def refuse_skipped(args: argparse.Namespace, methods: Sequence[str] | None, skipped: dict[str, str]) -> None:
+    """Exit status 2 when a method asked for by name could not run, unless ``--allow-skip``."""
+    if not methods or getattr(args, "allow_skip", False):
+        return
+    for method in methods:
+        if method in skipped:
+            from wergap.errors import InputError
+
+            raise InputError(CANNOT_RUN.format(method=method, reason=skipped[method]))
 
 
 def run_audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[str] | None) -> Any:
     """:func:`wergap.audit` with the options of :func:`add_discovery_arguments`."""
+    result = _audit(args, scored, methods)
+    refuse_skipped(args, methods, result.skipped)
+    return result
+
+
+def _audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[str] | None) -> Any:
     from wergap.audit import audit
     from wergap.data_schemas.census import read_census
 
@@ -255,7 +366,16 @@ def run_audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[
         geo_prune=args.geo_prune,
         n_clusters=args.n_clusters,
         bottom_share=args.bottom_share,
+        adjust_for=adjust_for_list(getattr(args, "adjust_for", None)),
+        explain=args.command == "audit",  # check, compare and export-weights show no explanation
     )
+
+
+def adjust_for_list(value: str | None) -> list[str] | None:
+    """``--adjust-for col,col`` as a list (None: the default covariates)."""
+    if value is None:
+        return None
+    return [c.strip() for c in value.split(",") if c.strip()]
 
 
 def print_summary(result: Any) -> None:
@@ -267,4 +387,57 @@ def print_summary(result: Any) -> None:
         print()
         print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     for method, reason in getattr(result, "skipped", {}).items():
-        print(f"skipped     {method}: {reason}")
+        print(f"skipped     {method}: {in_flags(reason)}")
+    for line in story_lines(result):
+        print(line)
+    for line in exclusion_text(result):
+        print(f"excluded    {line}")
+    left_out = getattr(result, "attributes_left_out", {})
+    if left_out:
+        print("not shown   " + "; ".join(f"{column} ({reason})" for column, reason in left_out.items()))
+
+
+def exclusion_text(result: Any, *, reader: bool = False) -> list[str]:
+    """Rows and speakers the audit counted out: embeddings, each method's excluded
+    speakers, and with ``reader=True`` the reader's invalid ZIPs (which
+    :func:`summary_lines` prints otherwise; dropped rows have their own line)."""
+    from wergap.cohorts.exclusions import exclusion_lines
+
+    table = result.exclusions()
+    if reader:
+        table = table[~table["reason"].str.startswith("dropped: ")]
+    else:
+        table = table[table["stage"] != "read"]
+    return exclusion_lines(table)
+
+
+def story_lines(result: Any) -> list[str]:
+    """After the method table: each method's bottom cohort, then the known attributes, worst first."""
+    import math
+
+    lines = []
+    table = result.summary()
+    for row in table.to_dict("records"):
+        if not row.get("bottom_definition") and not row.get("bottom_cohort"):
+            continue
+        held = row.get("held_out_gap_pct")
+        held_text = "n/a" if held is None or (isinstance(held, float) and math.isnan(held)) else f"{held:.1f} %"
+        what = str(row.get("bottom_definition") or row.get("bottom_cohort"))
+        what = what if len(what) <= STORY_WIDTH else what[: STORY_WIDTH - 1].rstrip(" ;,") + "…"
+        lines.append(
+            f"bottom      {row['method']}: {what}: "
+            f"{row['bottom_share_pct']:.1f} % of speakers, held-out gap {held_text}"
+        )
+    for column, rows in getattr(result, "disaggregated", {}).items():
+        if rows is None or not len(rows):
+            continue
+        ordered = rows.sort_values("wer", ascending=False, na_position="last")
+        parts = []
+        for row in ordered.to_dict("records"):
+            wer = row.get("wer")
+            if wer is None or (isinstance(wer, float) and math.isnan(wer)):
+                parts.append(f"{row['value']} (too few speakers: {int(row['speakers']):,})")
+            else:
+                parts.append(f"{row['value']} {100 * wer:.1f} % ({int(row['speakers']):,} speakers)")
+        lines.append(f"attribute   {column}: WER " + ", ".join(parts))
+    return lines

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from wergap.cli._options import (
-    METHODS,
     add_discovery_arguments,
     add_log_arguments,
+    add_methods_argument,
     add_report_arguments,
     load_scored,
     print_summary,
     run_audit,
+    show_progress,
     summary_lines,
 )
 
@@ -27,12 +27,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_log_arguments(p)
     add_report_arguments(p)
     add_discovery_arguments(p)
-    p.add_argument("--methods", nargs="+", choices=METHODS)
-    p.add_argument("--audio", action="store_true",
-                   help="compute speaker embeddings from the log's 'audio' column with SpeechBrain ([embed] extra)")
-    p.add_argument("--embed-model", default="speechbrain/spkrec-ecapa-voxceleb",
-                   help="with --audio: Hugging Face id or local SpeechBrain model folder")
+    add_methods_argument(p, "discovery methods to run (default: every one the inputs allow)")
+    p.add_argument(
+        "--audio",
+        action="store_true",
+        help="compute speaker embeddings from the log's 'audio' column with SpeechBrain ([embed] extra)",
+    )
+    p.add_argument(
+        "--embed-model",
+        default="speechbrain/spkrec-ecapa-voxceleb",
+        help="with --audio: Hugging Face id or local SpeechBrain model folder",
+    )
     p.add_argument("--embed-cache", help="with --audio: embedding cache folder, so reruns skip known audio")
+    p.add_argument("--adjust-for", metavar="COL,COL",
+                   help="covariates of each bottom cohort's adjusted gap: 'length', 'rate' (needs duration) and "
+                        "log columns (default: length, rate when duration is given, and the known attributes)")
     p.set_defaults(func=run)
     return p
 
@@ -44,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     from wergap.reports.html import write_html
 
     scored = load_scored(args)
+    for line in summary_lines(scored):  # now, not after the (longer) discovery
+        print(line, flush=True)
     if args.audio:
         if args.embeddings:
             raise InputError(AUDIO_AND_EMBEDDINGS)
@@ -51,15 +62,13 @@ def run(args: argparse.Namespace) -> int:
 
         base = Path(args.log).parent if args.log else None
         args.embeddings = embed_audio(
-            scored, model=args.embed_model, cache_dir=args.embed_cache, base_dir=base, progress=sys.stderr.isatty()
+            scored, model=args.embed_model, cache_dir=args.embed_cache, base_dir=base, progress=show_progress(args)
         )
     result = run_audit(args, scored, args.methods)
     write_html(result, args.output, boundaries=args.boundaries)
     written = [str(args.output)]
     if args.outdir:
         written += [str(p) for p in write_exports(result, args.outdir).values()]
-    for line in summary_lines(scored):
-        print(line)
     print_summary(result)
     print("wrote       " + ", ".join(written))
     return 0

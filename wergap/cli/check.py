@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from wergap.cli._options import METHODS, add_discovery_arguments, add_log_arguments, load_scored, run_audit, write_json
+from wergap._format import dropped_text
+from wergap.cli._options import (
+    add_discovery_arguments,
+    add_log_arguments,
+    add_methods_argument,
+    exclusion_text,
+    load_scored,
+    required,
+    run_audit,
+    write_json,
+)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -13,9 +23,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser("check", help="release gate: exit 1 when a held-out WER gap exceeds a threshold")
     add_log_arguments(p)
     add_discovery_arguments(p)
-    p.add_argument("--max-gap", type=float, required=True, metavar="PCT", help="largest acceptable held-out gap, in percent")
-    p.add_argument("--method", nargs="+", choices=METHODS, help="methods to gate on (default: all)")
-    p.add_argument("--strict", action="store_true", help="gate on the CI lower bound, and fail when a method cannot be measured")
+    required(p).add_argument(
+        "--max-gap", type=float, required=True, metavar="PCT", help="largest acceptable held-out gap, in percent"
+    )
+    add_methods_argument(p, "methods to gate on (default: all)")
+    p.add_argument(
+        "--strict", action="store_true", help="gate on the CI lower bound, and fail when a method cannot be measured"
+    )
     p.add_argument("--json", help="write the decision per method as JSON here")
     p.set_defaults(func=run)
     return p
@@ -27,15 +41,19 @@ def run(args: argparse.Namespace) -> int:
     from wergap.data_schemas import provenance
 
     scored = load_scored(args)
-    result = run_audit(args, scored, args.method)
-    outcome = check(result, args.max_gap, methods=args.method, strict=args.strict)
+    result = run_audit(args, scored, args.methods)
+    outcome = check(result, args.max_gap, methods=args.methods, strict=args.strict)
     if args.json:
         payload = outcome.to_dict()
-        payload["provenance"] = {k: v for k, v in provenance(scored).items() if k in ("sources", "rows_read", "dropped")}
+        payload["provenance"] = {
+            k: v for k, v in provenance(scored).items() if k in ("sources", "rows_read", "dropped")
+        }
         write_json(payload, args.json)
     dropped = provenance(scored).get("dropped") or {}
     if dropped:
-        print("dropped     " + "; ".join(f"{n:,} {why}" for why, n in dropped.items()))
+        print("dropped     " + dropped_text(dropped))
+    for line in exclusion_text(result, reader=True):
+        print(f"excluded    {line}")
     for line in outcome.lines():
         print(line)
     return outcome.exit_code

@@ -30,5 +30,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote       {args.output}")
     if args.outdir:
         inputs = write_example(args.outdir, n_speakers=args.speakers, seed=args.seed)
-        print(f"wrote       exports and the simulated inputs in {args.outdir}: " + ", ".join(p.name for p in inputs.values()))
+        print(
+            f"wrote       exports and the simulated inputs in {args.outdir}: "
+            + ", ".join(p.name for p in inputs.values())
+        )
     return 0

@@ -5,18 +5,32 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from wergap.cli._options import METHODS, add_discovery_arguments, add_log_arguments, load_scored, run_audit, write_table
+from wergap.cli._options import (
+    add_discovery_arguments,
+    add_log_arguments,
+    add_methods_argument,
+    load_scored,
+    required,
+    run_audit,
+    write_table,
+)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``export-weights`` subcommand."""
-    p = subparsers.add_parser("export-weights", help="per-utterance cohort labels and oversampling weights for retraining")
+    p = subparsers.add_parser(
+        "export-weights", help="per-utterance cohort labels and oversampling weights for retraining"
+    )
     add_log_arguments(p)
     add_discovery_arguments(p)
-    p.add_argument("-o", "--output", required=True, help="weights table (.parquet, .csv, .tsv, .jsonl)")
-    p.add_argument("--method", choices=METHODS,
-                   help="whose bottom cohort to oversample (default: the largest held-out gap)")
-    p.add_argument("--target-share", type=float, default=0.2, help="bottom-cohort share of utterances after weighting (default 0.2)")
+    required(p).add_argument("-o", "--output", required=True, help="weights table (.parquet, .csv, .tsv, .jsonl)")
+    add_methods_argument(p, "whose bottom cohort to oversample (default: the largest held-out gap)", nargs=1)
+    p.add_argument(
+        "--target-share",
+        type=float,
+        default=0.2,
+        help="bottom-cohort share of utterances after weighting (default 0.2)",
+    )
     p.add_argument("--utterances-out", help="also write the bottom-cohort utterance ids here, one per line")
     p.add_argument("--speakers-out", help="also write per-speaker integer cohort ids (model features) here")
     p.set_defaults(func=run)
@@ -29,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from wergap.comparison.mitigation import export_method, oversampling_weights, speaker_cohort_ids, utterance_cohorts
 
     scored = load_scored(args)
-    result = run_audit(args, scored, [args.method] if args.method else None)
-    method = export_method(result, args.method)
+    result = run_audit(args, scored, args.methods)
+    method = export_method(result, args.methods[0] if args.methods else None)
     weights = oversampling_weights(scored, result, method, args.target_share)
     info = weights.attrs["wergap"]["oversampling"]
     table = utterance_cohorts(scored, result)

@@ -38,6 +38,10 @@ FIT_FAILED = "discovery on half {half} failed: {error}"
 NO_GAP_ON_DISCOVERY = "no bottom/top pair on half {half}: {reason}"
 EMPTY_ON_OTHER_HALF = "cohort {cohort!r} found on half {found} has no speakers with reference words on half {measured}"
 ZERO_TOP_HELD_OUT = "top cohort {cohort!r} has WER 0 on half {measured}: relative gap infinite, reported as NaN"
+TOO_FEW_HELD_OUT = (
+    "cohort {cohort!r} has {n} speakers on half {measured}, fewer than min_speakers={min_speakers}: "
+    "not measured (no statistic of fewer speakers is reported)"
+)
 ONE_FOLD_ONLY = "only fold {fold} could be measured; the held-out gap is that fold's"
 NO_FOLD = "neither fold could be measured"
 
@@ -164,6 +168,11 @@ def _fold(
     codes = side[keep]
     row["speakers_bottom"] = int((codes == 0).sum())
     row["speakers_top"] = int((codes == 1).sum())
+    for k, cohort in ((0, summary.bottom), (1, summary.top)):
+        n = int((codes == k).sum())
+        if 0 < n < min_speakers:
+            row["reason"] = TOO_FEW_HELD_OUT.format(cohort=cohort, n=n, measured=measured, min_speakers=min_speakers)
+            return row, no_boot
     wer = [float(ratio(errors[codes == k].sum(), words[codes == k].sum())) for k in (0, 1)]
     row["wer_bottom"], row["wer_top"] = wer
     for k, cohort in ((0, summary.bottom), (1, summary.top)):

@@ -73,6 +73,15 @@ COHORT_TABLE_COLUMNS = [
 ]
 
 
+BAD_MIN_SPEAKERS = "min_speakers must be a whole number of at least 1, got {value!r}"
+
+
+def check_min_speakers(min_speakers: int) -> None:
+    """Raise :class:`InputError` unless ``min_speakers`` is an integer of at least 1."""
+    if isinstance(min_speakers, bool) or not isinstance(min_speakers, (int, np.integer)) or min_speakers < 1:
+        raise InputError(BAD_MIN_SPEAKERS.format(value=min_speakers))
+
+
 def check_options(confidence: float, n_boot: int) -> None:
     """Raise :class:`InputError` for a confidence outside (0, 1) or a bad ``n_boot``."""
     if not isinstance(confidence, (int, float)) or not 0.0 < float(confidence) < 1.0:

@@ -20,16 +20,34 @@ from wergap.comparison.result import (
     COMPARE_SUMMARY_COLUMNS,
     Comparison,
 )
+from wergap.comparison.systems import DISCOVER_ON, align_systems, compare_systems
+from wergap.comparison.systems_result import (
+    SYSTEM_CHANGE_COLUMNS,
+    SYSTEM_COHORT_CHANGE_COLUMNS,
+    SYSTEM_COHORT_COLUMNS,
+    SYSTEM_GAP_COLUMNS,
+    SYSTEM_OVERALL_COLUMNS,
+    SystemsComparison,
+)
 
 __all__ = [
     "COMPARE_COLUMNS",
     "COMPARE_SUMMARY_COLUMNS",
     "CheckResult",
+    "DISCOVER_ON",
+    "SYSTEM_CHANGE_COLUMNS",
+    "SYSTEM_COHORT_CHANGE_COLUMNS",
+    "SYSTEM_COHORT_COLUMNS",
+    "SYSTEM_GAP_COLUMNS",
+    "SYSTEM_OVERALL_COLUMNS",
+    "SystemsComparison",
+    "align_systems",
     "Comparison",
     "MethodCheck",
     "bottom_utterances",
     "check",
     "compare",
+    "compare_systems",
     "oversampling_weights",
     "partitions_from_assignments",
     "speaker_cohort_ids",

@@ -40,14 +40,18 @@ from wergap.comparison.result import (
     COMPARE_SUMMARY_COLUMNS,
     Comparison,
 )
+from wergap.comparison.systems import compare_systems
+from wergap.comparison.systems_result import SystemsComparison
 from wergap.defaults import MIN_SPEAKERS
 from wergap.errors import InputError
 
+SYSTEMS_AND_CANDIDATE = "give either a list of systems' tables or a baseline and a candidate table, not both"
+NO_CANDIDATE = "give a candidate table, a list of systems' tables, or one table with a 'system' column"
 NO_PARTITIONS = "no cohorts to compare: no discovery method ran on the baseline ({skipped})"
 
 def compare(
-    base_scored: pd.DataFrame,
-    cand_scored: pd.DataFrame,
+    base_scored: pd.DataFrame | Sequence[pd.DataFrame] | Mapping[str, pd.DataFrame],
+    cand_scored: pd.DataFrame | None = None,
     *,
     audit: Audit | None = None,
     partitions: Mapping[str, Partition] | Sequence[Partition] | None = None,
@@ -59,11 +63,17 @@ def compare(
     confidence: float = 0.95,
     n_boot: int = 1000,
     seed: int = 0,
-    names: tuple[str, str] = ("base", "candidate"),
+    names: Sequence[str] | None = None,
     held_out: bool = True,
     **audit_options: Any,
-) -> Comparison:
-    """Measure baseline-discovered cohorts on a baseline and a candidate ASR system.
+) -> Comparison | SystemsComparison:
+    """Measure baseline-discovered cohorts on a baseline and a candidate ASR system, or on N systems.
+
+    ``compare([scored_a, scored_b, ...], names=..., discover_on="first"|"pooled",
+    assignments=...)`` (a list, a mapping name -> table, or one table with a ``system``
+    column and no ``cand_scored``) compares any number of systems and returns a
+    :class:`SystemsComparison`: see :func:`compare_systems`, which takes the same
+    options. The two-table call below is the original two-system form.
 
     Parameters
     ----------
@@ -119,8 +129,21 @@ def compare(
     >>> result = compare(score(read_log("base.tsv")), score(read_log("new.tsv")))  # doctest: +SKIP
     >>> print(result.verdict("geo_tree"))  # doctest: +SKIP
     """
+    many = isinstance(base_scored, (list, tuple, Mapping)) or (
+        cand_scored is None and isinstance(base_scored, pd.DataFrame) and "system" in base_scored.columns
+    )
+    if many:
+        if cand_scored is not None:
+            raise InputError(SYSTEMS_AND_CANDIDATE)
+        return compare_systems(
+            base_scored, names=names, audit=audit, partitions=partitions, census=census, embeddings=embeddings,
+            methods=methods, min_speakers=min_speakers, bottom_share=bottom_share, confidence=confidence,
+            n_boot=n_boot, seed=seed, held_out=held_out, **audit_options,
+        )
+    if cand_scored is None:
+        raise InputError(NO_CANDIDATE)
     check_options(confidence, n_boot)
-    names = (str(names[0]), str(names[1]))
+    names = ("base", "candidate") if names is None else (str(names[0]), str(names[1]))
     merged, counts = align_logs(base_scored, cand_scored, names)
     spk = per_speaker(merged)
     counts["speakers"] = len(spk)

@@ -196,7 +196,7 @@ def bottom_utterances(scored: pd.DataFrame, audit: Audit, method: str) -> list[s
     return labelled.loc[labelled[f"{method}_bottom"], "utt_id"].tolist()
 
 
-def export_method(audit: Any, method: str | None = None) -> str:
+def export_method(audit: Audit, method: str | None = None) -> str:
     """The method whose bottom cohort a mitigation export should use.
 
     Parameters

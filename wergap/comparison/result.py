@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from wergap._format import num
 from wergap._json import jsonable
-
 
 #: Columns of :meth:`Comparison.cohorts`.
 COMPARE_COLUMNS = [
@@ -64,11 +63,11 @@ COMPARE_SUMMARY_COLUMNS = [
 
 
 def _fmt_pct(value: float) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1f} %"
+    return num(value, 1, " %", na="n/a")
 
 
 def _fmt_pts(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:+.2f}"
+    return num(value, 2, signed=True, na="n/a")
 
 
 @dataclass

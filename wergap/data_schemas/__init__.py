@@ -4,13 +4,13 @@ Errors (:mod:`wergap.errors`) and provenance (:mod:`wergap.provenance`) live on 
 ground floor, below every package; they are re-exported here for older imports.
 """
 
-from wergap.errors import InputError, WergapError
-from wergap.provenance import add_drops, carry, provenance
-
+from wergap.data_schemas._columns import private_column_names
 from wergap.data_schemas.census import read_census
 from wergap.data_schemas.embeddings import attach_embeddings, read_embeddings, speaker_mean_embeddings
 from wergap.data_schemas.log import FORMATS, read_log
 from wergap.data_schemas.zips import normalize_zip
+from wergap.errors import InputError, WergapError
+from wergap.provenance import add_drops, carry, provenance
 
 __all__ = [
     "FORMATS",
@@ -20,6 +20,7 @@ __all__ = [
     "attach_embeddings",
     "carry",
     "normalize_zip",
+    "private_column_names",
     "provenance",
     "read_census",
     "read_embeddings",

@@ -20,7 +20,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "ref": ("reference", "text", "transcript", "ref_text"),
     "hyp": ("hypothesis", "pred_text", "prediction", "hyp_text"),
     "errors": ("num_errors", "word_errors"),
-    "ref_words": ("num_words", "n_words", "ref_len", "wc"),
+    "ref_words": ("num_words", "n_words", "ref_len", "wc", "wordcount", "word_count"),
     "substitutions": ("s", "sub", "subs"),
     "deletions": ("d", "del", "dels"),
     "insertions": ("i", "ins"),
@@ -30,6 +30,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "audio": ("audio_filepath", "path", "wav"),
     "system": (),
 }
+
+#: Names that hold a transcript, an id or a path in some tool's logs: never a speaker
+#: attribute in a report (a transcript column beside the canonical ``ref`` keeps its name).
+def private_column_names() -> dict[str, str]:
+    """``{lower-case name: wergap name}`` of the transcript, id and path columns and all
+    their aliases (``"transcript": "ref"``)."""
+    names = {}
+    for canonical in ("utt_id", "speaker_id", "ref", "hyp", "audio"):
+        names[canonical] = canonical
+        names.update(dict.fromkeys(ALIASES[canonical], canonical))
+    return names
+
 
 #: Columns read as text whatever they look like ("0001" must stay "0001").
 STRING_COLUMNS = ("utt_id", "speaker_id", "ref", "hyp", "zip", "audio", "system")

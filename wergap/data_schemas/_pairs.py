@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wergap.errors import InputError
 from wergap.data_schemas._tables import MALFORMED, Raw
 from wergap.data_schemas._text import read_text, split_lines
+from wergap.errors import InputError
 
 TRN_MALFORMED = "expected 'words (utt_id)': no utterance id in parentheses at the end of the line"
 TRN_ALTERNATION = (

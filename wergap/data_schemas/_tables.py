@@ -7,9 +7,11 @@ with the log's own column names; :mod:`wergap.data_schemas.log` renames and vali
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +23,8 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
 from wergap.data_schemas._columns import STRING_COLUMNS, rename_map
-from wergap.errors import InputError
 from wergap.data_schemas._text import EMPTY_FILE, check_file, read_text, split_lines
+from wergap.errors import InputError
 
 WRONG_FIELD_COUNT = "expected {expected} fields as in the header, found {found}"
 NO_DATA_ROWS = "no data rows after the header: expected at least one utterance"
@@ -30,6 +32,11 @@ BAD_JSON = "not valid JSON: {reason}"
 NOT_JSON_OBJECT = "expected one JSON object per line, found {kind}"
 NOT_PARQUET = "cannot be read as Parquet: {reason}"
 BAD_HEADER = "cannot read the header line: {reason}"
+UNCLOSED_QUOTE = (
+    "a quote opened on this line runs on to line {end}, taking {swallowed} line(s) that look like "
+    "rows into one field: close the quote, or double a quote inside a field (\"\")"
+)
+CSV_ERROR = "cannot parse this line: {reason}"
 
 MALFORMED = "malformed line"
 
@@ -71,7 +78,8 @@ def read_delimited(
         invalid.append(row.actual_columns)
         return "skip"
 
-    data = pa.py_buffer(text.encode("utf-8"))
+    encoded = text.encode("utf-8")
+    data = pa.py_buffer(encoded)
 
     def arrow_read(types: dict[str, pa.DataType]) -> pa.Table:
         invalid.clear()
@@ -113,10 +121,19 @@ def read_delimited(
     if temporal:
         table = arrow_read({**strings, **{name: pa.string() for name in temporal}})
 
+    if quoted and table.num_rows + len(invalid) + 1 < _physical_lines(encoded, table.num_rows + len(invalid) + 1):
+        # Fewer records than lines: a field spans lines. Legitimate in CSV, but an
+        # unclosed quote does the same to every row up to the next quote: refuse that
+        # whole file (with or without drop_invalid), naming the line the quote opened.
+        _check_spanning_records(text, sep, len(header), file)
     if invalid and not drop_invalid:
         line, found = _first_malformed(text, sep, quoted, len(header))
         raise InputError(
-            WRONG_FIELD_COUNT.format(expected=len(header), found=found), file=file, row=line
+            WRONG_FIELD_COUNT.format(expected=len(header), found=found)
+            if found >= 0
+            else CSV_ERROR.format(reason=_csv_error(text, sep, quoted)),
+            file=file,
+            row=line,
         )
     frame = table.to_pandas()
     if len(frame) == 0 and not invalid:
@@ -132,6 +149,54 @@ def read_delimited(
     dropped = {MALFORMED: len(invalid)} if invalid else {}
     return Raw(frame, [file], "csv" if quoted else "tsv", len(frame) + len(invalid), locate,
                dropped, file)
+
+
+@contextlib.contextmanager
+def _no_field_limit():
+    """Lift Python's csv field size limit (131,072 characters) while walking a file that
+    Arrow has read: a long transcript is not an error."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def _physical_lines(data: bytes, records: int = 0) -> int:
+    """Lines of the UTF-8 ``data`` that are not empty (Arrow skips empty lines); counted
+    with numpy on the bytes (``str.count`` is ten times slower). Empty lines are only looked for
+    when the file has more lines than ``records``."""
+    lines = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10)) + (0 if data.endswith(b"\n") else 1)
+    if not records or lines <= records:  # the usual case: one count of one byte
+        return lines
+    return lines - data.count(b"\n\n") - data.count(b"\n\r\n")
+
+
+def _check_spanning_records(text: str, sep: str, expected: int, file: str) -> None:
+    """Raise :class:`InputError` at the first record that spans lines of which one, on
+    its own, has the header's number of fields: the signature of an unclosed quote."""
+    lines = None
+    for start, end, _found in _walk(text, sep, True, ends=True):
+        if end <= start:
+            continue
+        if lines is None:
+            lines = split_lines(text)
+        inner = lines[start:end]  # the lines after the first, 0-based start == line start+1
+        swallowed = sum(1 for line in inner if len(line.split(sep)) >= expected)
+        if swallowed:
+            raise InputError(UNCLOSED_QUOTE.format(end=end, swallowed=swallowed), file=file, row=start)
+
+
+def _csv_error(text: str, sep: str, quoted: bool) -> str:
+    reader = _reader(text, sep, quoted)
+    try:
+        with _no_field_limit():
+            for _ in reader:
+                pass
+    except csv.Error as err:
+        return str(err)
+    return "unknown"
 
 
 def _reader(text: str, sep: str, quoted: bool) -> csv.reader:
@@ -150,18 +215,21 @@ def _header(text: str, sep: str, quoted: bool, file: str) -> list[str]:
         raise InputError(BAD_HEADER.format(reason=err), file=file, row=1) from None
 
 
-def _walk(text: str, sep: str, quoted: bool):
-    """Yield ``(first line, field count)`` of each non-blank record after the header."""
+def _walk(text: str, sep: str, quoted: bool, ends: bool = False):
+    """Yield ``(first line, field count)`` of each non-blank record after the header
+    (``(first line, last line, field count)`` with ``ends=True``); a record Python's csv
+    cannot parse has field count -1."""
     reader = _reader(text, sep, quoted)
-    next(reader)
-    previous = reader.line_num
-    try:
-        for record in reader:
-            start, previous = previous + 1, reader.line_num
-            if record:
-                yield start, len(record)
-    except csv.Error:
-        yield previous + 1, -1
+    with _no_field_limit():
+        next(reader)
+        previous = reader.line_num
+        try:
+            for record in reader:
+                start, previous = previous + 1, reader.line_num
+                if record:
+                    yield (start, previous, len(record)) if ends else (start, len(record))
+        except csv.Error:
+            yield (previous + 1, previous + 1, -1) if ends else (previous + 1, -1)
 
 
 def _first_malformed(text: str, sep: str, quoted: bool, expected: int) -> tuple[int | None, int]:

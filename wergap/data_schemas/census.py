@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wergap.errors import InputError
-from wergap.provenance import add_drops, provenance
 from wergap.data_schemas._text import format_suffix, read_text
 from wergap.data_schemas.zips import normalize_zip
+from wergap.errors import InputError
+from wergap.provenance import add_drops, provenance
 
 __all__ = [
     "PLACEHOLDERS",

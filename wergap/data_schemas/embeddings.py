@@ -32,9 +32,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from wergap._strings import isin
+from wergap.data_schemas._text import check_file
 from wergap.errors import InputError
 from wergap.provenance import add_drops, carry, provenance
-from wergap.data_schemas._text import check_file
 
 #: Names of a column holding one whole vector per row (first found wins).
 VECTOR_COLUMNS = ("embedding", "vector", "emb", "xvector")
@@ -47,6 +47,10 @@ KEY_ALIASES: dict[str, tuple[str, ...]] = {
 }
 #: Where :func:`attach_embeddings` records its counts, inside ``attrs["wergap"]``.
 PROVENANCE_KEY = "embeddings"
+NO_MATCH = (
+    "none of the {n:,} embedding speakers matches a speaker of the log (an embedding is for "
+    "{example!r}, a log speaker is {speaker!r}): check that both use the same speaker or utterance ids"
+)
 
 # Messages (module constants so tests can assert them).
 NOT_FOUND = "no such file"
@@ -325,6 +329,10 @@ def attach_embeddings(
     lookup = pd.Series(per_speaker["embedding"].to_numpy(), index=per_speaker["speaker_id"].astype(str).to_numpy())
     ids = speakers["speaker_id"].astype(str)
     found = isin(ids, lookup.index)
+    if len(lookup) and not found.any():
+        sources = ", ".join(map(str, provenance(emb).get("sources", []))) or None
+        raise InputError(NO_MATCH.format(n=len(lookup), example=str(lookup.index[0]),
+                                         speaker=str(ids.iloc[0]) if len(ids) else "none"), file=sources)
     column = np.full(len(speakers), None, dtype=object)
     column[found] = lookup.reindex(ids[found].to_numpy()).to_numpy()
     out = speakers.copy()

@@ -59,9 +59,7 @@ FORMATS = ("csv", "tsv", "jsonl", "parquet", "trn", "kaldi", "nemo")
 
 UNKNOWN_FORMAT = "unknown log format {format!r}: accepted formats are " + ", ".join(FORMATS)
 UNDETECTED_FORMAT = (
-    "cannot tell the log format from the name {name!r}: pass format= (one of "
-    + ", ".join(FORMATS)
-    + ")"
+    "cannot tell the log format from the name {name!r}: pass format= (one of " + ", ".join(FORMATS) + ")"
 )
 NO_SOURCE = "nothing to read: pass a log file or DataFrame, or ref= and hyp= files"
 SOURCE_AND_PAIR = "pass either a log (source) or ref=/hyp= files, not both"
@@ -70,28 +68,50 @@ PAIR_FORMAT = "format {format!r} is one file; ref=/hyp= pairs are 'trn' or 'kald
 NEEDS_PAIR = "format {format!r} needs ref= and hyp= files (source must be None)"
 UTT2SPK_NOT_KALDI = "utt2spk= is a Kaldi file; it goes with format 'kaldi'"
 BAD_SOURCE = "source must be a path or a pandas DataFrame, not {kind}"
-BAD_PATTERN = (
-    "speaker_pattern must be 'sclite' or a regular expression with exactly one group: {reason}"
-)
+BAD_PATTERN = "speaker_pattern must be 'sclite' or a regular expression with exactly one group: {reason}"
 
 MISSING_COLUMNS = (
     "missing required column(s) {missing}: a decode log needs 'ref' and 'hyp' text or "
-    "'errors' and 'ref_words' counts; accepted names: {accepted} (or map yours with columns=)"
+    "'errors' (or per-utterance 'wer') and 'ref_words' counts; accepted names: {accepted} (or map yours with columns=)"
 )
-MISSING_SPEAKER_COLUMN = (
-    "no speaker column and no utterance id to derive one from; accepted names: {accepted}"
-)
+FOUND_COLUMNS = "; columns found: {found}"
+WRONG_DELIMITER = "; the header looks {kind}-separated: pass format={fmt!r}"
+MISSING_SPEAKER_COLUMN = "no speaker column and no utterance id to derive one from; accepted names: {accepted}"
 MISSING_VALUE = "expected {what}, got an empty value"
 DUPLICATE_UTT_ID = "duplicate utt_id {utt_id!r} (first at {first})"
 NO_SPEAKER_IN_ID = (
     "cannot derive a speaker from utt_id {utt_id!r} with speaker_pattern '{pattern}'; "
     "add a speaker column (or utt2spk=) or pass another speaker_pattern"
 )
-BAD_COUNT = "expected a non-negative whole number of words, got {value!r}"
-SPLIT_MISMATCH = (
-    "substitutions + deletions + insertions = {total} but errors = {errors}: the counts "
-    "disagree"
+WER_NOT_WHOLE = "wer {wer!r} x ref_words {words} = {product:.4g} errors, not within 0.01 of a whole number"
+WER_LOOKS_PERCENT = (
+    "column 'wer' holds {value!r}: it is read as a fraction of the reference words (0.25 = 25 %); "
+    "divide percentages by 100 first"
 )
+NOT_TEXT = (
+    "expected text, got {kind} {value!r}: a transcript column holds words (word counts go in "
+    "'ref_words' and 'errors')"
+)
+SPLIT_OVER_WORDS = (
+    "substitutions + deletions = {total} but ref_words = {words}: a reference of {words} words "
+    "cannot have more substituted and deleted words"
+)
+#: Largest per-utterance WER read as a fraction; above it a 'wer' column looks like percentages.
+WER_FRACTION_MAX = 5.0
+WER_ERRORS = "wer x ref_words not whole"
+SPEAKERS_FROM_IDS_ONE = (
+    "speakers derived from utt_id ({rule}) give {speakers} speaker(s) for {utterances:,} utterances: "
+    "add a speaker column, utt2spk=, or another speaker_pattern"
+)
+SPEAKERS_FROM_IDS_ALL = (
+    "speakers derived from utt_id ({rule}) give one speaker per utterance ({utterances:,}): "
+    "add a speaker column, utt2spk=, or another speaker_pattern"
+)
+#: Logs this small may have one utterance per speaker; larger ones with derived speakers may not.
+MIN_UTTERANCES_PER_SPEAKER_CHECK = 10
+SCLITE_RULE = "the part before the first '-', else before the first '_'"
+BAD_COUNT = "expected a non-negative whole number of words, got {value!r}"
+SPLIT_MISMATCH = "substitutions + deletions + insertions = {total} but errors = {errors}: the counts disagree"
 NOT_A_NUMBER = "expected a number in decimal degrees, got {value!r}"
 OUT_OF_RANGE = "{value!r} is outside {low}..{high} degrees"
 
@@ -102,6 +122,7 @@ MISSING_SPEAKER = "missing speaker_id"
 NO_SPEAKER = "no speaker in utt_id"
 MISSING_REFERENCE = "missing reference"
 INVALID_COUNTS = "invalid counts"
+INVALID_TEXT = "transcript not text"
 INVALID_COORDINATES = "invalid coordinates"
 
 #: File suffix (past a compression suffix such as ``.gz``) → the log format it names.
@@ -246,8 +267,7 @@ def validate_frame(
     pattern = speaker_regex(speaker_pattern)
     frame = frame.reset_index(drop=True)
     if source is None:
-        raw = Raw(frame, ["<DataFrame>"], format or "dataframe", len(frame),
-                  lambda pos: (None, pos + first_row))
+        raw = Raw(frame, ["<DataFrame>"], format or "dataframe", len(frame), lambda pos: (None, pos + first_row))
     else:
         raw = Raw(frame, [source], format or "parquet", len(frame), lambda pos: (source, None), {}, source)
     return _Validator(raw, columns, pattern, speaker_pattern, drop_invalid, row_offset=first_row).run()
@@ -296,8 +316,7 @@ def _read_raw(source, fmt, ref, hyp, utt2spk, columns, drop_invalid) -> Raw:
     check_file(path)
     fmt = fmt or _detect_table(path)
     if fmt in ("csv", "tsv"):
-        return read_delimited(path, sep="," if fmt == "csv" else "\t", columns=columns,
-                              drop_invalid=drop_invalid)
+        return read_delimited(path, sep="," if fmt == "csv" else "\t", columns=columns, drop_invalid=drop_invalid)
     if fmt == "parquet":
         return read_parquet(path)
     raw = read_jsonl(path, drop_invalid=drop_invalid, fmt=fmt)
@@ -407,6 +426,7 @@ class _Validator:
         self._utt_ids()
         self._speakers()
         self._texts()
+        self._errors_from_wer()
         self._counts()
         self._coordinates()
         self._strings()
@@ -436,8 +456,7 @@ class _Validator:
             message = f"{message} (row {pos + self.row_offset})"
         return InputError(message, **where)
 
-    def _reject(self, bad: np.ndarray, reason: str, column: str,
-                message: Callable[[int], str]) -> None:
+    def _reject(self, bad: np.ndarray, reason: str, column: str, message: Callable[[int], str]) -> None:
         """Raise at the first ``bad`` kept row, or drop the bad kept rows under ``reason``."""
         bad = np.asarray(bad, dtype=bool) & self.keep
         if not bad.any():
@@ -461,7 +480,7 @@ class _Validator:
     def _require_columns(self) -> None:
         df = self.df
         has_text = "ref" in df and "hyp" in df
-        has_counts = "errors" in df and "ref_words" in df
+        has_counts = ("errors" in df or "wer" in df) and "ref_words" in df
         if has_text or has_counts:
             return
         if "ref" in df or "hyp" in df:
@@ -471,10 +490,15 @@ class _Validator:
         else:
             missing = ["ref", "hyp"]
         accepted = "; ".join(aliases_text(name) for name in missing)
-        raise InputError(
-            MISSING_COLUMNS.format(missing=", ".join(map(repr, missing)), accepted=accepted),
-            file=self.raw.file,
-        )
+        found = [str(self.original.get(c, c)) for c in df.columns]
+        message = MISSING_COLUMNS.format(missing=", ".join(map(repr, missing)), accepted=accepted)
+        message += FOUND_COLUMNS.format(found=", ".join(map(repr, found[:12])) + (", ..." if len(found) > 12 else ""))
+        if len(found) == 1:
+            for sep, kind, fmt in (("\t", "tab", "tsv"), (",", "comma", "csv")):
+                if sep in found[0]:
+                    message += WRONG_DELIMITER.format(kind=kind, fmt=fmt)
+                    break
+        raise InputError(message, file=self.raw.file)
 
     def _utt_ids(self) -> None:
         df = self.df
@@ -492,8 +516,12 @@ class _Validator:
                 ids = pd.Series([f"{stem}:{i}" for i in range(len(df))], dtype="str")
                 self.notes["utt_id_from"] = f"synthesised as '{stem}:<row>' (0-based data row)"
             df.insert(0, "utt_id", ids)
-        self._reject(self._missing(df["utt_id"]), MISSING_UTT_ID, "utt_id",
-                     lambda pos: MISSING_VALUE.format(what="an utterance id"))
+        self._reject(
+            self._missing(df["utt_id"]),
+            MISSING_UTT_ID,
+            "utt_id",
+            lambda pos: MISSING_VALUE.format(what="an utterance id"),
+        )
         ids = df["utt_id"].astype("str")
         df["utt_id"] = ids
         kept = ids[self.keep]
@@ -515,8 +543,12 @@ class _Validator:
     def _speakers(self) -> None:
         df = self.df
         if "speaker_id" in df:
-            self._reject(self._missing(df["speaker_id"]), MISSING_SPEAKER, "speaker_id",
-                         lambda pos: MISSING_VALUE.format(what="a speaker id"))
+            self._reject(
+                self._missing(df["speaker_id"]),
+                MISSING_SPEAKER,
+                "speaker_id",
+                lambda pos: MISSING_VALUE.format(what="a speaker id"),
+            )
             df["speaker_id"] = df["speaker_id"].astype("str")
             self.notes.setdefault("speaker_from", "column")
             return
@@ -528,20 +560,58 @@ class _Validator:
             speakers = ids.str.extract(self.pattern, expand=False)
         speakers = speakers.astype("str")
         no_speaker = (speakers.isna() | (speakers == "")).to_numpy()
-        self._reject(no_speaker, NO_SPEAKER, "utt_id",
-                     lambda pos: NO_SPEAKER_IN_ID.format(utt_id=ids.iloc[pos],
-                                                        pattern=self.speaker_pattern))
+        self._reject(
+            no_speaker,
+            NO_SPEAKER,
+            "utt_id",
+            lambda pos: NO_SPEAKER_IN_ID.format(utt_id=ids.iloc[pos], pattern=self.speaker_pattern),
+        )
         df.insert(1, "speaker_id", speakers)
         self.notes["speaker_from"] = f"utt_id, speaker_pattern '{self.speaker_pattern}'"
 
     def _texts(self) -> None:
         df = self.df
+        for name in ("ref", "hyp"):
+            if name in df:
+                not_text = _not_text(df[name])
+                self._reject(not_text, INVALID_TEXT, name,
+                             lambda pos, v=df[name]: NOT_TEXT.format(
+                                 kind=_kind(v.iloc[pos]), value=_plain(v.iloc[pos])))
         if "ref" in df:
-            self._reject(df["ref"].isna().to_numpy(), MISSING_REFERENCE, "ref",
-                         lambda pos: MISSING_VALUE.format(what="reference text"))
+            self._reject(
+                df["ref"].isna().to_numpy(),
+                MISSING_REFERENCE,
+                "ref",
+                lambda pos: MISSING_VALUE.format(what="reference text"),
+            )
             df["ref"] = df["ref"].astype("str")
         if "hyp" in df:
             df["hyp"] = df["hyp"].astype("str").fillna("")
+
+    def _errors_from_wer(self) -> None:
+        """Published per-utterance WER (``wer`` + ``ref_words``) as error counts: round(wer x ref_words)."""
+        df = self.df
+        if "errors" in df or "wer" not in df or "ref_words" not in df or ("ref" in df and "hyp" in df):
+            return
+        words = pd.to_numeric(df["ref_words"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        wer = pd.to_numeric(df["wer"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            high = np.flatnonzero(np.isfinite(wer) & (wer > WER_FRACTION_MAX))
+            if high.size:
+                raise self._error(WER_LOOKS_PERCENT.format(value=_plain(df["wer"].iloc[high[0]])), int(high[0]), "wer")
+            product = wer * words
+            errors = np.round(product)
+            bad = np.isfinite(words) & ~(np.isfinite(product) & (np.abs(product - errors) <= 0.01) & (wer >= 0))
+        self._reject(
+            bad,
+            WER_ERRORS,
+            "wer",
+            lambda pos: WER_NOT_WHOLE.format(
+                wer=_plain(df["wer"].iloc[pos]), words=_plain(df["ref_words"].iloc[pos]), product=product[pos]
+            ),
+        )
+        df["errors"] = np.where(bad, np.nan, errors)
+        self.notes["errors_from"] = "wer x ref_words"
 
     def _counts(self) -> None:
         df = self.df
@@ -559,22 +629,31 @@ class _Validator:
             bad |= ~blank & np.isnan(num)
             if required:
                 bad |= blank
-            self._reject(bad, INVALID_COUNTS, name,
-                         lambda pos, v=values, b=blank: _count_message(v, b, pos))
+            self._reject(bad, INVALID_COUNTS, name, lambda pos, v=values, b=blank: _count_message(v, b, pos))
             numbers[name] = num
         if all(name in numbers for name in SPLIT_COLUMNS + ("errors",)):
             total = sum(numbers[name] for name in SPLIT_COLUMNS)
             errors = numbers["errors"]
             with np.errstate(invalid="ignore"):
                 bad = ~np.isnan(total) & ~np.isnan(errors) & (total != errors)
-            self._reject(bad, INVALID_COUNTS, "errors",
-                         lambda pos: SPLIT_MISMATCH.format(total=int(total[pos]),
-                                                           errors=int(errors[pos])))
+            self._reject(
+                bad,
+                INVALID_COUNTS,
+                "errors",
+                lambda pos: SPLIT_MISMATCH.format(total=int(total[pos]), errors=int(errors[pos])),
+            )
+        if all(name in numbers for name in ("substitutions", "deletions", "ref_words")):
+            total = numbers["substitutions"] + numbers["deletions"]
+            words = numbers["ref_words"]
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isnan(total) & ~np.isnan(words) & (total > words)
+            self._reject(bad, INVALID_COUNTS, "ref_words",
+                         lambda pos: SPLIT_OVER_WORDS.format(total=int(total[pos]),
+                                                             words=int(words[pos])))
         for name, num in numbers.items():
             kept = num[self.keep]
             if np.isnan(kept).any():
-                df[name] = pd.array(np.where(np.isnan(num), 0, num).astype("int64"),
-                                    dtype="Int64")
+                df[name] = pd.array(np.where(np.isnan(num), 0, num).astype("int64"), dtype="Int64")
                 df.loc[np.isnan(num), name] = pd.NA
             else:
                 df[name] = np.where(self.keep, np.nan_to_num(num), 0).astype("int64")
@@ -588,13 +667,20 @@ class _Validator:
             blank = self._missing(values)
             num = pd.to_numeric(values.where(~blank), errors="coerce")
             num = num.to_numpy(dtype="float64", na_value=np.nan)
-            self._reject(~blank & np.isnan(num), INVALID_COORDINATES, name,
-                         lambda pos, v=values: NOT_A_NUMBER.format(value=_plain(v.iloc[pos])))
+            self._reject(
+                ~blank & np.isnan(num),
+                INVALID_COORDINATES,
+                name,
+                lambda pos, v=values: NOT_A_NUMBER.format(value=_plain(v.iloc[pos])),
+            )
             with np.errstate(invalid="ignore"):
                 outside = (num < low) | (num > high)
-            self._reject(outside, INVALID_COORDINATES, name,
-                         lambda pos, n=num, lo=low, hi=high: OUT_OF_RANGE.format(
-                             value=float(n[pos]), low=lo, high=hi))
+            self._reject(
+                outside,
+                INVALID_COORDINATES,
+                name,
+                lambda pos, n=num, lo=low, hi=high: OUT_OF_RANGE.format(value=float(n[pos]), low=lo, high=hi),
+            )
             df[name] = num
         if "zip" in df:
             zips, n_invalid = normalize_zip(df["zip"].where(self.keep))
@@ -608,6 +694,27 @@ class _Validator:
                 df[name] = df[name].astype("str")
 
 
+def _not_text(values: pd.Series) -> np.ndarray:
+    """Cells of a transcript column that hold something other than text (numbers from a
+    typed format such as Parquet or JSON); missing cells are not flagged here."""
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return np.zeros(len(values), dtype=bool)
+    if values.dtype != object:  # a numeric or boolean column: every present cell
+        return values.notna().to_numpy(dtype=bool)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # in C: the usual case
+        return np.zeros(len(values), dtype=bool)
+    return np.fromiter((not (isinstance(v, str) or v is None or v is pd.NA or (isinstance(v, float) and v != v))
+                        for v in values), dtype=bool, count=len(values))
+
+
+def _kind(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "a boolean"
+    if isinstance(value, (int, float, np.number)):
+        return "the number"
+    return f"a {type(value).__name__}"
+
+
 def _count_message(values: pd.Series, blank: np.ndarray, pos: int) -> str:
     if blank[pos]:
         return MISSING_VALUE.format(what="a non-negative whole number of words")
@@ -619,7 +726,6 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-
 # --------------------------------------------------------------------------- systems
 
 NO_SYSTEM_COLUMN = "{path} has no 'system' column (needed to compare systems of one log)"
@@ -627,17 +733,20 @@ UNKNOWN_SYSTEM = "{path}: system {name!r} not found in column 'system' (it has: 
 UNREADABLE = "cannot read {path}: {error}"
 
 
-def split_systems(source: str | Path, systems: tuple[str, ...] | list[str]) -> list[pd.DataFrame]:
+def split_systems(
+    source: str | Path | pd.DataFrame, systems: tuple[str, ...] | list[str] | None = None
+) -> list[pd.DataFrame]:
     """The rows of each named ASR system in a log holding several (a ``system`` column).
 
     Parameters
     ----------
-    source : str or Path
+    source : str, Path or DataFrame
         A table log (``.csv``, ``.tsv``/``.txt``, ``.jsonl``/``.json``, ``.parquet``/``.pq``)
         with a ``system`` column, e.g. a baseline's and a candidate's decodes of the same
-        utterances stacked.
-    systems : sequence of str
-        The system names to take, in order.
+        utterances stacked; or such a table already read (a log or scored utterances).
+    systems : sequence of str, optional
+        The system names to take, in order. Default: every system, in order of first
+        appearance (:func:`system_names`).
 
     Returns
     -------
@@ -651,6 +760,29 @@ def split_systems(source: str | Path, systems: tuple[str, ...] | list[str]) -> l
         The file cannot be read, has no ``system`` column, or lacks a named system (the
         message lists the systems it has).
     """
+    if isinstance(source, pd.DataFrame):
+        table, source = source, "the table"
+    else:
+        table = _read_system_table(source)
+    if "system" not in table.columns:
+        raise InputError(NO_SYSTEM_COLUMN.format(path=source), file=str(source), column="system")
+    have = sorted(map(str, table["system"].dropna().unique()))
+    parts = []
+    for name in system_names(table) if systems is None else systems:
+        rows = table[table["system"].astype(str) == name].reset_index(drop=True)
+        if rows.empty:
+            raise InputError(UNKNOWN_SYSTEM.format(path=source, name=name, have=", ".join(have)), column="system")
+        rows.attrs["wergap"] = {**table.attrs.get("wergap", {}), "sources": [f"{source} [system={name}]"]}
+        parts.append(rows)
+    return parts
+
+
+def system_names(table: pd.DataFrame) -> list[str]:
+    """The distinct values of ``table["system"]``, in order of first appearance."""
+    return list(dict.fromkeys(table["system"].dropna().astype(str)))
+
+
+def _read_system_table(source: str | Path) -> pd.DataFrame:
     path = Path(source)
     suffix = path.suffix.lower()
     try:
@@ -663,14 +795,39 @@ def split_systems(source: str | Path, systems: tuple[str, ...] | list[str]) -> l
             table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
     except (OSError, ValueError) as error:
         raise InputError(UNREADABLE.format(path=source, error=error), file=str(source)) from error
-    if "system" not in table.columns:
-        raise InputError(NO_SYSTEM_COLUMN.format(path=source), file=str(source), column="system")
-    have = sorted(map(str, table["system"].dropna().unique()))
-    parts = []
-    for name in systems:
-        rows = table[table["system"].astype(str) == name].reset_index(drop=True)
-        if rows.empty:
-            raise InputError(UNKNOWN_SYSTEM.format(path=source, name=name, have=", ".join(have)), column="system")
-        rows.attrs["wergap"] = {"sources": [f"{source} [system={name}]"]}
-        parts.append(rows)
-    return parts
+    return table
+
+
+def check_derived_speakers(log: pd.DataFrame) -> str | None:
+    """Check speakers taken from utterance ids; return a one-line notice saying how, or ``None``.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        A table from :func:`read_log`.
+
+    Returns
+    -------
+    str or None
+        ``None`` when the log had speakers (a column or utt2spk); otherwise the rule and the
+        count, e.g. ``"speakers taken from utt_id (the part before the first '-', ...): 5"``.
+
+    Raises
+    ------
+    InputError
+        The rule gives fewer than 2 speakers, or one speaker per utterance in a log of
+        :data:`MIN_UTTERANCES_PER_SPEAKER_CHECK` utterances or more: the ids hold no
+        speaker (``utt_00001``) or the wrong part of one (a site, a session).
+    """
+    meta = provenance(log)
+    source = str(meta.get("speaker_from", "column"))
+    if not source.startswith("utt_id"):
+        return None
+    pattern = source.split("speaker_pattern ", 1)[-1].strip("'")
+    rule = SCLITE_RULE if pattern == _SCLITE else f"regular expression {pattern!r}"
+    n_utt, n_spk = len(log), int(log["speaker_id"].nunique())
+    if n_utt >= 2 and n_spk < 2:
+        raise InputError(SPEAKERS_FROM_IDS_ONE.format(rule=rule, speakers=n_spk, utterances=n_utt), column="speaker_id")
+    if n_spk == n_utt >= MIN_UTTERANCES_PER_SPEAKER_CHECK:
+        raise InputError(SPEAKERS_FROM_IDS_ALL.format(rule=rule, utterances=n_utt), column="speaker_id")
+    return f"speakers taken from utt_id ({rule}): {n_spk:,} speakers"

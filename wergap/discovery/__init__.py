@@ -1,4 +1,4 @@
-"""Cohort discovery methods: geographic tree, census splits, embedding k-means.
+"""Cohort discovery methods: geographic tree, geographic hot spots, census splits, embedding k-means.
 
 Each method is a module defining a scikit-learn-style estimator and its registry entry
 (:mod:`wergap.discovery.registry`). The estimators are imported on first use, so reading
@@ -15,6 +15,7 @@ _EXPORTS = {
     "SPLIT_COLUMNS": "census_splits",
     "CensusSplits": "census_splits",
     "EmbeddingKMeans": "embedding_kmeans",
+    "GeoScan": "geo_scan",
     "GeoTree": "geo_tree",
 }
 

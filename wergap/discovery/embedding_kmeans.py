@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_string_dtype
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
+from wergap.cohorts.attributes import choose_attributes
 from wergap.cohorts.partition import Partition, merge_small
 from wergap.data_schemas.embeddings import embedding_matrix
 from wergap.defaults import MIN_SPEAKERS
@@ -251,18 +251,9 @@ def _unit_vectors(speakers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[
 
 
 def _attributes(speakers: pd.DataFrame) -> list[str]:
-    """Known attributes worth describing: string/categorical columns with 2..12 values."""
-    found = []
-    for column in speakers.columns:
-        name = str(column)
-        if name in NOT_ATTRIBUTES or name.endswith("_id"):
-            continue
-        series = speakers[column]
-        if not (is_string_dtype(series.dtype) or isinstance(series.dtype, pd.CategoricalDtype)):
-            continue
-        if 2 <= series.nunique(dropna=True) <= MAX_ATTRIBUTE_VALUES:
-            found.append(name)
-    return found
+    """Known attributes worth describing: the audit's own choice (string/categorical
+    columns with 2..12 values; never a transcript, id, path or free text)."""
+    return choose_attributes(speakers)[0]
 
 
 def _definition(size: int, cohesion: float, speakers: pd.DataFrame, attributes: list[str], inside: np.ndarray) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wergap.errors import InputError
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the CLI reads method names from here before pandas is loade
 
 #: The discovery methods, in the order they run and are shown; each is a module of
 #: :mod:`wergap.discovery` defining ``SPEC``.
-METHODS: tuple[str, ...] = ("geo_tree", "census_splits", "embedding_kmeans")
+METHODS: tuple[str, ...] = ("geo_tree", "geo_scan", "census_splits", "embedding_kmeans")
 
 UNKNOWN_METHOD = "unknown method {method!r}; choose from {choices}"
 
@@ -64,6 +64,9 @@ class MethodSpec:
         Fitted attribute holding a GeoDataFrame of the cohorts' areas, exported as GeoJSON.
     geojson : str or None
         File name of that export under ``--outdir``.
+    held_out_params : mapping
+        Parameters overriding ``build``'s for the held-out gap's refits, which need the
+        partition only (``{"n_replicates": 0}``: the scan's p-value is not needed there).
     ranked_candidates : bool
         The estimator ranks many candidate partitions (``splits_`` and ``partitions_``):
         the audit gives the best few their own intervals for the report's chart.
@@ -82,6 +85,7 @@ class MethodSpec:
     geojson: str | None = None
     ranked_candidates: bool = False
     description: str = ""
+    held_out_params: Mapping[str, Any] = field(default_factory=dict)
 
     def estimator_class(self) -> type:
         """Import and return the estimator class (``ImportError`` when an extra is missing)."""

@@ -97,6 +97,7 @@ MODEL_LOAD_FAILED = (
 NO_AUDIO_COLUMN = "expected a column 'audio' holding audio file paths"
 DUPLICATE_UTT = "utterance id {utt_id!r} appears more than once"
 BAD_EMBEDDING = "expected a 1-D numeric vector of length {dim}, got {got}"
+NOTHING_EMBEDDED = "none of the {n:,} audio files could be embedded ({reasons}): nothing to write"
 NO_EMBEDDINGS_TO_WRITE = "missing required column {column!r} in the embeddings table"
 
 EMBED_COLUMNS = ("utt_id", "speaker_id", "audio", "embedding")
@@ -305,6 +306,8 @@ def embed_audio(
         cropped += seg.key != infos[i].sha256
         rows.append((item["utt_id"], item["speaker_id"], item["audio"], vectors[seg.key]))
 
+    if items and not rows:
+        raise InputError(NOTHING_EMBEDDED.format(n=len(items), reasons=_reasons_text(failures)), file=sources[0] if len(sources) == 1 else None)
     out = pd.DataFrame(
         {
             "utt_id": pd.array([r[0] for r in rows], dtype="str"),
@@ -384,6 +387,13 @@ def _check_options(batch_size: Any, batch_seconds: Any, min_seconds: float,
         raise InputError(_plan.BAD_CAP.format(got=max_per_speaker))
     if select not in _plan.SELECT_CHOICES:
         raise InputError(_plan.BAD_SELECT.format(choices=_plan.SELECT_CHOICES, got=select))
+
+
+def _reasons_text(failures: list[list[str]]) -> str:
+    counts: dict[str, int] = {}
+    for _, reason in failures:
+        counts[reason] = counts.get(reason, 0) + 1
+    return "; ".join(f"{n:,} {reason}" for reason, n in counts.items()) or "none read"
 
 
 def speaker_mean_embeddings(embeddings: pd.DataFrame) -> pd.DataFrame:

@@ -7,12 +7,12 @@ transcript is written (cohort tables hold only pooled cohorts of ``min_speakers`
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any
 
 import jinja2
 
+from wergap._format import num
 from wergap._io import write_text_atomic
 
 TEMPLATE = """<!doctype html>
@@ -46,11 +46,11 @@ intervals ({{ n_boot }} resamples, seed {{ seed }}).</p>
 
 
 def _pct(value: Any, digits: int = 1) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f} %"
+    return num(value, digits, " %", na="n/a")
 
 
 def _pts(value: Any) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:+.2f}"
+    return num(value, 2, signed=True, na="n/a")
 
 
 def render_compare_html(comparison: Any) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from wergap._io import atomic_path, write_text_atomic
+from wergap._io import atomic_path, check_not_inputs, make_folder, write_text_atomic
 from wergap._json import jsonable
 from wergap._version import __version__
 from wergap.audit import Audit
@@ -28,7 +28,7 @@ SUMMARY_SCHEMA_VERSION = 1
 PROVENANCE_KEYS = (
     "sources", "format", "rows_read", "dropped", "normalization", "normalization_detail", "drop_tokens",
     "dropped_tokens", "unit", "empty_references", "aligner",
-    "simulated", "note",
+    "simulated", "note", "invalid_zip",
 )
 
 
@@ -78,7 +78,11 @@ def summary_dict(audit: Audit) -> dict[str, Any]:
             "comparison": _records(audit.summary()),
             "held_out_folds": {m: _records(h.folds) for m, h in audit.held_out.items()},
             "skipped": dict(audit.skipped),
+            "exclusions": _records(audit.exclusions()),
+            "attributes_left_out": dict(getattr(audit, "attributes_left_out", {})),
             "known_attributes": {a: _records(t) for a, t in audit.disaggregated.items()},
+            "areas": areas_records(audit),
+            "explanations": {m: e.to_dict() for m, e in getattr(audit, "explanations", {}).items()},
         }
     )
 
@@ -106,12 +110,33 @@ def areas_frame(audit: Audit, method: str) -> Any:
     keep = [c for c in areas.columns if c not in stats.columns or c == "cohort"]
     merged = areas[keep].merge(stats, on="cohort", how="left")
     merged["reported"] = merged["reported"].fillna(False).astype(bool)
+    for column in set(areas.columns) & set(stats.columns) - {"cohort"}:
+        # areas that are not cohorts of the partition (the scan's secondary areas) keep their own counts
+        merged[column] = merged[column].fillna(pd.Series(areas[column].to_numpy(), index=merged.index))
     return merged
+
+
+def areas_records(audit: Audit) -> dict[str, list[dict[str, Any]]]:
+    """Method -> its areas (:func:`areas_frame`) without geometry, for ``summary.json``."""
+    out = {}
+    for spec in registry.specs():
+        areas = areas_frame(audit, spec.name) if spec.geometry else None
+        if areas is not None:
+            out[spec.name] = _records(pd.DataFrame(areas.drop(columns="geometry")))
+    return out
 
 
 def regions_frame(audit: Audit) -> Any:
     """The geo-tree regions joined with their cohort-table statistics, or None."""
     return areas_frame(audit, "geo_tree")
+
+
+def audited_files(audit: Audit) -> list[str]:
+    """The files an audit read (log, embeddings), which no export may overwrite."""
+    prov = audit.provenance or {}
+    files = [str(s) for s in prov.get("sources") or []]
+    files += [str(s) for s in (prov.get("embeddings") or {}).get("sources") or []]
+    return [f for f in files if not f.startswith("<")]
 
 
 def write_exports(audit: Audit, outdir: str | os.PathLike[str]) -> dict[str, Path]:
@@ -129,13 +154,14 @@ def write_exports(audit: Audit, outdir: str | os.PathLike[str]) -> dict[str, Pat
     dict of str to Path
         File kind -> path written. ``regions`` only when the geographic tree ran.
     """
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(outdir)
     paths = {
         "summary": out / "summary.json",
         "cohorts": out / "cohorts.csv",
         "assignments": out / "assignments.parquet",
     }
+    names = [str(spec.geojson) for spec in registry.specs() if spec.geojson]
+    check_not_inputs([*paths.values(), *(out / n for n in names)], audited_files(audit))
     text = json.dumps(summary_dict(audit), indent=2, ensure_ascii=False, allow_nan=False)
     write_text_atomic(paths["summary"], text + "\n")
     write_text_atomic(paths["cohorts"], cohorts_frame(audit).to_csv(index=False))

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -146,12 +145,15 @@ def region_map(
     *,
     bottom: Collection[str] = (),
     boundaries: str | os.PathLike[str] | None = None,
+    speakers: pd.DataFrame | None = None,
     title: str = "Geographic clustering tree: WER by region",
 ) -> Figure:
-    """Map of the geo-tree regions as polygons coloured by WER (%).
+    """Map of the geo-tree regions coloured and labelled by WER (%), in the report's one map style.
 
     Only regions that are rows of the cohort table are drawn (cohorts under
-    ``min_speakers`` are never singled out); their WER comes from that table.
+    ``min_speakers`` are never singled out); their WER comes from that table. Drawn by
+    :func:`wergap.reports.maps.cohort_map`: shipped country and state outlines (or
+    ``boundaries``), speakers' density, each region labelled with its number and WER.
 
     Parameters
     ----------
@@ -162,54 +164,16 @@ def region_map(
     bottom : collection of str
         Bottom cohort label(s), outlined in red.
     boundaries : path, optional
-        GeoJSON of outlines (e.g. US states) drawn under the regions, clipped to them.
+        GeoJSON of outlines drawn instead of the shipped ones.
+    speakers : DataFrame, optional
+        ``lat``, ``lon``: speakers' density, and the map's extent.
     title : str
         Figure title.
     """
-    import geopandas as gpd
+    from wergap.reports.maps import cohort_map
 
-    wer = table.set_index("cohort")["wer"]
-    shown = regions[regions["cohort"].astype("str").isin(wer.index.astype("str"))].copy()
-    shown["wer_pct"] = 100 * shown["cohort"].astype("str").map(wer).astype("float64")
-    fig, ax = _subplots((10.0, 6.0))
-    norm = _wer_norm(shown["wer_pct"] / 100) if len(shown) else Normalize(0, 1)
-    if len(shown):
-        shown.plot(ax=ax, column="wer_pct", cmap=CMAP, norm=norm, alpha=0.75, edgecolor="white", linewidth=0.8)
-        worst = shown[shown["cohort"].astype("str").isin(set(map(str, bottom)))]
-        if len(worst):
-            worst.boundary.plot(ax=ax, color=BOTTOM_COLOUR, linewidth=2.2)
-        xmin, ymin, xmax, ymax = shown.total_bounds
-        for _, row in shown.iterrows():
-            left, _, right, _ = row.geometry.bounds
-            if right - left < 0.04 * (xmax - xmin):
-                continue  # too narrow to label legibly: its WER is in the bar chart and table
-            point = row.geometry.representative_point()
-            ax.annotate(
-                f"{row['wer_pct']:.1f}%", (point.x, point.y), ha="center", va="center", fontsize=8,
-                color="black", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
-            )
-    if boundaries is not None:
-        outlines = gpd.read_file(boundaries)
-        if outlines.crs is not None and len(shown) and shown.crs is not None:
-            outlines = outlines.to_crs(shown.crs)
-        if len(shown):
-            outlines = outlines.cx[xmin - 1 : xmax + 1, ymin - 1 : ymax + 1]
-        outlines.boundary.plot(ax=ax, color="#555555", linewidth=0.5)
-    if len(shown):
-        pad_x, pad_y = 0.03 * (xmax - xmin) or 1.0, 0.03 * (ymax - ymin) or 1.0
-        ax.set_xlim(xmin - pad_x, xmax + pad_x)
-        ax.set_ylim(ymin - pad_y, ymax + pad_y)
-    colourbar = fig.colorbar(ScalarMappable(norm=norm, cmap=CMAP), ax=ax, shrink=0.8)
-    colourbar.set_label("WER (%)")
-    ax.set_xlabel("longitude (° E)")
-    ax.set_ylabel("latitude (° N)")
-    if len(shown):
-        # one degree of longitude is cos(latitude) degrees of latitude long on the ground
-        ax.set_aspect(1 / max(np.cos(np.radians((ymin + ymax) / 2)), 0.2))
-    ax.set_title(_literal(title))
-    if len(bottom):
-        ax.legend(handles=[Patch(fc="none", ec=BOTTOM_COLOUR, lw=2, label="bottom cohort")], loc="lower left", fontsize=8)
-    return fig
+    wer = table.set_index(table["cohort"].astype("str"))["wer"]
+    return cohort_map(regions, wer, speakers=speakers, bottom=bottom, boundaries=boundaries, title=title)
 
 
 def split_pairs(splits: pd.DataFrame, *, n: int = 8, title: str = "Census splits: WER inside vs outside") -> Figure:

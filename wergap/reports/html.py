@@ -11,7 +11,6 @@ cohort tables an Audit holds have already pooled them.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -19,13 +18,16 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from wergap._io import write_text_atomic
+from wergap._format import count, interval, num, pct
+from wergap._format import missing as _missing
+from wergap._io import check_not_inputs, write_text_atomic
 from wergap._version import __version__
 from wergap.audit import Audit
 from wergap.defaults import MIN_SPEAKERS
 from wergap.discovery import registry
-from wergap.reports import figures
-from wergap.reports.exports import is_simulated
+from wergap.reports import figures, maps
+from wergap.reports.explanations import explanation_section
+from wergap.reports.exports import audited_files, is_simulated
 
 #: Census splits shown in the figure and table.
 TOP_SPLITS = 8
@@ -37,38 +39,6 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def _missing(x: Any) -> bool:
-    try:
-        return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def pct(x: Any, digits: int = 1) -> str:
-    """A fraction as a percentage string (``0.1234`` -> ``12.3%``); ``–`` when missing."""
-    return "–" if _missing(x) else f"{100 * float(x):.{digits}f}%"
-
-
-def num(x: Any, digits: int = 1, suffix: str = "", *, signed: bool = False) -> str:
-    """A number already in the unit shown: a gap ``+42.0%`` (``signed``), a share ``12.0 %``."""
-    if _missing(x):
-        return "–"
-    return f"{float(x):{'+' if signed else ''}.{digits}f}{suffix}"
-
-
-def count(x: Any) -> str:
-    """An integer with thousands separators; ``–`` when missing."""
-    return "–" if _missing(x) else f"{int(x):,}"
-
-
-def interval(low: Any, high: Any, *, fraction: bool) -> str:
-    """``[low, high]`` formatted as percentages (``fraction`` values are multiplied by 100)."""
-    if _missing(low) or _missing(high):
-        return ""
-    scale = 100 if fraction else 1
-    return f"[{scale * float(low):.1f}, {scale * float(high):.1f}]"
 
 
 def _stat_rows(
@@ -112,19 +82,33 @@ def geo_regions_note(tree: Any) -> str:
     )
 
 
-def _region_map(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
-                boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+def _region_map(
+    audit: Audit,
+    method: str,
+    estimator: Any,
+    table: pd.DataFrame,
+    bottom: set[str],
+    boundaries: str | os.PathLike[str] | None,
+    section: dict[str, Any],
+) -> None:
     """The geographic tree's regions on a map, coloured by WER."""
     if getattr(estimator, "regions_", None) is None:
         return
-    fig = figures.region_map(estimator.regions_, table, bottom=bottom, boundaries=boundaries)
-    alt = "Map of the geographic regions coloured by WER" + (" with state outlines" if boundaries else "")
+    fig = figures.region_map(estimator.regions_, table, bottom=bottom, boundaries=boundaries, speakers=audit.speakers)
+    alt = "Map of the geographic regions coloured and labelled by WER, on state and country outlines, with speakers' density"
     section["figures"].append({"uri": figures.to_data_uri(fig), "alt": alt})
     section["figure_note"] = geo_regions_note(estimator)
 
 
-def _split_pairs(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
-                 boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+def _split_pairs(
+    audit: Audit,
+    method: str,
+    estimator: Any,
+    table: pd.DataFrame,
+    bottom: set[str],
+    boundaries: str | os.PathLike[str] | None,
+    section: dict[str, Any],
+) -> None:
     """WER inside and outside the best census splits, with their intervals, and their table."""
     if getattr(estimator, "splits_", None) is None:
         return
@@ -136,7 +120,9 @@ def _split_pairs(audit: Audit, method: str, estimator: Any, table: pd.DataFrame,
         shown = intervals.head(TOP_SPLITS)
     if len(shown):
         fig = figures.split_pairs(shown, n=TOP_SPLITS)
-        section["figures"].append({"uri": figures.to_data_uri(fig), "alt": "WER inside and outside the top census splits"})
+        section["figures"].append(
+            {"uri": figures.to_data_uri(fig), "alt": "WER inside and outside the top census splits"}
+        )
         if figures.has_split_intervals(shown):
             section["figure_note"] = (
                 f"Error bars: {audit.params.get('confidence', 0.95) * 100:.0f} % speaker-bootstrap intervals "
@@ -161,18 +147,52 @@ def _split_pairs(audit: Audit, method: str, estimator: Any, table: pd.DataFrame,
     ]
 
 
-def _embedding_scatter(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
-                       boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+def _embedding_scatter(
+    audit: Audit,
+    method: str,
+    estimator: Any,
+    table: pd.DataFrame,
+    bottom: set[str],
+    boundaries: str | os.PathLike[str] | None,
+    section: dict[str, Any],
+) -> None:
     """Speakers' embeddings projected to 2-D, coloured by their cluster's WER."""
     if getattr(estimator, "projection_", None) is None:
         return
     fig = figures.embedding_scatter(estimator.projection_, table, bottom=bottom)
-    section["figures"].append({"uri": figures.to_data_uri(fig), "alt": "Speaker embeddings in 2-D coloured by cluster WER"})
+    section["figures"].append(
+        {"uri": figures.to_data_uri(fig), "alt": "Speaker embeddings in 2-D coloured by cluster WER"}
+    )
+
+
+def _scan_map(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
+              boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+    """The spatial scan's areas on a map, labelled with WER and p-value, and what the scan concluded."""
+    areas = getattr(estimator, "areas_", None)
+    if areas is None:
+        return
+    if len(areas):
+        fig = maps.scan_map(areas, speakers=audit.speakers, bottom=bottom, boundaries=boundaries)
+        alt = "Map of the geographic hot spots (circles) labelled with WER and p-value, with speakers' density"
+        section["figures"].append({"uri": figures.to_data_uri(fig), "alt": alt})
+    section["figure_note"] = scan_note(estimator)
+
+
+def scan_note(scan: Any) -> str:
+    """What the spatial scan found, in one paragraph (significant or not, said plainly)."""
+    replicates = scan.n_replicates
+    how = (
+        f"Circles around speakers' locations holding {scan.min_speakers} speakers up to {100 * scan.max_share:.0f} % "
+        f"of them were searched; each p-value ranks the area's likelihood ratio among the best of {replicates} "
+        "maps with the speakers shuffled over their locations, so it accounts for the search over every circle."
+    )
+    return f"{str(scan.note_)[0].upper()}{str(scan.note_)[1:]}. {how}"
 
 
 #: Figure kind (a method's ``MethodSpec.figures``) -> the function that adds it to a section.
 FIGURES: dict[str, Callable[..., None]] = {
     "region_map": _region_map,
+    "scan_map": _scan_map,
     "split_pairs": _split_pairs,
     "embedding_scatter": _embedding_scatter,
 }
@@ -223,6 +243,8 @@ def _method_section(audit: Audit, method: str, boundaries: str | os.PathLike[str
     label = registry.get(method).bar_label if method in registry.METHODS else "definition"
     fig = figures.wer_bars(table, label=label, title=title, bottom=bottom, overall=overall)
     section["figures"].append({"uri": figures.to_data_uri(fig), "alt": f"WER by cohort, {method}"})
+    explanations = getattr(audit, "explanations", {})
+    section["explanation"] = explanation_section(explanations.get(method), audit.params.get("min_speakers", 30))
     return section
 
 
@@ -233,7 +255,12 @@ def _attribute_section(audit: Audit, attribute: str, table: pd.DataFrame) -> dic
     figure = None
     if len(table):
         fig = figures.wer_bars(
-            table, label="value", key="value", title=f"WER by {attribute}", bottom=worst, overall=overall,
+            table,
+            label="value",
+            key="value",
+            title=f"WER by {attribute}",
+            bottom=worst,
+            overall=overall,
             bottom_label="worst-served value",
         )
         figure = {"uri": figures.to_data_uri(fig), "alt": f"WER by {attribute}"}
@@ -285,10 +312,23 @@ def _data_summary(audit: Audit) -> dict[str, Any]:
         "unit": prov.get("unit") or "word",
         "empty_references": prov.get("empty_references"),
         "aligner": prov.get("aligner"),
+        # A counts-only log was not aligned here: the report says what was done instead.
+        "counts_only": str(prov.get("aligner") or "").startswith("as logged"),
+        "errors_from": prov.get("errors_from"),
+        "exclusions": [
+            {"stage": registry.title(r["stage"]) if r["stage"] in registry.METHODS else str(r["stage"]),
+             "reason": str(r["reason"]), "count": count(r["count"]), "unit": str(r["unit"])}
+            for _, r in audit.exclusions().iterrows()
+            if r["stage"] != "read" or not str(r["reason"]).startswith("dropped: ")
+        ],
+        "attributes_left_out": [{"column": str(c), "reason": str(r)}
+                                for c, r in getattr(audit, "attributes_left_out", {}).items()],
     }
 
 
-def report_context(audit: Audit, *, boundaries: str | os.PathLike[str] | None = None, title: str | None = None) -> dict[str, Any]:
+def report_context(
+    audit: Audit, *, boundaries: str | os.PathLike[str] | None = None, title: str | None = None
+) -> dict[str, Any]:
     """Everything the template shows, formatted as strings (no statistic is computed here)."""
     params = dict(audit.params)
     confidence = params.get("confidence", 0.95)
@@ -296,7 +336,7 @@ def report_context(audit: Audit, *, boundaries: str | os.PathLike[str] | None = 
     return {
         "title": title or "wergap disparity report",
         "version": __version__,
-        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "simulated": is_simulated(audit),
         "simulated_note": prov.get("note"),
         "data": _data_summary(audit),
@@ -305,7 +345,13 @@ def report_context(audit: Audit, *, boundaries: str | os.PathLike[str] | None = 
         "methods": [_method_section(audit, m, boundaries) for m in audit.methods],
         "attributes": [_attribute_section(audit, a, t) for a, t in audit.disaggregated.items()],
         "skipped": [{"method": registry.title(m), "reason": r} for m, r in audit.skipped.items()],
-        "params": [{"name": k, "value": "default" if v is None else ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)} for k, v in params.items()],
+        "params": [
+            {
+                "name": k,
+                "value": "default" if v is None else ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v),
+            }
+            for k, v in params.items()
+        ],
         "min_speakers": params.get("min_speakers", MIN_SPEAKERS),
         "n_boot": params.get("n_boot", 1000),
         "seed": params.get("seed", 0),
@@ -338,4 +384,5 @@ def write_html(
     title: str | None = None,
 ) -> None:
     """Write :func:`render_html` to ``path`` atomically (UTF-8)."""
+    check_not_inputs([path], [*audited_files(audit), *([boundaries] if boundaries else [])])
     write_text_atomic(path, render_html(audit, boundaries=boundaries, title=title))

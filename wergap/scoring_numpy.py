@@ -1,0 +1,123 @@
+"""Scoring without compiled loops: numpy, Arrow and rapidfuzz, for logs too small to repay numba.
+
+The compiled kernels of :mod:`wergap.scoring_kernels` are the fastest way to score a
+large log, but loading them (importing numba and its cached machine code) takes about
+half a second per process — longer than scoring 100,000 utterances takes. This module
+computes the same two steps with libraries that load in milliseconds:
+
+- :func:`word_codes`: the byte table applied to the whole text buffer at once (numpy),
+  words found where word bytes and spaces alternate, and encoded to integers by Arrow's
+  ``dictionary_encode``;
+- :func:`forced_counts`: the Levenshtein distance of each pair of word-code sequences by
+  rapidfuzz's ``cpdist`` (C++, every core), and from it the S/D/I split wherever the
+  distance forces it — the same rule and the same flags as the compiled kernel.
+
+Outputs are identical to the compiled path's (tests compare both, and with jiwer).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+BOUNDARY = -1  # the byte-table classes of wergap.scoring_kernels
+DELETE = -2
+_SPACE = 32
+_DELETED = 0  # placeholder byte of a deleted byte (a log holding NUL bytes takes the compiled path)
+
+
+def word_codes(offsets: np.ndarray, data: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Integer word codes of each row of a string column, split and mapped through ``table``.
+
+    Parameters
+    ----------
+    offsets, data : numpy.ndarray
+        An Arrow large_string array's offsets (int64, rows + 1) and data (uint8) buffers.
+    table : numpy.ndarray
+        A 256-entry byte table (:func:`wergap.scoring_kernels.default_table`): a kept byte's
+        value, ``BOUNDARY`` or ``DELETE``.
+
+    Returns
+    -------
+    (codes, row_start, vocabulary) or None
+        Word codes back to back (equal words, equal codes), each row's first word (rows +
+        1) and the number of distinct codes; ``None`` when the text holds NUL bytes (the
+        caller then uses the compiled splitter).
+    """
+    lut = np.where(table >= 0, table, np.where(table == BOUNDARY, _SPACE, _DELETED)).astype(np.uint8)
+    base, stop = int(offsets[0]), int(offsets[-1])
+    text = lut[data[base:stop]]
+    off = offsets - base
+    if text.size and not text.all():  # some byte maps to the placeholder
+        if not data[base:stop].all():
+            return None
+        kept = text != _DELETED
+        cum = np.zeros(text.size + 1, np.int64)
+        np.cumsum(kept, out=cum[1:])
+        text = text[kept]
+        off = cum[off]
+    n_rows = off.size - 1
+    # A space between rows, so that words never run from one row into the next.
+    text = np.insert(text, off[1:-1], _SPACE)
+    row_first_byte = off[:-1] + np.arange(n_rows)
+    word = np.zeros(text.size + 2, bool)
+    np.not_equal(text, _SPACE, out=word[1:-1])
+    edges = np.flatnonzero(word[1:] != word[:-1])  # alternately a word's start and its end
+    starts, ends = edges[0::2], edges[1::2]
+    row_start = np.empty(n_rows + 1, np.int64)
+    row_start[:-1] = np.searchsorted(starts, row_first_byte)
+    row_start[-1] = starts.size
+    word_offsets = np.zeros(starts.size + 1, np.int64)
+    np.cumsum(ends - starts, out=word_offsets[1:])
+    words = pa.LargeStringArray.from_buffers(starts.size, pa.py_buffer(word_offsets), pa.py_buffer(text[word[1:-1]]))
+    encoded = pc.dictionary_encode(words)
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), row_start, len(encoded.dictionary)
+
+
+def code_strings(codes: np.ndarray, row_start: np.ndarray, vocabulary: int) -> list | None:
+    """Each row's word codes as a str, one code point per word (what rapidfuzz compares fastest).
+
+    Codes skip the surrogate block; ``None`` past the code-point range (the caller falls
+    back to the compiled path).
+    """
+    if vocabulary > 0x110000 - 0x800:
+        return None
+    points = codes.astype(np.uint32)
+    points[points >= 0xD800] += 0x800
+    text = points.tobytes().decode("utf-32-le")
+    edges = row_start.tolist()
+    return [text[a:b] for a, b in zip(edges[:-1], edges[1:])]
+
+
+def forced_counts(
+    strings: list, row_start: np.ndarray, ref_rows: np.ndarray, hyp_rows: np.ndarray, n_jobs: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """S, D, I, hits per pair where the edit distance forces them; flags the other pairs.
+
+    The same contract as :func:`wergap.scoring_kernels.forced_counts`, on the rows as
+    strings (:func:`code_strings`): ``(counts, ambiguous)``, counts rows of flagged pairs zero.
+    """
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import cpdist
+
+    refs = [strings[r] for r in ref_rows.tolist()]
+    hyps = [strings[r] for r in hyp_rows.tolist()]
+    n = len(refs)
+    out = np.zeros((n, 4), np.int64)
+    if n == 0:
+        return out, np.zeros(0, bool)
+    dist = cpdist(refs, hyps, scorer=Levenshtein.distance, workers=n_jobs, dtype=np.int64).astype(np.int64)
+    n_ref = row_start[ref_rows + 1] - row_start[ref_rows]
+    delta = n_ref - (row_start[hyp_rows + 1] - row_start[hyp_rows])
+    x = dist - delta  # = S + 2I
+    y = dist + delta  # = S + 2D
+    by_x = x <= 1
+    by_y = ~by_x & (y <= 1)
+    out[by_x, 0] = x[by_x]
+    out[by_x, 1] = delta[by_x]
+    out[by_y, 0] = y[by_y]
+    out[by_y, 2] = -delta[by_y]
+    forced = by_x | by_y
+    out[forced, 3] = n_ref[forced] - out[forced, 0] - out[forced, 1]
+    return out, ~forced
