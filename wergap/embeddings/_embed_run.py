@@ -110,10 +110,10 @@ def _load(torch: Any, taf: Any, batch: Sequence[Segment], rate: int, min_seconds
         samples, file_rate, reason = _audio.read_mono(seg.path, seg.start, seg.stop)
         wav: Any = None
         if reason is None and samples is not None:
-            wav = torch.from_numpy(samples)
+            wav = samples
             if file_rate != rate:
-                wav = taf.resample(wav, file_rate, rate)
-            if wav.numel() < max(1, int(round(min_seconds * rate))):
+                wav = taf.resample(torch.from_numpy(samples), file_rate, rate).numpy()
+            if len(wav) < max(1, int(round(min_seconds * rate))):
                 reason = _audio.TOO_SHORT
         if reason is not None:
             bad[seg.key] = reason
@@ -123,12 +123,17 @@ def _load(torch: Any, taf: Any, batch: Sequence[Segment], rate: int, min_seconds
     seconds = float(sum(s.seconds for s in batch))
     if not wavs:
         return None, None, kept, bad, seconds
-    lengths = torch.tensor([w.numel() for w in wavs], dtype=torch.float32)
-    longest = int(lengths.max().item())
-    padded = torch.zeros(len(wavs), longest, dtype=torch.float32, pin_memory=pin)
+    # Padded in numpy: a torch op here would start a second team of torch's CPU threads
+    # beside the encoder's, and the two teams would take turns on the same cores.
+    lengths = np.array([len(w) for w in wavs], dtype=np.float32)
+    longest = int(lengths.max())
+    block = np.zeros((len(wavs), longest), dtype=np.float32)
     for k, w in enumerate(wavs):
-        padded[k, : w.numel()] = w
-    return padded, lengths / longest, kept, bad, seconds
+        block[k, : len(w)] = w
+    padded = torch.from_numpy(block)
+    if pin:
+        padded = padded.pin_memory()
+    return padded, torch.from_numpy(lengths / longest), kept, bad, seconds
 
 
 def encode_batches(
