@@ -31,6 +31,7 @@ FLOORS: list[tuple[str, ...]] = [
         "wergap.scoring_numpy",
         "wergap.scoring",
         "wergap.normalization",
+        "wergap.whisper_english",
         "wergap.speaker_table",
     ),
     ("wergap.embeddings",),

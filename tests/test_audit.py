@@ -119,7 +119,10 @@ def test_geo_tree_end_to_end_matches_cohort_functions():
     row = result.summary().iloc[0]
     partition = result.partition("geo_tree")
     gap = gap_summary(speakers, partition, n_boot=200)
-    assert row["gap_pct"] == pytest.approx(gap.gap_pct)
+    assert row["in_sample_gap_pct"] == pytest.approx(gap.gap_pct)
+    assert list(row.index[4:10]) == [
+        "held_out_gap_pct", "held_out_ci_low", "held_out_ci_high", "in_sample_gap_pct", "in_sample_ci_low", "in_sample_ci_high"
+    ]
     assert row["bottom_definition"] == gap.bottom_definition
     pd.testing.assert_frame_equal(result.cohorts("geo_tree"), cohort_table(speakers, partition, n_boot=200))
     assert row["held_out_gap_pct"] > 0  # the planted corner is real: it survives held out
@@ -161,3 +164,16 @@ def test_geo_tree_regions_are_pruned_by_default_and_grown_on_request():
     args = build_parser().parse_args(["audit", "x.tsv", "-o", "r.html", "--no-geo-prune", "--n-boot", "50"])
     via_cli = run_audit(args, speakers, ["geo_tree"])
     assert via_cli.estimators["geo_tree"].n_regions_ == 8
+
+
+def test_progress_reports_every_step_in_order_and_ends_at_the_total():
+    steps = []
+    audit(speaker_table(), n_boot=50, progress=lambda step, done, total: steps.append((step, done, total)))
+    totals = {total for _, _, total in steps}
+    assert len(totals) == 1
+    total = totals.pop()
+    done = [d for _, d, _ in steps]
+    assert done == sorted(done) and done[-1] == total and steps[-1][0] == "done"
+    names = [s for s, _, _ in steps]
+    assert "geo_tree: discovery" in names and "geo_tree: held-out gap" in names
+    assert "census_splits: skipped" in names and "known attributes" in names

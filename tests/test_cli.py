@@ -63,3 +63,28 @@ def test_unknown_output_suffix_is_an_error(log_file, tmp_path, capsys):
 def test_missing_log_is_an_error(capsys):
     assert main(["score", "-o", "x.parquet"]) == 2
     assert "give a decode log" in capsys.readouterr().err
+
+
+def test_audit_says_why_the_held_out_gap_is_missing(tmp_path, capsys):
+    """Small data: the held-out gap cannot be measured; the table says n/a and a note says what to change."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 80
+    lat, lon = rng.uniform(30, 45, n), rng.uniform(-120, -75, n)
+    rows = [
+        (f"s{i:03d}-{u}", f"s{i:03d}", lat[i], lon[i], 20, int(rng.binomial(20, 0.2 if lat[i] < 36 else 0.1)))
+        for i in range(n)
+        for u in range(3)
+    ]
+    log = pd.DataFrame(rows, columns=["utt_id", "speaker_id", "lat", "lon", "ref_words", "errors"])
+    path = tmp_path / "small.tsv"
+    log.to_csv(path, sep="\t", index=False)
+    code = main(["audit", str(path), "-o", str(tmp_path / "r.html"), "--n-boot", "50", "--min-speakers", "30"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert text.index("held-out gap %") < text.index("in-sample % (optimistic)")
+    table_row = next(line for line in text.splitlines() if line.strip().startswith("geo_tree"))
+    assert "n/a" in table_row
+    note = next(line for line in text.splitlines() if line.startswith("note        geo_tree"))
+    assert "held-out" in note and "--min-speakers" in note

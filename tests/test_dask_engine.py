@@ -20,6 +20,9 @@ from wergap.demo import make_example
 from wergap.engines import _files as engine_files
 from wergap.engines import dask as dask_engine
 
+#: Runs the whole demo / starts Dask clusters: `make test-quick` leaves these out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def log() -> pd.DataFrame:
@@ -125,7 +128,7 @@ def test_audit_with_engine_dask_equals_the_pandas_engine(log, tmp_path):
     pdt.assert_frame_equal(on_dask.speakers, on_pandas.speakers, check_dtype=False)
     # Only the speaker table comes back from Dask: an attribute is each speaker's most
     # frequent value (the pandas engine can count a speaker under two devices).
-    expected = wg.disaggregate(on_pandas.speakers, "device", min_speakers=30, n_boot=50)
+    expected = wg.disaggregate(on_pandas.speakers, "device", min_speakers=10, n_boot=50)  # min_group_speakers
     pdt.assert_frame_equal(on_dask.disaggregated["device"], expected)
     assert on_dask.params["engine"] == "dask" and on_dask.provenance["engine"] == "dask"
     with pytest.raises(InputError, match="not an in-memory DataFrame"):

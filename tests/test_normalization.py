@@ -67,14 +67,6 @@ def test_strings_holding_the_separator_and_cross_word_rules_go_to_the_package():
     assert python_normalized(texts, "basic") == [REFERENCE["basic"](t) for t in texts]
 
 
-def test_parallel_workers_give_the_same_output(corpus, monkeypatch):
-    import wergap.normalization as n
-
-    monkeypatch.setattr(n, "PARALLEL_MIN", 10)
-    monkeypatch.setattr(n, "BATCH", 500)
-    assert python_normalized(corpus, "whisper", n_jobs=2) == python_normalized(corpus, "whisper")
-
-
 @pytest.mark.slow
 def test_identical_to_the_package_on_100k_strings(request):
     """Run with ``-m slow``: 100k+ real and generated strings against the package."""
@@ -84,7 +76,7 @@ def test_identical_to_the_package_on_100k_strings(request):
         data = None
     texts = _corpus(data, 100_000)
     for name in ("whisper", "basic"):
-        ours = python_normalized(texts, name, n_jobs=2)
+        ours = python_normalized(texts, name)
         ref = REFERENCE[name]
         bad = [t for t, o in zip(texts, ours) if ref(t) != o]
         assert not bad, (name, bad[:5])

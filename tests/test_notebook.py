@@ -9,10 +9,10 @@ import pytest
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "quickstart.ipynb"
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not all(importlib.util.find_spec(m) for m in ("nbclient", "nbformat", "ipykernel")),
     reason="nbclient, nbformat and ipykernel (the [test] extra) are needed to run the notebook",
-)
+)]
 
 
 def test_committed_without_outputs():

@@ -37,6 +37,7 @@ def jiwer_counts(ref: str, hyp: str, unit: str = "word") -> tuple[int, int, int,
     return out.substitutions, out.deletions, out.insertions, out.hits
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(sentences(), sentences()), min_size=1, max_size=20))
 def test_default_normalisation_matches_jiwer_on_normalised_text(pairs):
@@ -47,6 +48,7 @@ def test_default_normalisation_matches_jiwer_on_normalised_text(pairs):
         assert (row.substitutions, row.deletions, row.insertions, row.hits) == jiwer_counts(r, h)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(sentences(), sentences()), min_size=1, max_size=20))
 def test_none_normalisation_matches_jiwer_on_raw_text(pairs):

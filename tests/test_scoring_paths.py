@@ -20,6 +20,7 @@ def counts(refs, hyps, *, compiled: bool, monkeypatch, **kw) -> pd.DataFrame:
     return align_counts(refs, hyps, **kw)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(sentences(), sentences()), min_size=1, max_size=20))
 def test_uncompiled_path_matches_jiwer(pairs):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import html
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,38 +36,35 @@ from wergap.cohorts.attributes import choose_attributes
 from wergap.cohorts.exclusions import exclusion_table
 from wergap.cohorts.stats import check_min_speakers, split_intervals
 from wergap.data_schemas.embeddings import attach_embeddings
-from wergap.defaults import CONFIDENCE, MIN_SPEAKERS, N_BOOT, SEED
+from wergap.defaults import CONFIDENCE, MAX_BOTTOM_SHARE, MIN_GROUP_SPEAKERS, MIN_SPEAKERS, N_BOOT, SEED
 from wergap.discovery import registry
 from wergap.errors import WergapError
 
 #: The discovery methods, in the order they are run and shown (:mod:`wergap.discovery.registry`).
 METHODS = registry.METHODS
+#: Progress steps of one method: discovery, cohort intervals, held-out gap.
+STEPS_PER_METHOD = 3
 #: Census splits given WER intervals for the report (its chart shows this many).
 SPLITS_WITH_INTERVALS = 8
-#: Columns never treated as known attributes when ``known_attributes`` is automatic.
-NOT_ATTRIBUTES = frozenset(
-    {"speaker_id", "utt_id", "zip", "audio", "ref", "hyp", "system", "embedding", "lat", "lon", "cohort"}
-)
-#: Most distinct values an automatically chosen known attribute may have.
-MAX_ATTRIBUTE_VALUES = 12
 
-#: Columns of :meth:`Audit.summary`, in order.
+#: Columns of :meth:`Audit.summary`, in order: the held-out gap (the honest number) first,
+#: then the in-sample gap (found and measured on the same speakers: optimistic).
 SUMMARY_COLUMNS = [
     "method",
     "cohorts",
     "bottom_cohort",
     "bottom_definition",
-    "wer_bottom",
-    "wer_top",
-    "gap_pct",
-    "gap_ci_low",
-    "gap_ci_high",
     "held_out_gap_pct",
     "held_out_ci_low",
     "held_out_ci_high",
+    "in_sample_gap_pct",
+    "in_sample_ci_low",
+    "in_sample_ci_high",
+    "wer_bottom",
+    "wer_top",
     "bottom_share_pct",
     "bottom_utterance_share_pct",
-    "gap_vs_rest_pct",
+    "in_sample_gap_vs_rest_pct",
     "speakers",
     "raw_ratio",
     "adjusted_ratio",
@@ -75,18 +72,19 @@ SUMMARY_COLUMNS = [
     "adjusted_ci_high",
     "note",
 ]
+#: Columns renamed in 0.x (issue 12): old name -> new name (CHANGELOG.md).
+RENAMED_SUMMARY_COLUMNS = {
+    "gap_pct": "in_sample_gap_pct",
+    "gap_ci_low": "in_sample_ci_low",
+    "gap_ci_high": "in_sample_ci_high",
+    "gap_vs_rest_pct": "in_sample_gap_vs_rest_pct",
+}
 
 UNKNOWN_ATTRIBUTE = "known attribute {column!r} is not a column of the speaker table (it has: {have})"
 UNKNOWN_METHOD = registry.UNKNOWN_METHOD
 UNKNOWN_RESULT = "no results for method {method!r}; ran: {ran}; skipped: {skipped}"
 NOT_INSTALLED = "{module} is not available in this installation ({error})"
 FIT_FAILED = "discovery failed: {error}"
-
-
-
-
-def _known_attributes(speakers: pd.DataFrame, requested: Sequence[str] | None) -> list[str]:
-    return choose_attributes(speakers, requested)[0]
 
 
 def audit(
@@ -103,11 +101,14 @@ def audit(
     geo_prune: str | None = "cv",
     n_clusters: int = 10,
     bottom_share: float | None = None,
+    max_bottom_share: float | None = MAX_BOTTOM_SHARE,
     known_attributes: Sequence[str] | None = None,
+    min_group_speakers: int = MIN_GROUP_SPEAKERS,
     engine: str = "pandas",
     scheduler: Any = None,
     adjust_for: Sequence[str] | None = None,
     explain: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Audit:
     """Discover the worst-served cohorts with every applicable method and measure their gaps.
 
@@ -141,9 +142,15 @@ def audit(
     bottom_share : float, optional
         Pool the worst cohorts up to this share of speakers as the bottom (see
         :func:`wergap.cohorts.gap_summary`).
+    max_bottom_share : float or None, default 0.5
+        A binary split's worse side holding more of the speakers is never the bottom
+        cohort (census splits choose another split; see :func:`wergap.cohorts.gap_summary`).
     known_attributes : sequence of str, optional
         Speaker-table columns to disaggregate WER by. Default: every string column with
         2 to 12 distinct values other than ids, ZIP, paths and text.
+    min_group_speakers : int, default 10
+        Smallest group of a known attribute given a WER; a value under it is listed by
+        name with its speaker count and "too few speakers" (:func:`wergap.cohorts.disaggregate`).
     engine : {"pandas", "dask"}, default "pandas"
         ``"dask"``: ``log_or_scored`` is a file, folder, glob or list of Parquet/CSV/TSV/
         JSON-lines files, read, scored and aggregated to the speaker table on Dask with
@@ -160,6 +167,10 @@ def audit(
     explain : bool, default True
         Explain each method's bottom cohort (:attr:`Audit.explanations`: error profile,
         adjusted gap, cohort profile; :mod:`wergap.cohorts.explain`).
+    progress : callable, optional
+        ``progress(step, done, total)`` is called before each step (a method's fit, its
+        cohort statistics, its held-out gap, the known attributes, the explanations), so a
+        caller can show where a long audit is; the library itself never prints.
 
     Returns
     -------
@@ -186,11 +197,21 @@ def audit(
         "geo_prune": geo_prune,
         "n_clusters": n_clusters,
         "bottom_share": bottom_share,
+        "max_bottom_share": max_bottom_share,
+        "min_group_speakers": min_group_speakers,
         "engine": engine,
         "adjust_for": None if adjust_for is None else list(adjust_for),
     }
     stats = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
     result = Audit(speakers=speakers, params=params)
+    total, done = STEPS_PER_METHOD * len(specs) + 1 + int(explain), 0
+
+    def step(what: str, n: int = 1) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(what, done, total)
+        done += n
+
     result.overall = overall_wer(speakers, **stats)
     options = {**params, "census": census}
     for spec in specs:
@@ -198,44 +219,51 @@ def audit(
         reason = spec.needs(speakers, options)
         if reason is not None:
             result.skipped[method] = reason
+            step(f"{method}: skipped", STEPS_PER_METHOD)
             continue
         try:
             estimator = spec.make(options)
         except ImportError as error:
             result.skipped[method] = NOT_INSTALLED.format(module=spec.estimator.partition(":")[0], error=error)
+            step(f"{method}: skipped", STEPS_PER_METHOD)
             continue
+        step(f"{method}: discovery")
         try:
             fitted = estimator.fit(speakers)
         except (WergapError, ValueError) as error:
             result.skipped[method] = FIT_FAILED.format(error=error)
+            step(f"{method}: skipped", STEPS_PER_METHOD - 1)
             continue
         partition = fitted.partition_
         result.estimators[method] = fitted
         result._partitions[method] = partition
+        step(f"{method}: cohort intervals")
         result._tables[method] = cohort_table(speakers, partition, min_speakers=min_speakers, **stats)
-        result.gaps[method] = gap_summary(
-            speakers, partition, bottom_share=bottom_share, min_speakers=min_speakers, **stats
-        )
+        bottom = {"bottom_share": bottom_share, "min_speakers": min_speakers, "max_bottom_share": max_bottom_share}
+        result.gaps[method] = gap_summary(speakers, partition, **bottom, **stats)
+        step(f"{method}: held-out gap")
         refit = clone(estimator).set_params(**spec.held_out_params) if spec.held_out_params else estimator
-        result.held_out[method] = held_out_gap(
-            refit, speakers, bottom_share=bottom_share, min_speakers=min_speakers, **stats
-        )
+        result.held_out[method] = held_out_gap(refit, speakers, **bottom, **stats)
         if spec.ranked_candidates and n_boot > 0:
             result.split_intervals = split_intervals(
                 speakers, fitted.splits_, fitted.partitions_, top=SPLITS_WITH_INTERVALS, **stats
             )
+    step("known attributes")
     attributes, result.attributes_left_out = choose_attributes(speakers, known_attributes)
     source = scored if scored is not None else speakers
     for column in attributes:
         table = source if column in source.columns else speakers
-        result.disaggregated[column] = disaggregate(table, column, min_speakers=min_speakers, **stats)
+        result.disaggregated[column] = disaggregate(table, column, min_speakers=min_group_speakers, **stats)
     if explain:
         from wergap.cohorts.explain import explain_methods
 
+        step("explaining the bottom cohorts")
         result.explanations = explain_methods(
             speakers, scored, result._partitions, result.gaps, attributes=attributes, census=census,
             adjust_for=adjust_for, min_speakers=min_speakers, confidence=confidence,
         )
+    if progress is not None:
+        progress("done", total, total)
     return result
 
 
@@ -325,8 +353,14 @@ class Audit:
     def summary(self) -> pd.DataFrame:
         """One row per method that ran, in the shape of the Alexa papers' comparison table.
 
-        Bottom and top as in :func:`wergap.cohorts.gap_summary`; for census splits the row
-        is the best split. ``held_out_*`` from :func:`wergap.cohorts.held_out_gap`;
+        The held-out gap (:func:`wergap.cohorts.held_out_gap`: discovered on half the
+        speakers, measured on the other half) and its interval come first: it is the
+        honest number. ``in_sample_*`` follow: the gap of the cohorts found, measured on
+        the same speakers that found them (optimistic; with no disparity its interval lies
+        above 0 in 30–78 % of data sets). Bottom and top as in
+        :func:`wergap.cohorts.gap_summary`; for census splits the row is the chosen split.
+        ``note`` says why any number is NaN and what to change (held-out reason first).
+        Columns renamed from earlier versions: :data:`RENAMED_SUMMARY_COLUMNS`.
         ``raw_ratio`` / ``adjusted_ratio`` (with CI): the bottom cohort's WER ratio to the
         rest before and after adjustment for covariates (:attr:`explanations`; NaN when
         not computed). ``note`` collects what the method itself says (``note_``: whether
@@ -336,7 +370,7 @@ class Audit:
         for method in self.methods:
             gap, held = self.gaps[method], self.held_out[method]
             own = getattr(self.estimators.get(method), "note_", None)  # what the method itself says (geo_scan)
-            notes = [n for n in (own, gap.reason, held.reason and f"held-out: {held.reason}") if n]
+            notes = [n for n in (held.reason and f"held-out: {held.reason}", own, gap.reason) if n]
             adjusted = getattr(self.explanations.get(method), "adjusted", None)
             nan = float("nan")
             rows.append(
@@ -345,17 +379,17 @@ class Audit:
                     "cohorts": gap.n_cohorts,
                     "bottom_cohort": gap.bottom,
                     "bottom_definition": gap.bottom_definition,
-                    "wer_bottom": gap.wer_bottom,
-                    "wer_top": gap.wer_top,
-                    "gap_pct": gap.gap_pct,
-                    "gap_ci_low": gap.gap_ci_low,
-                    "gap_ci_high": gap.gap_ci_high,
                     "held_out_gap_pct": held.gap_pct,
                     "held_out_ci_low": held.ci_low,
                     "held_out_ci_high": held.ci_high,
+                    "in_sample_gap_pct": gap.gap_pct,
+                    "in_sample_ci_low": gap.gap_ci_low,
+                    "in_sample_ci_high": gap.gap_ci_high,
+                    "wer_bottom": gap.wer_bottom,
+                    "wer_top": gap.wer_top,
                     "bottom_share_pct": gap.bottom_share_pct,
                     "bottom_utterance_share_pct": gap.bottom_utterance_share_pct,
-                    "gap_vs_rest_pct": gap.gap_vs_rest_pct,
+                    "in_sample_gap_vs_rest_pct": gap.gap_vs_rest_pct,
                     "speakers": gap.n_speakers,
                     "raw_ratio": nan if adjusted is None else adjusted.ratio_raw,
                     "adjusted_ratio": nan if adjusted is None else adjusted.ratio,

@@ -205,13 +205,26 @@ def _perturb(ref: str, rate: float, rng: np.random.Generator, vocab: list[str]) 
 
 
 def _census(rng: np.random.Generator) -> pd.DataFrame:
+    """Simulated shares and income per ZIP; the planted census effect is majority Hispanic.
+
+    Non-majority ZIPs stay at or under 30 % Hispanic, so the best threshold on the share
+    is the majority split itself. The cities of the planted south-eastern box sit mid-range
+    on every column: with 44 ZIPs, a best threshold on whichever column happens to sort
+    those cities together would otherwise find the geographic effect again, and the census
+    section would not show the census effect.
+    """
     rows = []
-    for _, _, zip_code, _, _ in CITIES:
+    for _, _, zip_code, lat, lon in CITIES:
+        south_east = GEO_BOX["lat"][0] <= lat <= GEO_BOX["lat"][1] and GEO_BOX["lon"][0] <= lon <= GEO_BOX["lon"][1]
         if zip_code in HISPANIC_MAJORITY_ZIPS:
             hispanic = rng.uniform(0.55, 0.8)
+        elif south_east:
+            hispanic = rng.uniform(0.14, 0.18)
         else:
-            hispanic = rng.uniform(0.03, 0.35)
-        white, black, asian, other = rng.dirichlet([5.0, 2.0, 1.0, 0.5]) * (1 - hispanic)
+            hispanic = rng.uniform(0.03, 0.30)
+        concentration = 200.0 if south_east else 1.0
+        white, black, asian, other = rng.dirichlet(np.array([5.0, 2.0, 1.0, 0.5]) * concentration) * (1 - hispanic)
+        income = rng.lognormal(np.log(62000), 0.03 if south_east else 0.35)
         rows.append(
             {
                 "zip": zip_code,
@@ -220,7 +233,7 @@ def _census(rng: np.random.Generator) -> pd.DataFrame:
                 "share_hispanic": hispanic,
                 "share_asian": asian,
                 "share_other": other,
-                "median_household_income": float(np.round(rng.lognormal(np.log(62000), 0.35), -2)),
+                "median_household_income": float(np.round(income, -2)),
             }
         )
     return _label(pd.DataFrame(rows).astype({"zip": "str"}), "census")

@@ -28,25 +28,23 @@ offers the conventions people cite, each named so a report can say which one it 
     symbols kept; split on whitespace.
 
 The reference implementations of ``whisper`` and ``basic`` run in Python, one string at a
-time (7k strings/s for ``whisper``). Here they run on a batch of strings joined by NUL at
-once: each regular-expression pass runs once per batch (its character classes exclude the
-NUL separator, so no match crosses it), the per-word passes (contractions, symbol and
-diacritic removal, spellings) run once per distinct word and are cached, and the number
-normaliser runs once per distinct run of number-like words. The reasoning that each step
-equals the reference is next to it; ``tests/test_normalization.py`` checks the outputs
-against the package itself on real and generated text. Strings the fast path does not
-cover (a NUL inside, ``and a half``, ``'s been``-style contractions spanning two words)
-go through the package itself.
+time (7k strings/s for ``whisper``). ``whisper`` runs in :mod:`wergap.whisper_english`:
+each distinct token's work done once and cached, strings split and joined in Arrow, runs
+of number-like tokens normalised once each by the package's own number normaliser (the
+reasoning that each step equals the reference is there). ``basic`` runs on a batch of
+strings joined by NUL: each pass once per batch (its character classes exclude the NUL
+separator, so no match crosses it). ``tests/test_normalization.py`` and
+``tests/test_whisper_english.py`` check the outputs against the package itself on real,
+generated and Hypothesis text. Strings holding a character used as a marker (NUL) go
+through the package itself.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 import unicodedata
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -54,6 +52,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from wergap.errors import InputError
+from wergap.whisper_english import WHISPER_MISSING, WhisperEnglish
 
 #: Each convention's one-line description, as reports and the CLI summary print it.
 CONVENTIONS: dict[str, str] = {
@@ -68,51 +67,17 @@ CONVENTIONS: dict[str, str] = {
     "and hyphens to spaces, apostrophes inside words kept, symbols kept",
 }
 
-WHISPER_MISSING = (
-    "normalisation {name!r} needs the whisper-normalizer package: pip install whisper-normalizer"
-)
 BAD_DROP_PATTERN = "--drop-tokens: not a valid regular expression {pattern!r}: {error}"
 
-#: Distinct strings per batch: bounds the joined string's memory and is a worker's task.
-BATCH = 20_000
-#: Fewer distinct strings than this are normalised in this process (a worker's start-up
-#: would cost more than it saves).
-PARALLEL_MIN = 40_000
+#: Distinct strings per batch: bounds the memory of a batch's tokens.
+BATCH = 50_000
 
 _SEP = "\x00"
-_SPLIT_SEP = re.compile(" ?\x00 ?")
 _WS = re.compile(r"\s+")
 # The reference's bracket and parenthesis passes, with the separator excluded from the
 # classes that could otherwise run from one string into the next.
 _BRACKETS = re.compile(r"[<\[][^>\]\x00]*[>\]]")
 _PARENS = re.compile(r"\(([^)\x00]+?)\)")
-_SPACE_APOSTROPHE = re.compile(r"\s+'")
-# Contractions the reference rewrites across a space ("'s been" -> " has been"): such a
-# string goes through the reference itself (the cached per-word pass cannot see them).
-_ACROSS_WORDS = ("'d been", "'s been", "'d gone", "'s gone", "'d done", "'s got")
-_AND_A_HALF = re.compile(r"\band\s+a\s+half\b")
-_LETTER_DIGIT = re.compile(r"([a-z])([0-9])")
-_DIGIT_LETTER = re.compile(r"([0-9])([a-z])")
-_DIGIT_SUFFIX = re.compile(r"([0-9])\s+(st|nd|rd|th|s)\b")
-_DIGIT_COMMA = re.compile(r"(\d),(\d)")
-_PERIOD = re.compile(r"\.([^0-9]|$)")
-_CENTS_COMBINE = re.compile(r"([€£$])([0-9]+) (?:and )?¢([0-9]{1,2})\b")
-# The reference's "." (any character but a newline), without the separator.
-_CENTS_EXTRACT = re.compile(r"[€£$]0[^\n\x00]([0-9]{1,2})\b")
-_ONE = re.compile(r"\b1(s?)\b")
-_LONE_PREFIX = re.compile(r"[.$¢€£]([^0-9\x00])")
-_LONE_PERCENT = re.compile(r"([^0-9\x00])%")
-_HAS_DIGIT = re.compile(r"\d")
-_KEEP = ".%$¢€£"
-
-
-def _combine_cents(m: re.Match) -> str:
-    # The reference's combine_cents; its ValueError fallback cannot fire ([0-9] only).
-    return f"{m.group(1)}{m.group(2)}.{int(m.group(3)):02d}"
-
-
-def _extract_cents(m: re.Match) -> str:
-    return f"¢{int(m.group(1))}"
 
 
 class _CharMap(dict):
@@ -125,155 +90,6 @@ class _CharMap(dict):
     def __missing__(self, code: int) -> str:
         value = self[code] = self.image(chr(code))
         return value
-
-
-class _Whisper:
-    """Batch form of ``EnglishTextNormalizer``: same output, strings in batches, words cached."""
-
-    def __init__(self) -> None:
-        try:
-            from whisper_normalizer.basic import remove_symbols_and_diacritics
-            from whisper_normalizer.english import EnglishTextNormalizer
-        except ImportError as exc:  # pragma: no cover - a core dependency
-            raise InputError(WHISPER_MISSING.format(name="whisper")) from exc
-        self.reference = EnglishTextNormalizer()
-        self.ignore = re.compile(self.reference.ignore_patterns)
-        self.replacers = [(re.compile(p), r) for p, r in self.reference.replacers.items()]
-        self.remove_symbols = remove_symbols_and_diacritics
-        self.numbers = self.reference.standardize_numbers
-        self.number_words = frozenset(self.numbers.words)
-        self.spellings = self.reference.standardize_spellings.mapping
-        self.words: dict[str, str] = {_SEP: _SEP}
-        self.spelled: dict[str, str] = {_SEP: _SEP}
-        self.plain: dict[str, bool] = {_SEP: True}
-        self.runs: dict[tuple[str, ...], list[str]] = {}
-
-    def word(self, token: str) -> str:
-        """Steps 5-8 of the reference on one whitespace-free token (cached).
-
-        Contractions, digit commas, periods and symbol/diacritic removal never match
-        across whitespace (the cross-word contractions are routed to the reference), a
-        token's edges are word boundaries on both sides, and whitespace they create only
-        separates words for the number normaliser, which splits on any whitespace.
-        """
-        out = self.words.get(token)
-        if out is None:
-            s = token
-            for pattern, replacement in self.replacers:
-                s = pattern.sub(replacement, s)
-            s = _DIGIT_COMMA.sub(r"\1\2", s)
-            s = _PERIOD.sub(r" \1", s)
-            s = self.remove_symbols(s, keep=_KEEP)
-            # The number normaliser's first two passes act within a word too.
-            s = _LETTER_DIGIT.sub(r"\1 \2", s)
-            out = self.words[token] = _DIGIT_LETTER.sub(r"\1 \2", s)
-        return out
-
-    def spell(self, token: str) -> str:
-        """``1`` -> ``one`` (within a word), then the British -> American spelling (cached)."""
-        out = _ONE.sub(r"one\1", token)
-        out = self.spelled[token] = self.spellings.get(out, out)
-        return out
-
-    def is_plain(self, token: str) -> bool:
-        """True for a token the number normaliser passes through and that resets its state.
-
-        ``process_words`` outputs a word that is neither numeric nor one of its number
-        words unchanged (after flushing a pending number), and such a word as a neighbour
-        acts exactly as the sequence's start or end (``prev``/``next`` None); it can never
-        be swallowed by ``skip``. So the words between plain words can be normalised on
-        their own, and cached.
-        """
-        plain = self.plain.get(token)
-        if plain is None:
-            plain = self.plain[token] = token not in self.number_words and not _HAS_DIGIT.search(token)
-        return plain
-
-    def number_run(self, run: tuple[str, ...]) -> list[str]:
-        out = self.runs.get(run)
-        if out is None:
-            out = self.runs[run] = list(self.numbers.process_words(list(run)))
-        return out
-
-    def process_words(self, tokens: list[str]) -> list[str]:
-        """``EnglishNumberNormalizer.process_words``: plain words kept, runs between them cached."""
-        plain = self.plain
-        special = [k for k, t in enumerate(tokens) if not plain.get(t) and not self.is_plain(t)]
-        if not special:
-            return tokens
-        out: list[str] = []
-        done = 0
-        k = 0
-        while k < len(special):
-            start = end = special[k]
-            while k + 1 < len(special) and special[k + 1] == end + 1:
-                k += 1
-                end += 1
-            out += tokens[done:start]
-            out += self.number_run(tuple(tokens[start : end + 1]))
-            done = end + 1
-            k += 1
-        out += tokens[done:]
-        return out
-
-    def __call__(self, texts: Sequence[str]) -> list[str]:
-        texts = list(texts)
-        slow = {k for k, t in enumerate(texts) if _SEP in t}
-        batch = _SEP.join(t for t in texts if _SEP not in t) if slow else _SEP.join(texts)
-        kept = [k for k in range(len(texts)) if k not in slow] if slow else None
-        # Steps 1-4 of the reference on the whole batch (a pass whose pattern needs a
-        # character the batch lacks is skipped: it could not match).
-        s = batch.lower()
-        if "<" in s or "[" in s:
-            s = _BRACKETS.sub("", s)
-        if "(" in s:
-            s = _PARENS.sub("", s)
-        s = self.ignore.sub("", s)
-        if "'" in s:
-            s = _SPACE_APOSTROPHE.sub("'", s)
-        across = [w for w in _ACROSS_WORDS if w in s]
-        # Steps 5-8 (and the number normaliser's letter/digit spacing) per distinct
-        # word; the separator becomes a word of its own.
-        words = self.words
-        word = self.word
-        s = " ".join([words[t] if t in words else word(t) for t in s.replace(_SEP, " \x00 ").split()])
-        # Step 9, the number normaliser: preprocess (its "and a half" rule by the
-        # reference), words, postprocess.
-        half = "half" in s and _AND_A_HALF.search(s) is not None
-        s = _DIGIT_SUFFIX.sub(r"\1\2", s)
-        s = " ".join(self.process_words(s.split()))
-        if "¢" in s:
-            s = _CENTS_COMBINE.sub(_combine_cents, s)
-        if "0" in s:
-            s = _CENTS_EXTRACT.sub(_extract_cents, s)
-        # "1" -> "one" (the last postprocess pass, within a word) and step 10, spellings,
-        # per distinct word.
-        spelled = self.spelled
-        spell = self.spell
-        s = " ".join([spelled[w] if w in spelled else spell(w) for w in s.split()])
-        # Steps 11-12. Only single spaces and separators are left, so "\s+" -> " " is
-        # collapsing runs of spaces.
-        s = s.replace(" \x00", _SEP).replace("\x00 ", _SEP)
-        if any(c in s for c in ".$¢€£"):
-            s = _LONE_PREFIX.sub(r" \1", s)
-        if "%" in s:
-            s = _LONE_PERCENT.sub(r"\1 ", s)
-        while "  " in s:
-            s = s.replace("  ", " ")
-        out = s.split(_SEP)
-        if kept is not None:
-            full: list[str] = [""] * len(texts)
-            for k, value in zip(kept, out):
-                full[k] = value
-            out = full
-        if across or half:
-            lowered = [t.lower() for t in texts]
-            for k, t in enumerate(lowered):
-                if (half and "half" in t) or (across and "'" in t and any(w[3:] in t for w in across)):
-                    slow.add(k)
-        for k in slow:
-            out[k] = self.reference(texts[k])
-        return out
 
 
 def _basic_char(c: str) -> str:
@@ -305,33 +121,22 @@ class _Basic:
         return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _batch_normalizer(name: str):
-    return _Whisper() if name == "whisper" else _Basic()
+    return WhisperEnglish() if name == "whisper" else _Basic()
 
 
-def _run_batch(name: str, texts: list[str]) -> list[str]:
-    return _batch_normalizer(name)(texts)
-
-
-def python_normalized(texts: Sequence[str], name: str, n_jobs: int = 1) -> list[str]:
+def python_normalized(texts: Sequence[str], name: str) -> list[str]:
     """``whisper`` or ``basic`` normalisation of each string, identical to the package's.
 
-    Batches of :data:`BATCH` strings; with ``n_jobs > 1`` and at least
-    :data:`PARALLEL_MIN` strings they run on ``n_jobs`` forked worker processes (the
-    normaliser is pure Python, so threads would not help). Pass distinct strings:
-    nothing is deduplicated here.
+    Batches of :data:`BATCH` strings, in this process: forked worker processes were
+    slower on the 2-core machine the benchmark ran on (each starts with cold caches and
+    pickles its batch both ways), so there are none. Pass distinct strings: nothing is
+    deduplicated here.
     """
     texts = list(texts)
-    batches = [texts[a : a + BATCH] for a in range(0, len(texts), BATCH)]
-    if n_jobs > 1 and len(texts) >= PARALLEL_MIN and "fork" in multiprocessing.get_all_start_methods():
-        _batch_normalizer(name)  # built once here, inherited by the forked workers
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(batches)), mp_context=context) as pool:
-            parts = list(pool.map(_run_batch, [name] * len(batches), batches))
-    else:
-        parts = [_run_batch(name, b) for b in batches]
-    return [s for part in parts for s in part]
+    normalizer = _batch_normalizer(name)
+    return [s for a in range(0, len(texts), BATCH) for s in normalizer(texts[a : a + BATCH])]
 
 
 # --- kaldi: Arrow's RE2 kernels --------------------------------------------------------
@@ -372,7 +177,7 @@ def _none(text: str) -> str:
     return _MULTI_SPACE.sub(" ", text).strip()
 
 
-def normalized_text(uniques: Sequence[str] | np.ndarray, name: str, n_jobs: int = 1) -> pa.LargeStringArray:
+def normalized_text(uniques: Sequence[str] | np.ndarray, name: str) -> pa.LargeStringArray:
     """Each string normalised by convention ``name`` (not ``default``), words between spaces.
 
     ``none`` is jiwer's own transform; ``whisper`` and ``basic`` equal the
@@ -384,19 +189,18 @@ def normalized_text(uniques: Sequence[str] | np.ndarray, name: str, n_jobs: int 
         return kaldi_normalized(pa.array(uniques, type=pa.large_string()))
     if name == "none":
         return pa.array([_none(t) for t in uniques], type=pa.large_string())
-    return pa.array(python_normalized(uniques, name, n_jobs), type=pa.large_string())
+    return pa.array(python_normalized(uniques, name), type=pa.large_string())
 
 
-def prenormalized(refs: pa.Array, hyps: pa.Array, name: str, n_jobs: int) -> tuple[pa.Array, pa.Array]:
+def prenormalized(refs: pa.Array, hyps: pa.Array, name: str) -> tuple[pa.Array, pa.Array]:
     """Reference and hypothesis columns normalised by ``name``, each distinct string once.
 
     For the Python conventions (``whisper``, ``basic``) on a whole log: one pass over the
-    distinct strings of both columns, on ``n_jobs`` processes; missing text counts as empty.
+    distinct strings of both columns; missing text counts as empty.
     """
     n = len(refs)
-    both = pa.concat_arrays([refs.fill_null(""), hyps.fill_null("")]).to_numpy(zero_copy_only=False)
-    which, uniques = pd.factorize(both, use_na_sentinel=False)
-    text = normalized_text(uniques, name, n_jobs).take(pa.array(which))
+    both = pc.dictionary_encode(pa.concat_arrays([refs.fill_null(""), hyps.fill_null("")]))
+    text = normalized_text(both.dictionary.to_pylist(), name).take(both.indices)
     return text[:n], text[n:]
 
 

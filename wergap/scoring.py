@@ -396,7 +396,7 @@ def align_counts(
         hyp_arr, _ = norm.drop_matching_tokens(hyp_arr, drop_tokens)
     jobs = _resolve_jobs(n_jobs)
     if normalization in _PYTHON_NORMALIZERS and len(ref_arr):
-        ref_arr, hyp_arr = norm.prenormalized(ref_arr, hyp_arr, normalization, jobs)
+        ref_arr, hyp_arr = norm.prenormalized(ref_arr, hyp_arr, normalization)
         normalization = norm.PRENORMALIZED
     sdih = _counts(ref_arr, hyp_arr, normalization, unit, jobs, progress)
     s, d, i, h = sdih.T

@@ -87,19 +87,37 @@ def test_missing_values_are_counted_not_lost():
     assert out.attrs["wergap"]["dropped"] == {"missing device": 3}
 
 
-def test_small_groups_are_pooled_or_hidden():
+def test_small_groups_are_listed_by_name_without_numbers():
+    """Issue 12: a value under the floor is listed with its count and "too few speakers", never pooled."""
     utts = scored_utterances(n_speakers=40)
-    utts["accent"] = np.where(utts["speaker_id"].isin(["s000", "s001"]), "rare", "common")
+    utts["accent"] = np.where(
+        utts["speaker_id"].isin(["s000", "s001"]), "rare", np.where(utts["speaker_id"].isin(["s002"]), "odd", "common")
+    )
     out = disaggregate(utts, "accent", min_speakers=5, n_boot=20)
-    assert out["value"].tolist() == ["common"]
-    assert out.attrs["wergap"]["disaggregation"]["unreported"] == {OTHER: 2}
+    assert out["value"].tolist() == ["common", "odd", "rare"]
+    assert out["speakers"].tolist() == [37, 1, 2]
+    small = out.iloc[1:]
+    assert small["note"].str.startswith("too few speakers").all() and out["note"].iloc[0] == ""
+    assert small[["wer", "wer_ci_low", "gap_vs_best_pct", "errors", "ref_words"]].isna().all().all()
+    assert out.attrs["wergap"]["disaggregation"]["too_few"] == {"odd": 1, "rare": 2}
+    assert OTHER not in out["value"].tolist()
+
+
+def test_default_floor_is_min_group_speakers():
+    from wergap.defaults import MIN_GROUP_SPEAKERS
+
+    utts = scored_utterances(n_speakers=40)
+    utts["site"] = np.where(utts["speaker_id"] < "s009", "small site", "big site")
+    out = disaggregate(utts, "site", n_boot=20).set_index("value")
+    assert MIN_GROUP_SPEAKERS == 10
+    assert out.loc["small site", "speakers"] == 9 and out.loc["small site", "note"].startswith("too few")
 
 
 def test_zero_wer_best_group_gives_nan_gaps():
     speakers = pd.DataFrame(
         {"speaker_id": list("abcd"), "ref_words": [10, 10, 10, 10], "errors": [0, 0, 3, 4], "g": ["x", "x", "y", "y"]}
     )
-    out = disaggregate(speakers, "g", n_boot=50)
+    out = disaggregate(speakers, "g", min_speakers=1, n_boot=50)
     assert out["wer"].tolist() == [0.35, 0.0]
     assert out["gap_vs_best_pct"].isna().all()
     assert math.isnan(out["gap_vs_best_ci_low"].iloc[0])
@@ -115,3 +133,35 @@ def test_bad_input(mutate, message, column):
     with pytest.raises(InputError) as err:
         disaggregate(mutate(scored_utterances()), "device", n_boot=10)
     assert message in str(err.value) and err.value.column == column
+
+
+def test_resample_jackknife_variance_matches_numpy():
+    from wergap.cohorts.bootstrap import _row_jackknife
+
+    rng = np.random.default_rng(3)
+    errors, words = rng.integers(0, 20, 12).astype(float), rng.integers(5, 60, 12).astype(float)
+    draws = rng.integers(0, 12, (5, 12)).astype(np.int32)
+    e_sum, w_sum, variance = _row_jackknife(draws, errors, words)
+    for i, row in enumerate(draws):
+        e, w = errors[row], words[row]
+        leave_out = (e.sum() - e) / (w.sum() - w)
+        assert (e_sum[i], w_sum[i]) == (e.sum(), w.sum())
+        assert variance[i] == pytest.approx(11 / 12 * np.sum((leave_out - leave_out.mean()) ** 2))
+
+
+def test_studentised_interval_is_not_shorter_on_the_high_side_with_heavy_tails():
+    """A few talkative speakers: the interval reaches above the percentile one (bench_coverage.py measures coverage)."""
+    from wergap.cohorts.bootstrap import percentile_interval, ratio, stratified_totals
+
+    rng = np.random.default_rng(5)
+    words = np.maximum(3, rng.lognormal(np.log(60), 1.5, 150).round()).astype(int)
+    speakers = pd.DataFrame(
+        {"speaker_id": [f"s{i}" for i in range(150)], "ref_words": words,
+         "errors": rng.binomial(words, rng.beta(1.2, 8.8, 150)), "g": "all"}
+    )
+    row = disaggregate(speakers, "g", min_speakers=1, n_boot=500, seed=1).iloc[0]
+    e, w = stratified_totals(np.zeros(150, dtype=int), speakers["errors"], speakers["ref_words"], 1, 500,
+                             np.random.default_rng(1))
+    low, high = percentile_interval(ratio(e[:, 0], w[:, 0]), 0.95)
+    assert row["wer_ci_low"] < row["wer"] < row["wer_ci_high"]
+    assert row["wer_ci_high"] > high

@@ -119,7 +119,7 @@ def test_fold_wers_match_pandas_on_the_measuring_half():
 def test_cohorts_empty_on_other_half_give_nan_with_reason():
     speakers = speakers_with_effect(100, 0.5, 2)
     result = held_out_gap(SpeakerLookup(), speakers, n_boot=50)
-    assert math.isnan(result.gap_pct) and result.reason == heldout_module.NO_FOLD
+    assert math.isnan(result.gap_pct) and result.reason.startswith(heldout_module.NO_FOLD.split("(")[0])
     assert result.folds["unassigned"].tolist() == [50, 50]
     assert all("has no speakers with reference words on half" in r for r in result.folds["reason"])
 

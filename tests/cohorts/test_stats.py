@@ -170,7 +170,7 @@ def test_fewer_than_two_reportable_cohorts(make_speakers):
     speakers, part = make_speakers((40, 10), (0.2, 0.1), seed=2)
     summary = gap_summary(speakers, part, n_boot=50)
     assert summary.bottom is None and math.isnan(summary.gap_pct)
-    assert summary.reason == stats_module.FEWER_THAN_TWO.format(min_speakers=30)
+    assert summary.reason == stats_module.FEWER_THAN_TWO.format(min_speakers=30, besides="")
     table = cohort_table(speakers, part, n_boot=50)
     assert table["cohort"].tolist() == ["c0"]
     assert table.attrs["wergap"]["cohort_stats"]["unreported"] == {OTHER: 10}
@@ -248,3 +248,31 @@ def test_split_intervals_are_each_splits_cohort_table_intervals(make_speakers):
         assert out.at[i, "wer_in_ci_low"] == table.at["in", "wer_ci_low"]
         assert out.at[i, "wer_out_ci_high"] == table.at["rest", "wer_ci_high"]
         assert out.at[i, "wer_in_ci_low"] < table.at["in", "wer"] < out.at[i, "wer_in_ci_high"]
+
+
+def test_pooled_other_is_never_bottom_or_top(make_speakers):
+    """k-means on small data: the pool of small clusters holds most speakers and the worst WER."""
+    speakers, part = make_speakers((40, 12, 12, 12, 12, 35), (0.10, 0.3, 0.3, 0.3, 0.3, 0.12), seed=3)
+    merged = part.merge_small(30)
+    assert merged.pooled == ("other",)
+    table = cohort_table(speakers, part, n_boot=20)
+    assert table["cohort"].iloc[0] == "other"  # still a row of the table ...
+    summary = gap_summary(speakers, part, n_boot=20)
+    assert "other" not in (summary.bottom, summary.top)  # ... never the bottom or the top
+    assert summary.n_cohorts == 3
+
+
+def test_only_the_pool_besides_one_cohort_says_why(make_speakers):
+    speakers, part = make_speakers((40, 12, 12, 12), (0.10, 0.3, 0.3, 0.3), seed=3)
+    summary = gap_summary(speakers, part, n_boot=20)
+    assert summary.bottom is None and "besides the pooled 'other'" in summary.reason
+    assert "--min-speakers" in summary.reason
+
+
+def test_binary_worse_side_over_max_bottom_share_is_not_a_bottom(make_speakers):
+    speakers, part = make_speakers((200, 40), (0.12, 0.08), seed=4)
+    binary = Partition(part.method, part.labels, part.definitions, binary=True)
+    summary = gap_summary(speakers, binary, n_boot=20)
+    assert summary.bottom is None and "max_bottom_share" in summary.reason
+    loose = gap_summary(speakers, binary, n_boot=20, max_bottom_share=None)
+    assert loose.bottom is not None and loose.bottom_share_pct > 80

@@ -88,22 +88,27 @@ def precision_recall(found: set[str], truth: set[str]) -> tuple[float, float]:
     return hit / len(found), hit / len(truth)
 
 
-def worse_side(estimator: CensusSplits, rank: int = 0) -> set[str]:
+def worse_side(estimator: CensusSplits, rank: int | None = None) -> set[str]:
+    """Speakers on the worse side of split ``rank`` (default: the chosen split, ``partition_``)."""
+    rank = estimator.best_index_ if rank is None else rank
     split = estimator.splits_.iloc[rank]
     cohort = split["cohort_in"] if split["worse"] == "in" else split["cohort_out"]
     labels = estimator.partitions_[rank].labels
     return set(labels.index[labels == cohort])
 
 
-def test_planted_majority_black_zctas_are_found(oeps):
+def test_planted_plurality_black_zctas_are_found(oeps):
+    """Planted on the plurality: the chosen split is on Black share (plurality, majority or best cut)."""
     speakers, planted = plant(oeps, OEPS_RACE, "blackP")
     fitted = CensusSplits(oeps).fit(speakers)
-    best = fitted.splits_.iloc[0]
-    assert (best["attribute"], best["column"], best["worse"]) == ("race", "blackP", "in")
-    assert best["cohort_in"] == "majority Black" and fitted.partition_ is fitted.partitions_[0]
+    best = fitted.splits_.iloc[fitted.best_index_]
+    assert fitted.partition_ is fitted.partitions_[fitted.best_index_]
+    assert best["column"] == "blackP" and best["worse_share_pct"] <= 50
     precision, recall = precision_recall(worse_side(fitted), set(speakers["speaker_id"][planted]))
     assert precision >= 0.8 and recall >= 0.8
     assert fitted.groups_["race"] == OEPS_RACE
+    kinds = set(fitted.splits_.loc[fitted.splits_["column"] == "blackP", "kind"])
+    assert {"majority", "best threshold"} <= kinds
 
 
 def test_planted_group_found_in_detected_share_group(shared_data):
@@ -113,8 +118,8 @@ def test_planted_group_found_in_detected_share_group(shared_data):
     speakers, planted = plant(census, group, "hispanic", seed=3)
     fitted = CensusSplits(census).fit(speakers)
     assert fitted.groups_ == {"largest group": group}
-    best = fitted.splits_.iloc[0]
-    assert (best["kind"], best["column"], best["worse"]) == ("majority", "hispanic", "in")
+    best = fitted.splits_.iloc[fitted.best_index_]
+    assert best["column"] == "hispanic" and best["kind"] in {"plurality", "majority", "best threshold"}
     precision, recall = precision_recall(worse_side(fitted), set(speakers["speaker_id"][planted]))
     assert precision >= 0.8 and recall >= 0.8
 
@@ -132,10 +137,13 @@ def fitted(oeps, planted):
 def test_every_split_matches_a_pandas_groupby(oeps, planted, fitted):
     speakers = planted[0].merge(oeps, on="zip", how="left")
     for _, split in fitted.splits_.iterrows():
-        if split["kind"] == "majority":
+        if split["kind"] == "plurality":
             values = speakers[OEPS_RACE]
             has = values.notna().any(axis=1)
             inside = values.fillna(-1).idxmax(axis=1) == split["column"]
+        elif split["kind"] == "majority":
+            has = speakers[split["column"]].notna()
+            inside = speakers[split["column"]] > 0.5
         elif split["kind"] == "category":
             has = speakers[split["column"]].notna()
             inside = speakers[split["column"]] == split["value"]
@@ -158,7 +166,7 @@ def test_every_split_matches_a_pandas_groupby(oeps, planted, fitted):
 def test_splits_table_shape_and_ranking(fitted):
     splits = fitted.splits_
     assert splits.columns.tolist() == SPLIT_COLUMNS
-    assert splits["gap_pct"].is_monotonic_decreasing
+    assert splits["z"].is_monotonic_decreasing
     assert len(fitted.partitions_) == len(splits) <= fitted.n_candidates_
     for rank in (0, len(splits) // 2, -1):
         split, partition = splits.iloc[rank], fitted.partitions_[rank]
@@ -178,9 +186,10 @@ def every_split(oeps, planted) -> pd.DataFrame:
 def test_min_speakers_on_both_sides(planted, oeps, every_split, min_speakers):
     fitted = CensusSplits(oeps, min_speakers=min_speakers).fit(planted[0])
     assert (fitted.splits_[["speakers_in", "speakers_out"]] >= min_speakers).all().all()
-    every = every_split
+    # The best-threshold search itself depends on min_speakers; every other candidate does not.
+    every = every_split[every_split["kind"] != "best threshold"]
     big = every[(every["speakers_in"] >= min_speakers) & (every["speakers_out"] >= min_speakers)]
-    assert len(fitted.splits_) == len(big)
+    assert (fitted.splits_["kind"] != "best threshold").sum() == len(big)
 
 
 def test_no_split_large_enough_is_an_input_error(planted, oeps):
@@ -219,11 +228,11 @@ def test_predict_reproduces_the_training_partition(fitted, planted):
 
 
 def test_predict_new_speakers(fitted, oeps):
-    split = fitted.splits_.iloc[0]
-    majority_black = oeps.loc[oeps[OEPS_RACE].fillna(-1).idxmax(axis=1) == "blackP", "zip"].iloc[0]
-    new = pd.DataFrame({"speaker_id": ["a", "b", "c"], "zip": [majority_black, "99999x", None]})
+    split = fitted.splits_.iloc[fitted.best_index_]
+    all_black = oeps.loc[oeps["blackP"] == oeps["blackP"].max(), "zip"].iloc[0]
+    new = pd.DataFrame({"speaker_id": ["a", "b", "c"], "zip": [all_black, "99999x", None]})
     predicted = fitted.predict(new)
-    assert predicted["a"] == split["cohort_in"]
+    assert predicted["a"] == split["cohort_out" if split["kind"] == "best threshold" else "cohort_in"]
     assert predicted[["b", "c"]].isna().all()
 
 
@@ -236,7 +245,8 @@ def test_thresholds_are_speaker_quantiles_with_readable_definitions():
         {"speaker_id": [f"s{i}" for i in range(2000)], "ref_words": words, "errors": rng.binomial(words, 0.1), "zip": zips}
     )
     fitted = CensusSplits(census, attributes=["median household income", "median age"], groups={}).fit(speakers)
-    income = fitted.splits_[fitted.splits_["attribute"] == "median household income"].sort_values("threshold")
+    splits = fitted.splits_[fitted.splits_["kind"] == "threshold"]
+    income = splits[splits["attribute"] == "median household income"].sort_values("threshold")
     assert len(income) == 3
     values = speakers["zip"].map(census.set_index("zip")["median household income"])
     for q, (_, split) in zip((0.25, 0.5, 0.75), income.iterrows()):
@@ -255,7 +265,7 @@ def test_shares_and_text_attributes(oeps, planted):
     fitted = CensusSplits(census, attributes=["hispP", "rurality"]).fit(speakers)
     kinds = dict(zip(fitted.splits_["cohort_in"], fitted.splits_["kind"]))
     assert kinds["rurality = Rural"] == "category"
-    hisp = fitted.splits_[fitted.splits_["attribute"] == "hispP"].iloc[0]
+    hisp = fitted.splits_[(fitted.splits_["attribute"] == "hispP") & (fitted.splits_["kind"] == "threshold")].iloc[0]
     assert hisp["cohort_in"] == f"hispP ≤ {100 * hisp['threshold']:.3g}%"
     assert fitted.groups_ == {}  # detected groups only among the attributes asked for
     assert set(fitted.splits_["attribute"]) == {"hispP", "rurality"}
@@ -326,3 +336,108 @@ def test_clone_and_held_out_gap(oeps, planted):
     assert clone(estimator).get_params()["min_speakers"] == 30
     result = held_out_gap(estimator, planted[0], n_boot=200, seed=0)
     assert result.gap_pct > 20  # planted 60 % (0.16 vs 0.10), measured on unseen speakers
+
+
+def plant_majority(
+    census: pd.DataFrame, column: str, *, n: int = 4000, ratio: float = 1.7, kappa: float = 20, seed: int = 0
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Speakers drawn population-weighted over ZCTAs; where ``column`` > 50 % WER is ``ratio``× worse.
+
+    Words per speaker are heavy-tailed (lognormal) and each speaker's own error rate is
+    overdispersed (beta around the cohort's), as in a real log.
+    """
+    rng = np.random.default_rng(seed)
+    table = census[census[column].notna()]
+    weight = table["totPopE"].to_numpy(dtype="float64", na_value=0.0) if "totPopE" in table else np.ones(len(table))
+    zips = rng.choice(table["zip"].to_numpy(dtype=object), n, p=weight / weight.sum())
+    share = table.set_index("zip")[column].reindex(zips).to_numpy()
+    planted = share > 0.5
+    mean = np.where(planted, 0.10 * ratio, 0.10)
+    own = rng.beta(kappa * mean, kappa * (1 - mean))
+    words = np.maximum(5, rng.lognormal(np.log(120), 1.0, n).round()).astype(int)
+    speakers = pd.DataFrame(
+        {
+            "speaker_id": [f"spk{i:05d}" for i in range(n)],
+            "ref_words": words,
+            "errors": rng.binomial(words, own),
+            "zip": pd.Series(zips, dtype="str"),
+        }
+    )
+    return speakers, planted
+
+
+def test_majority_split_is_the_bottom_cohort(oeps):
+    """Issue 12: ZCTAs with a group share > 50 % served 1.7x worse -> that majority split, F1 >= 0.9."""
+    census = oeps
+    if "totPopE" not in census:  # the census made here: make some ZCTAs majority Black
+        census = census.assign(blackP=np.where(np.arange(len(census)) % 8 == 0, 0.7, census["blackP"] * 0.5))
+    speakers, planted = plant_majority(census, "blackP", seed=2)
+    assert 0.04 < planted.mean() < 0.3
+    fitted = CensusSplits(census).fit(speakers)
+    best = fitted.splits_.iloc[fitted.best_index_]
+    found = worse_side(fitted)
+    truth = set(speakers["speaker_id"][planted])
+    precision, recall = precision_recall(found, truth)
+    f1 = 2 * precision * recall / (precision + recall)
+    assert f1 >= 0.9, (best["definition"], precision, recall)
+    assert best["column"] == "blackP"
+    assert fitted.n_candidates_ > len(fitted.splits_)
+
+
+def test_real_oeps_has_a_majority_black_candidate(shared_data):
+    census = read_census(shared_data / "zcta" / "acs2018_zcta_demographics_oeps_DS01.csv")
+    speakers, _ = plant_majority(census, "blackP", n=2000, ratio=1.0, seed=1)
+    splits = CensusSplits(census, min_speakers=10).fit(speakers).splits_
+    row = splits[splits["cohort_in"] == "majority Black"].iloc[0]
+    assert (row["kind"], row["column"], row["threshold"]) == ("majority", "blackP", 0.5)
+    assert row["definition"] == "speakers whose ZCTA is majority Black (blackP > 50%)"
+
+
+def test_bottom_is_never_most_of_the_speakers():
+    """A small ZCTA group served well by chance: its complement is worse but not a target."""
+    census = made_census(n_zctas=200, seed=4)
+    rng = np.random.default_rng(4)
+    zips = rng.choice(census["zip"].to_numpy(dtype=object), 3000)
+    words = rng.integers(50, 300, 3000)
+    good = set(census["zip"].iloc[:12])
+    rate = np.where(np.isin(zips, list(good)), 0.06, 0.10)
+    speakers = pd.DataFrame(
+        {"speaker_id": [f"s{i}" for i in range(3000)], "ref_words": words, "errors": rng.binomial(words, rate), "zip": zips}
+    )
+    fitted = CensusSplits(census).fit(speakers)
+    assert fitted.splits_.iloc[0]["worse_share_pct"] > 50  # stays in the table ...
+    assert fitted.splits_.iloc[fitted.best_index_]["worse_share_pct"] <= 50  # ... but is not chosen
+    loose = CensusSplits(census, max_bottom_share=None).fit(speakers)
+    assert loose.best_index_ == 0
+
+
+def test_best_threshold_is_the_exact_stump():
+    """The best cut equals a brute-force search over every distinct value (CART's criterion)."""
+    census = made_census(n_zctas=120, seed=9)
+    rng = np.random.default_rng(9)
+    zips = rng.choice(census["zip"].to_numpy(dtype=object), 1500)
+    words = rng.integers(20, 200, 1500)
+    age = census.set_index("zip")["median age"].reindex(zips).to_numpy()
+    speakers = pd.DataFrame(
+        {
+            "speaker_id": [f"s{i}" for i in range(1500)],
+            "ref_words": words,
+            "errors": rng.binomial(words, np.where(age > 41, 0.14, 0.10)),
+            "zip": zips,
+        }
+    )
+    fitted = CensusSplits(census, attributes=["median age"], groups={}, max_bottom_share=None).fit(speakers)
+    stump = fitted.splits_[fitted.splits_["kind"] == "best threshold"].iloc[0]
+    best, best_score = None, -1.0
+    for cut in np.unique(age)[:-1]:
+        inside = age <= cut
+        if min(inside.sum(), (~inside).sum()) < 30:
+            continue
+        w_in, w_out = words[inside].sum(), words[~inside].sum()
+        d = speakers["errors"][inside].sum() / w_in - speakers["errors"][~inside].sum() / w_out
+        score = w_in * w_out / (w_in + w_out) * d * d
+        if score > best_score:
+            best, best_score = cut, score
+    assert stump["speakers_in"] == (age <= best).sum()
+    assert stump["threshold"] >= best and (age <= stump["threshold"]).sum() == (age <= best).sum()
+    assert stump["cohort_in"] == f"median age ≤ {stump['threshold']:g}"

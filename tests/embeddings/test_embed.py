@@ -27,7 +27,7 @@ needs_embed = pytest.mark.skipif(
     reason=f"the [embed] extra is not installed (missing: {', '.join(_MISSING)}); "
            "pip install -c constraints/embed.txt '.[embed]'",
 )
-pytestmark = [pytest.mark.embed, needs_embed]
+pytestmark = [pytest.mark.embed, pytest.mark.slow, needs_embed]
 
 DIM = 32
 HPARAMS = """\

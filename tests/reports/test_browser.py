@@ -11,7 +11,7 @@ from wergap.demo import run_demo
 
 from .browser import load_report, unavailable
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

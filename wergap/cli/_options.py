@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wergap._format import dropped_text
+from wergap.defaults import MAX_BOTTOM_SHARE, MIN_GROUP_SPEAKERS
 from wergap.discovery import registry
 
 if TYPE_CHECKING:
@@ -198,6 +199,28 @@ def show_progress(args: argparse.Namespace) -> bool:
     return sys.stderr.isatty() and not getattr(args, "quiet", False)
 
 
+def step_progress(args: argparse.Namespace, what: str) -> Any:
+    """A ``progress(step, done, total)`` callback drawing a tqdm bar on stderr, or None when
+    progress is off (not a terminal, or ``--quiet``); for library calls that report steps."""
+    if not show_progress(args):
+        return None
+    from tqdm import tqdm
+
+    bar: Any = None
+
+    def update(step: str, done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="step", leave=False, file=sys.stderr)
+        bar.set_description(f"{what}: {step}")
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
 def _load_speakers_dask(args: argparse.Namespace) -> pd.DataFrame:
     """The speaker table of ``args.log`` (a file, folder or glob) built on Dask."""
     from wergap.errors import InputError
@@ -303,12 +326,23 @@ def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--n-clusters", type=int, default=10, help="k-means clusters (default 10)")
     p.add_argument("--bottom-share", type=float, help="pool the worst cohorts up to this share of speakers (0-1)")
+    p.add_argument("--max-bottom-share", type=float, default=MAX_BOTTOM_SHARE,
+                   help="a binary split's worse side holding more of the speakers is never the bottom cohort "
+                        f"(0-1, default {MAX_BOTTOM_SHARE})")
+    p.add_argument("--min-group-speakers", type=int, default=MIN_GROUP_SPEAKERS,
+                   help="smallest value of a known attribute given a WER; smaller values are listed as "
+                        f"'too few speakers' (default {MIN_GROUP_SPEAKERS})")
 
 
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
     """Where the report and exports go (``audit`` and ``demo``)."""
     required(p).add_argument("-o", "--output", required=True, help="the HTML report to write")
     p.add_argument("--outdir", help="also write summary.json, cohorts.csv, assignments.parquet, regions.geojson here")
+    add_boundaries_argument(p)
+
+
+def add_boundaries_argument(p: argparse.ArgumentParser) -> None:
+    """``--boundaries``: outlines under the maps (``audit``, ``demo``, ``compare``)."""
     p.add_argument("--boundaries", help="GeoJSON of outlines drawn under every map instead of the shipped country and US state outlines")
 
 
@@ -366,9 +400,24 @@ def _audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[str
         geo_prune=args.geo_prune,
         n_clusters=args.n_clusters,
         bottom_share=args.bottom_share,
+        max_bottom_share=getattr(args, "max_bottom_share", MAX_BOTTOM_SHARE),
+        min_group_speakers=getattr(args, "min_group_speakers", MIN_GROUP_SPEAKERS),
         adjust_for=adjust_for_list(getattr(args, "adjust_for", None)),
         explain=args.command == "audit",  # check, compare and export-weights show no explanation
+        progress=step_progress(args, "audit"),
     )
+
+
+#: Columns of the terminal's method table: the held-out gap (the headline) first, then the
+#: in-sample gap, labelled optimistic and shown without an interval.
+SUMMARY_TABLE = {
+    "method": "method",
+    "held_out_gap_pct": "held-out gap %",
+    "held_out_ci_low": "CI low",
+    "held_out_ci_high": "CI high",
+    "in_sample_gap_pct": "in-sample % (optimistic)",
+    "bottom_share_pct": "bottom share %",
+}
 
 
 def adjust_for_list(value: str | None) -> list[str] | None:
@@ -379,13 +428,16 @@ def adjust_for_list(value: str | None) -> list[str] | None:
 
 
 def print_summary(result: Any) -> None:
-    """The method comparison table and skip reasons, as plain text."""
+    """The method comparison table, why any held-out gap is missing, and skip reasons."""
     table = result.summary()
-    columns = ("method", "gap_pct", "gap_ci_low", "gap_ci_high", "held_out_gap_pct", "bottom_share_pct")
-    cols = [c for c in columns if c in table]
+    cols = [c for c in SUMMARY_TABLE if c in table]
     if len(table):
         print()
-        print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+        shown = table[cols].rename(columns=SUMMARY_TABLE)
+        print(shown.to_string(index=False, na_rep="n/a", float_format=lambda v: f"{v:.1f}"))
+        for row in table.to_dict("records"):
+            if isinstance(row.get("note"), str) and row["note"]:
+                print(f"note        {row['method']}: {row['note']}")
     for method, reason in getattr(result, "skipped", {}).items():
         print(f"skipped     {method}: {in_flags(reason)}")
     for line in story_lines(result):

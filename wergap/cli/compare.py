@@ -10,6 +10,7 @@ from typing import Any
 from wergap._format import dropped_text
 from wergap.cli._options import (
     TABLE_SUFFIXES,
+    add_boundaries_argument,
     add_discovery_arguments,
     add_log_arguments,
     add_methods_argument,
@@ -56,6 +57,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="the HTML report of the comparison (a name ending in .csv, .tsv, .parquet "
                    "or .jsonl writes the per-cohort table instead)")
     p.add_argument("--html", dest="output", help=argparse.SUPPRESS)
+    add_boundaries_argument(p)
     p.add_argument("--json", help="write the comparison as JSON here")
     p.add_argument("--outdir", help="write overall.csv, gaps.csv, changes.csv, cohorts.csv, cohort_changes.csv here")
     p.set_defaults(func=run)
@@ -124,7 +126,8 @@ def headline_lines(result: Any) -> list[str]:
     gaps = gaps.assign(
         cell=[
             _cell(r["held_out_gap_pct"], r["held_out_ci_low"], r["held_out_ci_high"]) if h
-            else _cell(r["gap_pct"], r["gap_ci_low"], r["gap_ci_high"]) + " *"
+            else _cell(r["gap_pct"], r["gap_ci_low"], r["gap_ci_high"])
+            + (" *" if str(r["method"]).startswith("attribute:") else " †")
             for h, (_, r) in zip(held, gaps.iterrows())
         ]
     )
@@ -132,9 +135,15 @@ def headline_lines(result: Any) -> list[str]:
     first = max(len("system"), *(len(n) for n in result.names))
     widths = [max(len(m), *(len(str(v)) for v in table[m])) for m in table.columns]
     if held.any():
-        head = "gap (%) by system and method: held-out gap [95 % CI]; * = known attribute (not searched), gap measured directly"
+        head = (
+            "gap (%) by system and method: held-out gap [95 % CI]; * = known attribute (not searched), gap measured "
+            "directly; † = held-out gap not measurable (see the notes), in-sample gap shown: optimistic"
+        )
     else:
-        head = "gap (%) by system and method [95 % CI]; * = known attribute (not searched: no held-out gap needed)"
+        head = (
+            "gap (%) by system and method [95 % CI]; * = known attribute (not searched: no held-out gap needed); "
+            "† = held-out gap not measurable, in-sample gap shown: optimistic"
+        )
     lines = [head]
     lines.append("  ".join([f"{'system':<{first}}", *(f"{m:>{w}}" for m, w in zip(table.columns, widths))]))
     for name, row in table.iterrows():
@@ -187,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         write_table(result.cohorts(), args.output)
         written.append(str(args.output))
     elif args.output:
-        result.to_html(args.output)
+        result.to_html(args.output, boundaries=args.boundaries)
         written.append(str(args.output))
     if args.outdir:
         for name, attr in OUTDIR_TABLES.items():

@@ -31,6 +31,7 @@ from wergap.cohorts.stats import (
     gap_summary,
     speaker_counts,
 )
+from wergap.defaults import MAX_BOTTOM_SHARE
 from wergap.errors import InputError
 
 TOO_FEW_SPEAKERS = "need at least 4 speakers to split in two, got {n}"
@@ -43,7 +44,9 @@ TOO_FEW_HELD_OUT = (
     "not measured (no statistic of fewer speakers is reported)"
 )
 ONE_FOLD_ONLY = "only fold {fold} could be measured; the held-out gap is that fold's"
-NO_FOLD = "neither fold could be measured"
+NO_FOLD = "neither fold could be measured ({why})"
+#: What to change when a half is too small for the search (every surface shows it).
+HINT = "each half has {n} speakers: lower min_speakers (--min-speakers) or add speakers"
 
 #: Columns of :attr:`HeldOutGap.folds`.
 FOLD_COLUMNS = [
@@ -131,6 +134,7 @@ def _fold(
     *,
     bottom_share: float | None,
     min_speakers: int,
+    max_bottom_share: float | None,
     confidence: float,
     n_boot: int,
     rng: np.random.Generator,
@@ -147,7 +151,10 @@ def _fold(
     except ValueError as error:  # InputError is a ValueError; so are sklearn's size errors
         row["reason"] = FIT_FAILED.format(half=found, error=error)
         return row, no_boot
-    summary = gap_summary(half_a, fitted.partition_, bottom_share=bottom_share, min_speakers=min_speakers, n_boot=0)
+    summary = gap_summary(
+        half_a, fitted.partition_, bottom_share=bottom_share, min_speakers=min_speakers,
+        max_bottom_share=max_bottom_share, n_boot=0,
+    )
     if summary.bottom is None:
         row["reason"] = NO_GAP_ON_DISCOVERY.format(half=found, reason=summary.reason)
         return row, no_boot
@@ -197,6 +204,7 @@ def held_out_gap(
     seed: int = 0,
     bottom_share: float | None = None,
     min_speakers: int | None = None,
+    max_bottom_share: float | None = MAX_BOTTOM_SHARE,
     confidence: float = 0.95,
     n_boot: int = 1000,
 ) -> HeldOutGap:
@@ -218,6 +226,9 @@ def held_out_gap(
     min_speakers : int, optional
         Smallest cohort that may be bottom or top on the discovery half; defaults to the
         estimator's own ``min_speakers`` parameter (1 if it has none).
+    max_bottom_share : float or None, default 0.5
+        As :func:`gap_summary`: the worse side of a binary split holding more of the
+        discovery half's speakers is not a bottom cohort.
     confidence : float, default 0.95
     n_boot : int, default 1000
 
@@ -239,7 +250,10 @@ def held_out_gap(
     split_seed, boot_seed = np.random.SeedSequence(seed).spawn(2)
     half_1, half_2 = _split(counts["speaker_id"].to_numpy(), np.random.default_rng(split_seed))
     rng = np.random.default_rng(boot_seed)
-    options = dict(bottom_share=bottom_share, min_speakers=min_speakers, confidence=confidence, n_boot=n_boot, rng=rng)
+    options = dict(
+        bottom_share=bottom_share, min_speakers=min_speakers, max_bottom_share=max_bottom_share,
+        confidence=confidence, n_boot=n_boot, rng=rng,
+    )
     rows, boots = [], []
     for fold, (discover, measure, names) in enumerate(((half_1, half_2, ("A", "B")), (half_2, half_1, ("B", "A"))), 1):
         row, boot = _fold(estimator, speakers, counts, discover, measure, names, **options)
@@ -253,7 +267,10 @@ def held_out_gap(
     in_sample_mean = float(in_sample.mean()) if in_sample.notna().any() else nan
     common = dict(folds=folds, confidence=confidence, n_boot=n_boot, seed=seed, in_sample_gap_pct=in_sample_mean)
     if not measured.any():
-        return HeldOutGap(gap_pct=nan, ci_low=nan, ci_high=nan, reason=NO_FOLD, **common)
+        why = str(folds["reason"].dropna().iloc[0]) if folds["reason"].notna().any() else "no reason recorded"
+        if "min_speakers" not in why:
+            why = f"{why}; {HINT.format(n=len(half_1))}"
+        return HeldOutGap(gap_pct=nan, ci_low=nan, ci_high=nan, reason=NO_FOLD.format(why=why), **common)
     if measured.all():
         gap = float(folds["gap_pct"].mean())
         mean_draws = comonotone_mean(boots, n_boot) if n_boot else None

@@ -63,6 +63,10 @@ class Partition:
         Cohorts that are assigned but too small to report or rank on their own (set by
         :meth:`merge_small` when even the pooled ``"other"`` is under ``min_speakers``).
         Their speakers still count in shares and in "the rest".
+    pooled : tuple of str, default ()
+        Cohorts that pool unrelated small cohorts (``"other"``, set by :meth:`merge_small`).
+        They may be reported as rows, but are never a bottom or top cohort: a bottom cohort
+        is a target for mitigation, and a mix of leftovers is none.
 
     Notes
     -----
@@ -75,6 +79,7 @@ class Partition:
     excluded: dict[str, int] = field(default_factory=dict)
     binary: bool = False
     unreported: tuple[str, ...] = ()
+    pooled: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.labels, pd.Series):
@@ -119,6 +124,7 @@ class Partition:
             excluded[str(reason)] = n
         self.excluded = excluded
         self.unreported = tuple(str(c) for c in self.unreported)
+        self.pooled = tuple(str(c) for c in self.pooled)
         cohorts = set(self.cohorts)
         for cohort in self.unreported:
             if cohort not in cohorts:
@@ -139,6 +145,11 @@ class Partition:
         """Cohorts that may be reported and ranked on their own (not ``unreported``)."""
         return [c for c in self.cohorts if c not in set(self.unreported)]
 
+    @property
+    def rankable(self) -> list[str]:
+        """Cohorts that may be a bottom or top cohort: reported and not a ``pooled`` mix."""
+        return [c for c in self.reported if c not in set(self.pooled)]
+
     def merge_small(self, min_speakers: int = MIN_SPEAKERS) -> Partition:
         """Pool the cohorts with fewer than ``min_speakers`` speakers into ``"other"``.
 
@@ -156,7 +167,8 @@ class Partition:
             is listed in ``unreported`` (assigned, counted in shares, never ranked). When
             no cohort is small the partition is returned unchanged (as a copy).
             If an existing cohort large enough to stay is already called ``"other"``, the
-            pool is called ``"other (pooled)"``.
+            pool is called ``"other (pooled)"``. The pool is listed in ``pooled``: it is
+            never a bottom or top cohort.
         """
         return merge_small(self, min_speakers)
 
@@ -178,7 +190,8 @@ def merge_small(partition: Partition, min_speakers: int = MIN_SPEAKERS) -> Parti
     unreported = tuple(c for c in partition.unreported if c in kept)
     if pooled_size < min_speakers:
         unreported = (*unreported, pool)
-    return replace(partition, labels=labels, definitions=definitions, unreported=unreported)
+    pooled = (*(c for c in partition.pooled if c in kept), pool)
+    return replace(partition, labels=labels, definitions=definitions, unreported=unreported, pooled=pooled)
 
 
 def partition_from_column(

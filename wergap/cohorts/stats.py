@@ -34,7 +34,7 @@ from wergap.cohorts.bootstrap import (
     stratified_totals,
 )
 from wergap.cohorts.partition import Partition
-from wergap.defaults import MIN_SPEAKERS
+from wergap.defaults import MAX_BOTTOM_SHARE, MIN_SPEAKERS
 from wergap.errors import InputError
 from wergap.provenance import carry
 
@@ -48,9 +48,18 @@ UNKNOWN_SPEAKERS = (
 BAD_CONFIDENCE = "confidence must be strictly between 0 and 1, got {value!r}"
 BAD_N_BOOT = "n_boot must be a non-negative integer, got {value!r}"
 BAD_BOTTOM_SHARE = "bottom_share must be strictly between 0 and 1, got {value!r}"
+BAD_MAX_BOTTOM_SHARE = "max_bottom_share must be in (0, 1] or None, got {value!r}"
 NOT_A_PARTITION = "expected a wergap Partition, got {kind}"
 
-FEWER_THAN_TWO = "fewer than two cohorts have at least {min_speakers} speakers: no gap to measure"
+FEWER_THAN_TWO = (
+    "fewer than two cohorts have at least {min_speakers} speakers{besides}: no gap to measure "
+    "(lower min_speakers, --min-speakers, or add speakers)"
+)
+BESIDES_POOLED = " besides the pooled {pooled!r} (a mix of small cohorts is never a bottom or top cohort)"
+BOTTOM_TOO_BIG = (
+    "the worse side {bottom!r} holds {share:.0f}% of the speakers, more than max_bottom_share "
+    "({limit:.0f}%): a bottom cohort is a target, not most users"
+)
 ZERO_TOP = "the top cohort {top!r} has WER 0, so the relative gap is infinite; reported as NaN"
 ZERO_REST = "everyone outside the bottom cohort has WER 0, so the gap vs the rest is infinite; reported as NaN"
 
@@ -361,6 +370,7 @@ def gap_summary(
     *,
     bottom_share: float | None = None,
     min_speakers: int = MIN_SPEAKERS,
+    max_bottom_share: float | None = MAX_BOTTOM_SHARE,
     confidence: float = 0.95,
     n_boot: int = 1000,
     seed: int = 0,
@@ -379,6 +389,12 @@ def gap_summary(
         the bottom. The best cohort is never pooled. Default: the single worst cohort.
     min_speakers : int, default 30
         As in :func:`cohort_table`: smaller cohorts are pooled and never bottom or top.
+        The pool (``"other"``, :attr:`Partition.pooled`) is never bottom or top either,
+        however large: a mix of unrelated small cohorts is no target for mitigation.
+    max_bottom_share : float or None, default 0.5
+        For a binary partition, a worse side holding more than this share of the speakers
+        is not a bottom cohort (a small group served well by chance makes its huge
+        complement "worse"): the gap is then NaN with the reason. ``None``: no limit.
     confidence, n_boot, seed
         As in :func:`cohort_table` (same seed, same resamples).
 
@@ -386,10 +402,13 @@ def gap_summary(
     -------
     GapSummary
         NaN numbers with a ``reason`` instead of an exception when fewer than two cohorts
-        are reportable or the top cohort's WER is 0 (the relative gap would be infinite).
+        are rankable, the worse side of a binary split is too large, or the top cohort's
+        WER is 0 (the relative gap would be infinite).
     """
     if bottom_share is not None and not 0.0 < float(bottom_share) < 1.0:
         raise InputError(BAD_BOTTOM_SHARE.format(value=bottom_share))
+    if max_bottom_share is not None and not 0.0 < float(max_bottom_share) <= 1.0:
+        raise InputError(BAD_MAX_BOTTOM_SHARE.format(value=max_bottom_share))
     check_options(confidence, n_boot)
     part = partition.merge_small(min_speakers)
     data = _labelled(speakers, part)
@@ -400,16 +419,28 @@ def gap_summary(
     reported = reported.assign(wer=ratio(reported["errors"], reported["ref_words"]))
     reported = reported[reported["ref_words"] > 0]
     table = reported.reset_index().sort_values(["wer", "cohort"], ascending=[False, True], kind="stable")
+    n_reported = len(table)
+    table = table[table["cohort"].isin(part.rankable)]
     nan = float("nan")
-    if len(table) < 2:
+
+    def no_gap(reason: str) -> GapSummary:
         return GapSummary(
             method=part.method, bottom=None, top=None, bottom_definition=None, top_definition=None,
             wer_bottom=nan, wer_top=nan, gap_pct=nan, gap_ci_low=nan, gap_ci_high=nan,
             gap_vs_rest_pct=nan, gap_vs_rest_ci_low=nan, gap_vs_rest_ci_high=nan,
             bottom_share_pct=nan, bottom_utterance_share_pct=nan, n_speakers=n_speakers,
-            n_cohorts=len(table), confidence=confidence,
-            reason=FEWER_THAN_TWO.format(min_speakers=min_speakers),
+            n_cohorts=n_reported, confidence=confidence, reason=reason,
         )
+
+    if len(table) < 2:
+        pooled = [c for c in part.pooled if c in set(reported.index)]
+        besides = BESIDES_POOLED.format(pooled=pooled[0]) if pooled else ""
+        return no_gap(FEWER_THAN_TWO.format(min_speakers=min_speakers, besides=besides))
+    if part.binary and max_bottom_share is not None and n_speakers:
+        worse = str(table["cohort"].iloc[0])
+        share = float(totals.loc[worse, "speakers"]) / n_speakers
+        if share > max_bottom_share + 1e-12:
+            return no_gap(BOTTOM_TOO_BIG.format(bottom=worse, share=100 * share, limit=100 * max_bottom_share))
     pool = _bottom_pool(table, n_speakers, bottom_share)
     top = str(table["cohort"].iloc[-1])
     position = {c: i for i, c in enumerate(part.cohorts)}
@@ -476,7 +507,7 @@ def gap_summary(
         bottom_share_pct=float(100.0 * pool_sizes["speakers"].sum() / n_speakers),
         bottom_utterance_share_pct=utterance_share,
         n_speakers=n_speakers,
-        n_cohorts=len(table),
+        n_cohorts=n_reported,
         confidence=confidence,
         bottom_cohorts=tuple(pool),
         reason="; ".join(reasons) or None,

@@ -155,9 +155,13 @@ def check(audit: Audit, max_gap: float, *, methods: Sequence[str] | None = None,
             continue
         failed = tested > max_gap
         verb = "exceeds" if failed else "within"
-        line = (
-            f"{'FAIL' if failed else 'PASS'}  {method}: held-out gap {gap:.1f} % ({ci}); "
-            f"{what} {tested:.1f} % {verb} {max_gap:g} %"
-        )
+        gaps = getattr(audit, "gaps", {})
+        in_sample = gaps[method].gap_pct if method in gaps else float("nan")
+        optimistic = "" if math.isnan(in_sample) else f"; in-sample {in_sample:.1f} % (optimistic, not gated)"
+        if strict:
+            headline = f"held-out gap {gap:.1f} % ({ci}): CI lower bound {low:.1f} % {verb} {max_gap:g} %"
+        else:
+            headline = f"held-out gap {gap:.1f} % ({ci}) {verb} {max_gap:g} %"
+        line = f"{'FAIL' if failed else 'PASS'}  {method}: {headline}{optimistic}"
         checks.append(MethodCheck(method, "fail" if failed else "pass", failed, gap, low, high, tested, line))
     return CheckResult(max_gap=float(max_gap), strict=strict, checks=checks)

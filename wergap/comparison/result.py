@@ -159,18 +159,19 @@ class Comparison:
         )
         frm, to = _fmt_pct(row["gap_base_pct"]), _fmt_pct(row["gap_candidate_pct"])
         if outcome == "no detectable change":
-            head = f"{method}: no detectable change in the gap, {frm} → {to} {change}"
+            in_sample = f"no detectable change in the gap, {frm} → {to} {change}"
         else:
-            head = f"{method}: gap {outcome} from {frm} to {to} {change}"
-        held = ""
+            in_sample = f"gap {outcome} from {frm} to {to} {change}"
         if row["held_out_outcome"] not in ("not computed", "unmeasured") and not pd.isna(row["held_out_outcome"]):
+            # the held-out numbers are the headline; the in-sample ones follow, labelled optimistic
             held = (
-                f"; held out (cohorts found on one half of the speakers, measured on the other): "
+                f"held out (cohorts found on one half of the speakers, measured on the other): "
                 f"{row['held_out_outcome']}, {_fmt_pct(row['held_out_gap_base_pct'])} → "
                 f"{_fmt_pct(row['held_out_gap_candidate_pct'])} (change {_fmt_pts(row['held_out_change_pts'])} points, "
                 f"CI {_fmt_pts(row['held_out_change_ci_low'])} to {_fmt_pts(row['held_out_change_ci_high'])})"
             )
-        return f"{head}{held}; {overall}"
+            return f"{method}: {held}; in sample (found and measured on the same speakers, optimistic): {in_sample}; {overall}"
+        return f"{method}: {in_sample}; {overall}"
 
     def verdicts(self) -> list[str]:
         """:meth:`verdict` of every method compared."""

@@ -379,10 +379,18 @@ def compare_systems(
     gaps = _rank(cat("gaps", SYSTEM_GAP_COLUMNS))
     return SystemsComparison(
         names=tuple(names), counts=counts, discover_on=discover_on, confidence=confidence, n_boot=n_boot, seed=seed,
-        overall=overall, excluded=excluded, skipped=skipped, estimators=estimators,
+        overall=overall, excluded=excluded, skipped=skipped, estimators=estimators, speakers=_coordinates(meta_source, spk),
         _cohorts=cat("cohorts", SYSTEM_COHORT_COLUMNS), _gaps=gaps, _changes=cat("changes", SYSTEM_CHANGE_COLUMNS),
         _cohort_changes=cat("cohort_changes", SYSTEM_COHORT_CHANGE_COLUMNS),
     )
+
+
+def _coordinates(meta: pd.DataFrame | None, spk: pd.DataFrame) -> pd.DataFrame | None:
+    """``speaker_id``, ``lat``, ``lon`` of the measured speakers (the report's maps), or None without coordinates."""
+    if meta is None or not {"speaker_id", "lat", "lon"} <= set(meta.columns):
+        return None
+    out = meta[["speaker_id", "lat", "lon"]].assign(speaker_id=meta["speaker_id"].astype("str"))
+    return out[isin(out["speaker_id"], spk["speaker_id"])].reset_index(drop=True)
 
 
 def _measure_partition(

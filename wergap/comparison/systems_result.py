@@ -82,6 +82,9 @@ class SystemsComparison:
         Discovery methods that could not run, and why.
     estimators : dict
         The fitted discovery estimators (the report draws their maps).
+    speakers : DataFrame or None
+        ``speaker_id``, ``lat``, ``lon`` of the measured speakers when the log has
+        coordinates (the maps' speaker density and extent), else None.
     confidence, n_boot, seed
         As called.
     """
@@ -96,6 +99,7 @@ class SystemsComparison:
     excluded: dict[str, dict[str, int]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     estimators: dict[str, Any] = field(default_factory=dict, repr=False)
+    speakers: pd.DataFrame | None = field(default=None, repr=False)
     _cohorts: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     _gaps: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     _changes: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
@@ -231,11 +235,14 @@ class SystemsComparison:
         """The system × method gap table (:meth:`gaps`)."""
         return self.gaps()
 
-    def to_html(self, path: str | os.PathLike[str]) -> None:
-        """Write the comparison report (figures, verdicts, tables) as one self-contained HTML file."""
+    def to_html(self, path: str | os.PathLike[str], *, boundaries: str | os.PathLike[str] | None = None) -> None:
+        """Write the comparison report (figures, verdicts, tables) as one self-contained HTML file.
+
+        ``boundaries`` (a GeoJSON path) is drawn under the maps instead of the shipped outlines.
+        """
         from wergap.reports.compare_systems import write_systems_html
 
-        write_systems_html(self, path)
+        write_systems_html(self, path, boundaries=boundaries)
 
     def _repr_html_(self) -> str:
         import html

@@ -4,15 +4,27 @@ Each speaker is placed in the ZCTA of their ZIP code, and each ZCTA is described
 census table (:func:`wergap.data_schemas.read_census`). Every census attribute then gives
 binary splits of the speakers:
 
+* every share column (0–1): the majority split "share > 50 %" — "majority Black" (ZCTAs
+  where Black residents are more than half) vs the rest;
 * a group of shares that partition a population (race/ethnicity, ...): the ZCTA's
-  majority value, i.e. its largest group (a plurality, which need not exceed 50 %) —
-  one split "majority X" vs the rest per category X;
-* a numeric column (median income, median age, a single share): the side of a threshold,
-  one split per quantile — "median household income ≤ $52,100" vs "> $52,100";
+  largest group (a plurality, which need not exceed 50 %) — "plurality X" vs the rest;
+* every numeric column (median income, median age, a share): the exact best threshold
+  over all cut points between the speakers' ZCTAs' values (a word-weighted stump, as CART
+  searches: the cut that most reduces the word-weighted squared error of speaker WER,
+  with ``min_speakers`` on each side), and for columns outside a group also readable
+  quantile cuts — "median household income ≤ $52,100" vs "> $52,100";
 * a text column (OEPS ``rurality``): one split per value, "rurality = Rural" vs the rest.
 
-Each split needs ``min_speakers`` on both sides, and the splits are ranked by WER gap
-(DESIGN.md: worse side against the other). All candidate splits are scored at once on
+Each split needs ``min_speakers`` on both sides. Its gap is the WER gap (DESIGN.md: worse
+side against the other); the splits are ranked by the evidence for that gap, ``z`` = the
+difference of the two sides' WER over its standard error (speakers as the unit), largest
+first. Ranking by the raw gap instead picks, among hundreds of candidates, a side of
+barely ``min_speakers`` speakers whose WER is high by chance: with heavy-tailed words per
+speaker, a few talkative speakers with many errors make a small side's gap huge. The chosen split (``partition_``) is the best
+ranked one whose worse side holds at most ``max_bottom_share`` of the speakers: a bottom
+cohort is a target for mitigation, not the huge complement of a small group that did
+well by chance. The held-out gap refits the whole search on each half, so the size of the
+search is paid for in the headline number. All candidate splits are scored at once on
 per-ZCTA totals, never per speaker: speakers are summed to ZCTAs first (speakers, errors,
 reference words), each candidate is a boolean mask over ZCTAs, and the totals of every
 candidate are one matrix product.
@@ -34,7 +46,7 @@ from sklearn.utils.validation import check_is_fitted
 from wergap.cohorts.partition import Partition
 from wergap.data_schemas.census import is_percent_name, read_census
 from wergap.data_schemas.zips import normalize_zip
-from wergap.defaults import MIN_SPEAKERS
+from wergap.defaults import MAX_BOTTOM_SHARE, MIN_SPEAKERS
 from wergap.discovery import registry
 from wergap.errors import InputError
 
@@ -61,6 +73,8 @@ SPLIT_COLUMNS = [
     "wer_out",
     "gap_pct",
     "worse",
+    "worse_share_pct",
+    "z",
 ]
 
 #: Reasons a speaker is not placed in any split.
@@ -74,6 +88,8 @@ MAX_CATEGORIES = 50
 #: Significant digits a quantile threshold is rounded to, so the definition a report shows
 #: ("≤ $52,100") is the exact rule applied.
 THRESHOLD_DIGITS = 3
+#: The majority split of a share column: inside is "share > MAJORITY".
+MAJORITY = 0.5
 
 MISSING_COLUMN = "missing required column {column!r} in the speaker table"
 BAD_COUNTS = "expected non-negative whole numbers, got {value!r}"
@@ -87,10 +103,12 @@ GROUP_NOT_NUMERIC = "group {group!r}: column {column!r} holds text, expected sha
 BAD_MIN_SPEAKERS = "min_speakers must be a positive integer, got {value!r}"
 BAD_QUANTILES = "quantiles must be numbers strictly between 0 and 1, got {value!r}"
 BAD_MAX_SPLITS = "max_splits must be a positive integer or None, got {value!r}"
+BAD_MAX_BOTTOM_SHARE = "max_bottom_share must be in (0, 1] or None, got {value!r}"
 NO_ELIGIBLE = "no speaker has a ZIP code found in the census table ({excluded})"
 NO_VALID_SPLIT = (
     "no census split has at least {min_speakers} speakers on both sides "
-    "({candidates} candidate splits over {zctas} ZCTAs and {speakers} speakers)"
+    "({candidates} candidate splits over {zctas} ZCTAs and {speakers} speakers): "
+    "lower min_speakers (--min-speakers) or add speakers"
 )
 
 # Groups of share columns known to partition a population, with readable category names.
@@ -123,7 +141,7 @@ class _Block:
     """Candidate splits of one attribute: masks over ZCTAs and how to describe them."""
 
     attribute: str
-    kind: str  # "majority", "threshold" or "category"
+    kind: str  # "majority", "plurality", "threshold", "best threshold" or "category"
     columns: list[str]  # census columns read
     values: list[Any]  # per candidate: category column / threshold / text value
     names: list[str]  # per candidate: readable value
@@ -132,7 +150,7 @@ class _Block:
 
 
 class CensusSplits(BaseEstimator):
-    """Binary speaker cohorts from census attributes of their ZIP codes, ranked by WER gap.
+    """Binary speaker cohorts from census attributes of their ZIP codes, ranked by evidence of a WER gap.
 
     Parameters
     ----------
@@ -141,11 +159,17 @@ class CensusSplits(BaseEstimator):
         :func:`wergap.data_schemas.read_census` (a path is read with it). Shares must be
         fractions 0–1 for groups to be detected.
     attributes : list of str, optional
-        Census columns to split on; by default every column. Columns of a group are split
-        on through the group only (majority), not one by one. Groups are detected among
-        these columns only; groups given in ``groups`` are always used.
+        Census columns to split on; by default every column. Columns of a group get the
+        group's plurality split, their own majority split and best threshold, but no
+        quantile cuts. Groups are detected among these columns only; groups given in
+        ``groups`` are always used.
     min_speakers : int, default 30
-        Fewest speakers on each side of a split.
+        Fewest speakers on each side of a split (and of each best-threshold cut searched).
+    max_bottom_share : float or None, default 0.5
+        The chosen split (``partition_``) is the best ranked split whose worse side holds
+        at most this share of its speakers; larger worse sides stay in ``splits_`` but
+        are never the bottom cohort. Best-threshold searches only consider such cuts.
+        ``None``: no limit.
     quantiles : sequence of float, default (0.25, 0.5, 0.75)
         Thresholds of numeric columns: these quantiles of the column over the *speakers*
         (each speaker counts with their ZCTA's value, so the median splits the speakers,
@@ -164,23 +188,34 @@ class CensusSplits(BaseEstimator):
     Attributes
     ----------
     splits_ : DataFrame
-        One row per split meeting ``min_speakers`` (:data:`SPLIT_COLUMNS`), worst gap first:
+        One row per split meeting ``min_speakers`` (:data:`SPLIT_COLUMNS`), ranked by
+        ``z`` (|WER_in − WER_out| over its speaker-bootstrap-free standard error, the
+        ratio estimator's over speakers), largest first, ties by gap:
         attribute, value, definition (of the inside), kind, census column, threshold,
         cohort labels, speakers/ref_words/errors/WER inside and outside, ``gap_pct``
-        (100 × (WER worse side − WER other side) / WER other side) and ``worse``
-        (``"in"`` or ``"out"``).
+        (100 × (WER worse side − WER other side) / WER other side), ``worse``
+        (``"in"`` or ``"out"``) and ``worse_share_pct`` (the worse side's percentage of
+        the split's speakers). Kinds: ``"majority"`` (share > 50 %), ``"plurality"``
+        (largest group of a share group), ``"threshold"`` (quantile cut),
+        ``"best threshold"`` (exact best cut) and ``"category"``. ``threshold`` is in the
+        column's unit (0.5 for a majority split; side "in" is ``> 0.5`` there and
+        ``≤ threshold`` for cuts).
     partitions_ : sequence of Partition
         The splits as binary partitions (``method="census_splits"``), same order; each
         is built on first access (indexing, slicing and iteration work as on a list).
     partition_ : Partition
-        The best split.
+        The chosen split: the best ranked whose worse side holds at most
+        ``max_bottom_share`` of its speakers (the best split when none does).
+    best_index_ : int
+        Its row in ``splits_``.
     excluded_ : dict of str to int
         Speakers left out of every split: ``"no zip"`` (missing or invalid ZIP) and
         ``"zip not in census table"``.
     groups_ : dict of str to list of str
         The share groups used (given or detected).
     n_candidates_ : int
-        Distinct candidate splits scored (before ``min_speakers``).
+        Candidate splits searched: every distinct split scored (before ``min_speakers``),
+        plus every other cut point the best-threshold searches tried.
     zip_cohorts_ : Series
         Cohort of the best split for every census ZCTA that has a value (index ``zip``);
         :meth:`predict` looks speakers up in it.
@@ -197,6 +232,7 @@ class CensusSplits(BaseEstimator):
         census: Any,
         attributes: Sequence[str] | None = None,
         min_speakers: int = MIN_SPEAKERS,
+        max_bottom_share: float | None = MAX_BOTTOM_SHARE,
         quantiles: Sequence[float] = (0.25, 0.5, 0.75),
         groups: Mapping[str, Sequence[str]] | None = None,
         max_splits: int | None = None,
@@ -204,6 +240,7 @@ class CensusSplits(BaseEstimator):
         self.census = census
         self.attributes = attributes
         self.min_speakers = min_speakers
+        self.max_bottom_share = max_bottom_share
         self.quantiles = quantiles
         self.groups = groups
         self.max_splits = max_splits
@@ -239,18 +276,19 @@ class CensusSplits(BaseEstimator):
         # Speakers -> ZCTAs: every candidate is then scored on per-ZCTA sums.
         codes, zctas = pd.factorize(zips[in_census])
         n_zcta = len(zctas)
+        e, w = errors[in_census], words[in_census]
+        # speakers, errors, words, then the speaker-level second moments the best-threshold
+        # search needs for the sampling variance of each side's WER
         totals = np.column_stack(
-            [
-                np.bincount(codes, minlength=n_zcta),
-                np.bincount(codes, weights=errors[in_census], minlength=n_zcta),
-                np.bincount(codes, weights=words[in_census], minlength=n_zcta),
-            ]
+            [np.bincount(codes, weights=x, minlength=n_zcta) for x in (np.ones_like(e), e, w, e * e, e * w, w * w)]
         ).astype("float64")
         table = census.loc[np.asarray(zctas, dtype=object)]
-        blocks = _blocks(table, attributes, groups, totals[:, 0], self.quantiles, census.attrs)
+        blocks, cuts_searched = _blocks(
+            table, attributes, groups, totals, self.quantiles, census.attrs, self.min_speakers, self.max_bottom_share
+        )
 
         rows, masks, valids = self._score(blocks, totals)
-        self.n_candidates_ = len(rows)
+        self.n_candidates_ = len(rows) + cuts_searched
         if not rows:
             raise InputError(
                 NO_VALID_SPLIT.format(
@@ -269,8 +307,11 @@ class CensusSplits(BaseEstimator):
                 )
             )
         keep = np.flatnonzero(enough.to_numpy())
+        z = splits["z"].to_numpy()[keep]
         gap = splits["gap_pct"].to_numpy()[keep]
-        order = keep[np.lexsort((np.arange(len(keep)), -np.nan_to_num(gap, nan=-np.inf)))]
+        order = keep[
+            np.lexsort((np.arange(len(keep)), -np.nan_to_num(gap, nan=-np.inf), -np.nan_to_num(z, nan=-np.inf)))
+        ]
         if self.max_splits is not None:
             order = order[: self.max_splits]
         self.splits_ = splits.iloc[order].reset_index(drop=True)
@@ -280,10 +321,14 @@ class CensusSplits(BaseEstimator):
         self.partitions_ = _Partitions(
             self.splits_, [masks[k] for k in order], [valids[k] for k in order], codes, ids[in_census], excluded
         )
-        self.partition_ = self.partitions_[0]
+        target = np.ones(len(self.splits_), dtype=bool)
+        if self.max_bottom_share is not None:
+            target = self.splits_["worse_share_pct"].to_numpy() <= 100.0 * float(self.max_bottom_share) + 1e-9
+        self.best_index_ = int(np.flatnonzero(target)[0]) if target.any() else 0
+        self.partition_ = self.partitions_[self.best_index_]
         self.excluded_ = excluded
         self.groups_ = groups
-        self.zip_cohorts_ = _zip_cohorts(census, self.splits_.iloc[0], groups)
+        self.zip_cohorts_ = _zip_cohorts(census, self.splits_.iloc[self.best_index_], groups)
         return self
 
     def _score(
@@ -327,6 +372,9 @@ class CensusSplits(BaseEstimator):
         s = self.max_splits
         if s is not None and (isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1):
             raise InputError(BAD_MAX_SPLITS.format(value=s))
+        b = self.max_bottom_share
+        if b is not None and (isinstance(b, bool) or not isinstance(b, (int, float)) or not 0.0 < b <= 1.0):
+            raise InputError(BAD_MAX_BOTTOM_SHARE.format(value=b))
 
     def _attributes(self, census: pd.DataFrame) -> list[str]:
         have = [str(c) for c in census.columns]
@@ -358,7 +406,7 @@ class CensusSplits(BaseEstimator):
     # -- predict ----------------------------------------------------------------------
 
     def predict(self, speakers: pd.DataFrame) -> pd.Series:
-        """Cohort of the best split for each speaker, from their ZIP code.
+        """Cohort of the chosen split (``partition_``) for each speaker, from their ZIP code.
 
         Parameters
         ----------
@@ -510,7 +558,7 @@ def _category_name(column: str) -> str:
     name = re.sub(r"\s*\(share\)$", "", column)
     name = name.split(": ")[-1]
     name = re.sub(r"(?<=[a-z0-9])P$", "", name)
-    name = re.sub(r"^(percent|pct|perc)_|_(percent|pct)$", "", name, flags=re.IGNORECASE)
+    name = re.sub(r"^(percent|pct|perc|share)_|_(percent|pct|share)$", "", name, flags=re.IGNORECASE)
     return name.replace("_", " ")
 
 
@@ -521,19 +569,34 @@ def _blocks(
     table: pd.DataFrame,
     attributes: list[str],
     groups: dict[str, list[str]],
-    speakers_per_zcta: np.ndarray,
+    totals: np.ndarray,
     quantiles: Sequence[float],
     attrs: Mapping[str, Any],
-) -> list[_Block]:
+    min_speakers: int,
+    max_bottom_share: float | None,
+) -> tuple[list[_Block], int]:
+    """Every candidate split, block by block, and how many extra cut points the stumps tried.
+
+    Order matters where two candidates are the same split (scored once, under the first
+    name): majority splits come first, so "majority Black" names a split that is also
+    the plurality one.
+    """
     units = dict(attrs.get("wergap", {}).get("units", {})) if isinstance(attrs, Mapping) else {}
-    blocks: list[_Block] = []
     grouped = {c for members in groups.values() for c in members}
+    numeric = [
+        c
+        for c in attributes
+        if pd.api.types.is_numeric_dtype(table[c].dtype) and not pd.api.types.is_bool_dtype(table[c].dtype)
+    ]
+    shares = [c for c in numeric if units.get(c) == "share" or (units.get(c) is None and _is_share(table[c]))]
+    shares += [c for members in groups.values() for c in members if c not in shares]
+    blocks: list[_Block] = [b for c in shares if (b := _majority_block(c, table[c])) is not None]
     for name, members in groups.items():
         inside, valid = _majority_masks(table, members)
         blocks.append(
             _Block(
                 attribute=name,
-                kind="majority",
+                kind="plurality",
                 columns=list(members),
                 values=list(members),
                 names=[_category_name(c) for c in members],
@@ -541,17 +604,24 @@ def _blocks(
                 valid=valid,
             )
         )
+    searched = 0
+    for column in dict.fromkeys([*numeric, *(c for c in grouped if c not in numeric)]):
+        unit = units.get(column)
+        share = column in shares
+        stump, cuts = _stump_block(column, table[column], totals, min_speakers, max_bottom_share, share, unit)
+        searched += max(cuts - 1, 0)
+        if stump is not None:
+            blocks.append(stump)
+        if column not in grouped:
+            block = _threshold_block(column, table[column], totals[:, 0], quantiles, share, unit)
+            if block is not None:
+                blocks.append(block)
     for column in attributes:
-        if column in grouped:
-            continue
-        series = table[column]
-        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-            block = _threshold_block(column, series, speakers_per_zcta, quantiles, units.get(column))
-        else:
-            block = _category_block(column, series)
-        if block is not None:
-            blocks.append(block)
-    return blocks
+        if column not in grouped and column not in numeric:
+            block = _category_block(column, table[column])
+            if block is not None:
+                blocks.append(block)
+    return blocks, searched
 
 
 def _majority_masks(table: pd.DataFrame, members: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -563,8 +633,30 @@ def _majority_masks(table: pd.DataFrame, members: list[str]) -> tuple[np.ndarray
     return inside, valid
 
 
+def _majority_block(column: str, series: pd.Series) -> _Block | None:
+    """The majority split of one share column: ZCTAs where the share exceeds 50 %."""
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    valid = ~np.isnan(values)
+    if not valid.any():
+        return None
+    return _Block(
+        attribute=column,
+        kind="majority",
+        columns=[column],
+        values=[MAJORITY],
+        names=[_category_name(column)],
+        masks=((values > MAJORITY) & valid)[:, None],
+        valid=valid,
+    )
+
+
+def _units_of(column: str, share: bool, unit: str | None) -> tuple[bool, bool]:
+    dollars = unit == "dollars" or (unit is None and not share and bool(_DOLLAR_NAME.search(column)))
+    return share, dollars
+
+
 def _threshold_block(
-    column: str, series: pd.Series, weights: np.ndarray, quantiles: Sequence[float], unit: str | None
+    column: str, series: pd.Series, weights: np.ndarray, quantiles: Sequence[float], share: bool, unit: str | None
 ) -> _Block | None:
     values = series.to_numpy(dtype="float64", na_value=np.nan)
     valid = ~np.isnan(values)
@@ -573,8 +665,7 @@ def _threshold_block(
     levels = np.asarray(quantiles, dtype="float64")
     raw = np.quantile(values[valid], levels, weights=weights[valid], method="inverted_cdf")
     thresholds = sorted({_round_significant(t) for t in np.atleast_1d(raw)})
-    share = unit == "share" or (unit is None and (is_percent_name(column) or _is_share(series)))
-    dollars = unit == "dollars" or (unit is None and not share and bool(_DOLLAR_NAME.search(column)))
+    share, dollars = _units_of(column, share or is_percent_name(column), unit)
     names = [f"≤ {_format(t, share=share, dollars=dollars, unit=unit)}" for t in thresholds]
     inside = (values[:, None] <= np.asarray(thresholds)[None, :]) & valid[:, None]
     return _Block(
@@ -586,6 +677,89 @@ def _threshold_block(
         masks=inside,
         valid=valid,
     )
+
+
+def _stump_block(
+    column: str,
+    series: pd.Series,
+    totals: np.ndarray,
+    min_speakers: int,
+    max_bottom_share: float | None,
+    share: bool,
+    unit: str | None,
+) -> tuple[_Block | None, int]:
+    """The exact best threshold of one numeric column, and how many cut points were tried.
+
+    ZCTAs are sorted by value and summed per distinct value (a cut never separates equal
+    values); the cumulative sums of speakers, errors, words and their speaker-level
+    second moments give every cut's two sides at once. The cut maximises
+    ``(WER_in − WER_out)² / (v_in + v_out)``, where ``v`` is the sampling variance of a
+    side's WER over its speakers (the ratio estimator's, ``n/(n−1) Σ(e − WER w)² / W²``).
+    CART's weighted stump criterion, ``W_in W_out / W (WER_in − WER_out)²``, is this same
+    statistic when every word is an independent trial; speakers are not (their error rates
+    are overdispersed and a few speak most of the words), and under that noise CART's
+    criterion picks tiny sides whose WER is high by chance. Cuts need ``min_speakers``
+    on each side and, when ``max_bottom_share`` is set, a worse side no larger than that.
+    """
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    valid = ~np.isnan(values)
+    if valid.sum() < 2:
+        return None, 0
+    distinct, codes = np.unique(values[valid], return_inverse=True)
+    if len(distinct) < 2:
+        return None, 0
+    sums = np.column_stack(
+        [np.bincount(codes, weights=totals[valid, k], minlength=len(distinct)) for k in range(totals.shape[1])]
+    )
+    below = np.cumsum(sums, axis=0)[:-1]  # cut k: inside = values <= distinct[k]
+    above = sums.sum(axis=0)[None, :] - below
+    n_in, n_out = below[:, 0], above[:, 0]
+    w_in, w_out = below[:, 2], above[:, 2]
+    ok = (n_in >= min_speakers) & (n_out >= min_speakers) & (w_in > 0) & (w_out > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wer_in = below[:, 1] / w_in
+        wer_out = above[:, 1] / w_out
+        score = (wer_in - wer_out) ** 2 / (_ratio_variance(below, wer_in) + _ratio_variance(above, wer_out))
+    if max_bottom_share is not None:
+        worse_n = np.where(wer_in >= wer_out, n_in, n_out)
+        ok &= worse_n <= max_bottom_share * (n_in + n_out) + 1e-9
+    tried = int(ok.sum())
+    if not tried:
+        return None, 0
+    k = int(np.argmax(np.where(ok, score, -np.inf)))
+    threshold = _readable_cut(distinct[k], distinct[k + 1], percent=share)
+    share, dollars = _units_of(column, share, unit)
+    return (
+        _Block(
+            attribute=column,
+            kind="best threshold",
+            columns=[column],
+            values=[threshold],
+            names=[f"≤ {_format(threshold, share=share, dollars=dollars, unit=unit, exact=True)}"],
+            masks=((values <= threshold) & valid)[:, None],
+            valid=valid,
+        ),
+        tried,
+    )
+
+
+def _ratio_variance(sums: np.ndarray, wer: np.ndarray) -> np.ndarray:
+    """Sampling variance of Σe/Σw over speakers, from (n, Σe, Σw, Σe², Σew, Σw²) rows."""
+    n, w, ee, ew, ww = sums[:, 0], sums[:, 2], sums[:, 3], sums[:, 4], sums[:, 5]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        residual = np.maximum(ee - 2 * wer * ew + wer * wer * ww, 0.0)
+        return n / np.maximum(n - 1, 1) * residual / (w * w)
+
+
+def _readable_cut(low: float, high: float, *, percent: bool) -> float:
+    """The number with fewest significant digits in ``[low, high)``: the same cut, readable."""
+    scale = 100.0 if percent else 1.0
+    for digits in range(1, 16):
+        for candidate in (float(f"{scale * low:.{digits}g}"), float(f"{scale * (low + high) / 2:.{digits}g}")):
+            value = candidate / scale
+            if low <= value < high:
+                return value
+    return float(low)
 
 
 def _category_block(column: str, series: pd.Series) -> _Block | None:
@@ -613,12 +787,16 @@ def _round_significant(value: float) -> float:
     return float(f"{value:.{THRESHOLD_DIGITS}g}")
 
 
-def _format(value: float, *, share: bool, dollars: bool, unit: str | None) -> str:
+def _format(value: float, *, share: bool, dollars: bool, unit: str | None, exact: bool = False) -> str:
+    """A threshold in its column's unit; ``exact`` keeps every digit the cut needs."""
+    digits = 15 if exact else THRESHOLD_DIGITS
     if share:
-        return f"{100 * value:.{THRESHOLD_DIGITS}g}%"
+        return f"{float(f'{100 * value:.{digits}g}'):g}%" if exact else f"{100 * value:.{digits}g}%"
     if dollars:
+        if exact and not float(value).is_integer():
+            return f"${value:,.2f}"
         return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+    text = f"{value:,.0f}" if float(value).is_integer() else (f"{value:.{digits}g}" if exact else f"{value:g}")
     return f"{text} {unit}" if unit and unit != "share" else text
 
 
@@ -628,14 +806,20 @@ def _format(value: float, *, share: bool, dollars: bool, unit: str | None) -> st
 def _labels(block: _Block, j: int) -> tuple[str, str, str, str, str]:
     """(value, cohort_in, cohort_out, definition_in, definition_out) of candidate ``j``."""
     name = block.names[j]
-    if block.kind == "majority":
+    if block.kind == "plurality":
         column = block.values[j]
-        cohort_in, cohort_out = f"majority {name}", f"not majority {name}"
+        cohort_in, cohort_out = f"plurality {name}", f"not plurality {name}"
         definition = f"speakers whose ZCTA's largest {block.attribute} group is {name} ({column})"
         other = f"speakers whose ZCTA's largest {block.attribute} group is not {name} ({column})"
         return name, cohort_in, cohort_out, definition, other
+    if block.kind == "majority":
+        column = block.attribute
+        cohort_in, cohort_out = f"majority {name}", f"not majority {name}"
+        definition = f"speakers whose ZCTA is majority {name} ({column} > 50%)"
+        other = f"speakers whose ZCTA is not majority {name} ({column} ≤ 50%)"
+        return name, cohort_in, cohort_out, definition, other
     column = block.attribute
-    if block.kind == "threshold":
+    if block.kind in ("threshold", "best threshold"):
         bound = name[2:]
         cohort_in, cohort_out = f"{column} ≤ {bound}", f"{column} > {bound}"
     else:
@@ -651,14 +835,15 @@ def _row(block: _Block, j: int, inside: np.ndarray, outside: np.ndarray) -> dict
         worse_in = bool(wer_in >= wer_out) if not (np.isnan(wer_in) or np.isnan(wer_out)) else True
         worse, better = (wer_in, wer_out) if worse_in else (wer_out, wer_in)
         gap = 100.0 * (worse - better) / better if better > 0 else (np.inf if worse > 0 else np.nan)
+    n = inside[0] + outside[0]
     return {
         "attribute": block.attribute,
         "value": value,
         "definition": definition,
         "definition_out": definition_out,
         "kind": block.kind,
-        "column": block.values[j] if block.kind == "majority" else block.attribute,
-        "threshold": float(block.values[j]) if block.kind == "threshold" else np.nan,
+        "column": block.values[j] if block.kind == "plurality" else block.attribute,
+        "threshold": float(block.values[j]) if block.kind in ("threshold", "best threshold", "majority") else np.nan,
         "cohort_in": cohort_in,
         "cohort_out": cohort_out,
         "speakers_in": round(inside[0]),
@@ -671,7 +856,20 @@ def _row(block: _Block, j: int, inside: np.ndarray, outside: np.ndarray) -> dict
         "wer_out": float(wer_out),
         "gap_pct": float(gap),
         "worse": "in" if worse_in else "out",
+        "worse_share_pct": float(100.0 * (inside[0] if worse_in else outside[0]) / n) if n else np.nan,
+        "z": _z(inside, outside, wer_in, wer_out),
     }
+
+
+def _z(inside: np.ndarray, outside: np.ndarray, wer_in: float, wer_out: float) -> float:
+    """|WER_in − WER_out| over its standard error (speaker-level variance of each side)."""
+    if np.isnan(wer_in) or np.isnan(wer_out):
+        return float("nan")
+    variance = _ratio_variance(inside[None, :], np.array([wer_in]))[0]
+    variance += _ratio_variance(outside[None, :], np.array([wer_out]))[0]
+    if not variance > 0:
+        return float("inf") if wer_in != wer_out else 0.0
+    return float(abs(wer_in - wer_out) / np.sqrt(variance))
 
 
 class _Partitions(Sequence):
@@ -740,12 +938,16 @@ def _partition(
 
 
 def _zip_cohorts(census: pd.DataFrame, split: pd.Series, groups: dict[str, list[str]]) -> pd.Series:
-    """The best split's cohort for every census ZCTA with a value (the rule of ``predict``)."""
-    if split["kind"] == "majority":
+    """The chosen split's cohort for every census ZCTA with a value (the rule of ``predict``)."""
+    if split["kind"] == "plurality":
         members = groups[split["attribute"]]
         inside, valid = _majority_masks(census, members)
         inside = inside[:, members.index(split["column"])]
-    elif split["kind"] == "threshold":
+    elif split["kind"] == "majority":
+        values = census[split["column"]].to_numpy(dtype="float64", na_value=np.nan)
+        valid = ~np.isnan(values)
+        inside = valid & (values > split["threshold"])
+    elif split["kind"] in ("threshold", "best threshold"):
         values = census[split["column"]].to_numpy(dtype="float64", na_value=np.nan)
         valid = ~np.isnan(values)
         inside = valid & (values <= split["threshold"])
@@ -763,8 +965,15 @@ SPEC = registry.MethodSpec(
     title="Zip-code census splits",
     estimator="wergap.discovery.census_splits:CensusSplits",
     needs=registry.needs_census,
-    build=lambda o: {"census": o.get("census"), "min_speakers": o.get("min_speakers", MIN_SPEAKERS)},
+    build=lambda o: {
+        "census": o.get("census"),
+        "min_speakers": o.get("min_speakers", MIN_SPEAKERS),
+        "max_bottom_share": o.get("max_bottom_share", MAX_BOTTOM_SHARE),
+    },
     figures=("split_pairs",),
     ranked_candidates=True,
-    description="Binary splits of ZCTAs by majority census attribute or a numeric threshold, ranked by WER gap (Dheram et al.).",
+    description=(
+        "Binary splits of ZCTAs by majority or plurality census group, or the best or a quantile "
+        "threshold of a numeric attribute, ranked by the evidence for their WER gap (Dheram et al.)."
+    ),
 )

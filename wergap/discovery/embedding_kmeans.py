@@ -39,10 +39,6 @@ CLUSTER_LABEL = "cluster {number}"
 #: k-means++ seedings tried, the lowest inertia kept. One seeding (scikit-learn's "auto")
 #: merged two well-separated planted clusters in 2 of 12 mini-batch runs; three fixed it.
 N_INIT = 3
-#: A string column with at most this many distinct values is a known attribute to describe.
-MAX_ATTRIBUTE_VALUES = 12
-#: Columns never described as attributes.
-NOT_ATTRIBUTES = frozenset({"speaker_id", "zip", "audio", "ref", "hyp", "system", "embedding", "cohort", "utt_id"})
 #: Columns of :attr:`EmbeddingKMeans.clusters_`.
 CLUSTER_COLUMNS = ("cluster", "cohort", "speakers", "cohesion", "definition")
 

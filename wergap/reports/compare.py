@@ -32,8 +32,8 @@ intervals ({{ n_boot }} resamples, seed {{ seed }}).</p>
 <ul>{% for v in verdicts %}<li>{{ v }}</li>{% endfor %}</ul>
 {% for m in methods %}
 <h2>{{ m.method }}: <span class="{{ m.outcome|replace(' ', '-') }}">{{ m.outcome }}</span></h2>
-<p>Gap (bottom vs top, relative): {{ m.gap_base }} → {{ m.gap_cand }}; change {{ m.change }} points ({{ m.change_ci }}).</p>
-{% if m.held %}<p>Held out (cohorts found on one half of the speakers, measured on the other): {{ m.held }}.</p>{% endif %}
+{% if m.held %}<p>Held-out gap (cohorts found on one half of the speakers, measured on the other): <strong>{{ m.held }}</strong>.</p>{% endif %}
+<p>{% if m.held %}In-sample gap (found and measured on the same speakers, optimistic){% else %}Gap (bottom vs top, relative){% endif %}: {{ m.gap_base }} → {{ m.gap_cand }}; change {{ m.change }} points ({{ m.change_ci }}).</p>
 {% if m.note %}<p>Note: {{ m.note }}</p>{% endif %}
 <table><tr><th>cohort</th><th>definition</th><th>role</th><th>speakers</th><th>WER {{ names[0] }}</th>
 <th>WER {{ names[1] }}</th><th>change (points)</th><th>{{ level }} CI</th></tr>

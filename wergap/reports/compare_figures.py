@@ -7,6 +7,7 @@ marked in red, one colour per system (the first system, the reference, in grey-b
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,7 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from wergap.reports.figures import BOTTOM_COLOUR, CMAP, _literal, _short, _subplots
+from wergap._format import num
+from wergap.reports.figures import BOTTOM_COLOUR, _literal, _short, _subplots
 
 #: The reference system, then a colour-blind-safe qualitative palette (Okabe–Ito).
 SYSTEM_COLOURS = ("#222222", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
@@ -160,67 +162,54 @@ def cohort_change(changes: pd.DataFrame, *, label_of: dict[str, str] | None = No
     return fig
 
 
-def maps_side_by_side(regions: pd.DataFrame, cohorts: pd.DataFrame, names: Sequence[str], *, title: str = "") -> Figure:
-    """One map per system of a geographic method's regions, on one shared WER colour scale.
+def maps_side_by_side(
+    shapes: pd.DataFrame,
+    cohorts: pd.DataFrame,
+    names: Sequence[str],
+    *,
+    speakers: pd.DataFrame | None = None,
+    boundaries: str | os.PathLike[str] | None = None,
+    title: str = "",
+) -> Figure:
+    """One map per system of a geographic method's cohorts, on one shared WER colour scale.
+
+    Drawn by :func:`wergap.reports.maps.cohort_maps` in the audit report's map style
+    (shipped outlines or ``boundaries``, speakers' density, each shape labelled with its
+    cohort and WER, the bottom cohort in red). A cohort without a shape (the speakers
+    outside the scan's area) is given under each map's title; its WER is on the scale too.
 
     Parameters
     ----------
-    regions : GeoDataFrame
-        The fitted estimator's areas (``cohort``, ``geometry``; EPSG:4326), e.g. ``GeoTree.regions_``.
+    shapes : GeoDataFrame
+        The fitted estimator's shapes (``cohort``, ``geometry``; EPSG:4326): ``GeoTree.regions_``,
+        or ``GeoScan.areas_`` (circles; with ``significant`` and ``p_value``, an area that
+        is not significant is dashed and each is labelled with its p-value).
     cohorts : DataFrame
-        The method's rows of :meth:`SystemsComparison.cohorts`: only reported cohorts are
-        drawn, each filled with that system's WER; the bottom cohort outlined in red.
+        The method's rows of :meth:`SystemsComparison.cohorts`; only these cohorts are drawn.
     names : sequence of str
-        The systems, left to right (three maps a row).
+        The systems, left to right (two maps a row).
+    speakers : DataFrame, optional
+        ``lat``, ``lon`` of the speakers.
+    boundaries : path, optional
+        GeoJSON drawn instead of the shipped outlines.
     title : str
         Figure title.
     """
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.colors import Normalize
+    from wergap.reports.maps import cohort_maps
 
-    shown = regions[regions["cohort"].astype("str").isin(set(cohorts["cohort"].astype("str")))]
-    wer = 100 * cohorts["wer"].astype("float64")
-    low, high = float(np.nanmin(wer)) if len(wer) else 0.0, float(np.nanmax(wer)) if len(wer) else 1.0
-    norm = Normalize(vmin=low, vmax=high if high > low else low + 1)
-    n = len(names)
-    cols = 2 if n == 4 else min(n, 3)
-    rows = -(-n // cols)
-    ratio_hw = 0.6
-    if len(shown):
-        xmin, ymin, xmax, ymax = shown.total_bounds
-        aspect = 1 / max(np.cos(np.radians((ymin + ymax) / 2)), 0.2)
-        ratio_hw = min(max(aspect * (ymax - ymin) / max(xmax - xmin, 1e-9), 0.3), 1.5)
-    fig = Figure(figsize=(4.4 * cols + 1.0, (4.4 * ratio_hw + 0.6) * rows + 0.5), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False)
-    bottom = set(cohorts.loc[cohorts["role"] == "bottom", "cohort"].astype("str"))
-    for i, ax in enumerate(axes.flat):
-        if i >= n:
-            ax.set_visible(False)
-            continue
-        name = names[i]
-        mine = cohorts[cohorts["system"] == name].set_index(cohorts.loc[cohorts["system"] == name, "cohort"].astype("str"))
-        drawn = shown.assign(wer_pct=100 * shown["cohort"].astype("str").map(mine["wer"]).astype("float64"))
-        if len(drawn):
-            drawn.plot(ax=ax, column="wer_pct", cmap=CMAP, norm=norm, edgecolor="white", linewidth=0.8)
-            worst = drawn[drawn["cohort"].astype("str").isin(bottom)]
-            if len(worst):
-                worst.boundary.plot(ax=ax, color=BOTTOM_COLOUR, linewidth=2.0)
-            for _, row in drawn.iterrows():
-                left, _, right, _ = row.geometry.bounds
-                if right - left < 0.06 * (xmax - xmin) or not np.isfinite(row["wer_pct"]):
-                    continue
-                point = row.geometry.representative_point()
-                ax.annotate(f"{row['wer_pct']:.1f}%", (point.x, point.y), ha="center", va="center", fontsize=7,
-                            bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.7})
-            ax.set_aspect(aspect)
-        ax.set_title(_literal(name), fontsize=10)
-        ax.set_xlabel("longitude (° E)", fontsize=7)
-        ax.set_ylabel("latitude (° N)", fontsize=7)
-        ax.tick_params(labelsize=7)
-    fig.colorbar(ScalarMappable(norm=norm, cmap=CMAP), ax=axes.ravel().tolist(), shrink=0.8).set_label(
-        "WER (%), one scale for every system"
+    cohorts = cohorts.assign(cohort=cohorts["cohort"].astype("str"))
+    with_shape = set(shapes["cohort"].astype("str"))
+    wers = {name: cohorts[cohorts["system"] == name].set_index("cohort")["wer"] for name in names}
+    shapeless = cohorts[~cohorts["cohort"].isin(with_shape)]
+    subtitles = {
+        name: "; ".join(f"{r['cohort']}: {num(100 * r['wer'], 1, ' %', na='n/a')}" for _, r in rows.iterrows())
+        for name, rows in shapeless.groupby("system", sort=False)
+    }
+    keyed = shapes.set_index(shapes["cohort"].astype("str"))
+    faint = keyed.index[~keyed["significant"].astype(bool)] if "significant" in keyed else []
+    notes = {c: f"p = {p:.3g}" for c, p in keyed["p_value"].items() if np.isfinite(p)} if "p_value" in keyed else None
+    return cohort_maps(
+        shapes, wers, speakers=speakers, bottom=set(cohorts.loc[cohorts["role"] == "bottom", "cohort"]), faint=faint,
+        notes=notes, reference=shapeless["wer"].to_numpy(dtype=np.float64), subtitles=subtitles, boundaries=boundaries,
+        title=title,
     )
-    if title:
-        fig.suptitle(_literal(title))
-    return fig
-

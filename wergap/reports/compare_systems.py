@@ -53,22 +53,24 @@ def method_title(method: str) -> str:
     return registry.title(method)
 
 
-def _maps(comparison: Any, method: str, cohorts: pd.DataFrame) -> list[dict[str, str]]:
-    """Side-by-side maps of a geographic method's cohorts, one per system (registry: region maps)."""
-    if method not in registry.METHODS:
+def _maps(comparison: Any, method: str, cohorts: pd.DataFrame, boundaries: str | os.PathLike[str] | None) -> list[dict[str, str]]:
+    """Side-by-side maps of a geographic method's cohorts (any registered method with a ``geometry``), one per system."""
+    if method not in registry.METHODS or not len(cohorts):
         return []
     spec = registry.get(method)
     estimator = comparison.estimators.get(method)
-    if "region_map" not in spec.figures or spec.geometry is None or estimator is None:
+    shapes = getattr(estimator, spec.geometry, None) if spec.geometry is not None and estimator is not None else None
+    if shapes is None or not len(shapes):
         return []
-    regions = getattr(estimator, spec.geometry, None)
-    if regions is None:
-        return []
-    fig = compare_figures.maps_side_by_side(regions, cohorts, list(comparison.names), title=f"{method_title(method)}: WER by region")
-    return [{"uri": figures.to_data_uri(fig), "alt": f"Maps of the {method_title(method)} cohorts, one per system, one WER scale"}]
+    fig = compare_figures.maps_side_by_side(
+        shapes, cohorts, list(comparison.names), speakers=comparison.speakers, boundaries=boundaries,
+        title=f"{method_title(method)}: WER by {'area' if 'radius_km' in shapes else 'region'}",
+    )
+    alt = f"Maps of the {method_title(method)} cohorts, one per system, one WER scale, on outlines with speakers' density"
+    return [{"uri": figures.to_data_uri(fig), "alt": alt}]
 
 
-def _method_section(comparison: Any, method: str) -> dict[str, Any]:
+def _method_section(comparison: Any, method: str, boundaries: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     names = list(comparison.names)
     cohorts = comparison.cohorts(method)
     gaps = comparison.gaps(method)
@@ -122,15 +124,17 @@ def _method_section(comparison: Any, method: str) -> dict[str, Any]:
         "description": registry.get(method).description if method in registry.METHODS else "",
         "verdicts": verdicts,
         "figures": figs,
-        "maps": _maps(comparison, method, cohorts),
+        "maps": _maps(comparison, method, cohorts, boundaries),
         "gaps": gap_rows,
         "cohorts": cohort_rows,
         "excluded": "; ".join(f"{n:,} speakers: {why}" for why, n in excluded.items()),
     }
 
 
-def render_systems_html(comparison: Any, *, title: str | None = None) -> str:
-    """The report of ``comparison`` as one HTML string."""
+def render_systems_html(
+    comparison: Any, *, title: str | None = None, boundaries: str | os.PathLike[str] | None = None
+) -> str:
+    """The report of ``comparison`` as one HTML string (``boundaries``: GeoJSON under the maps)."""
     names = list(comparison.names)
     level = f"{100 * comparison.confidence:g} %"
     headline = comparison.headline()
@@ -165,11 +169,14 @@ def render_systems_html(comparison: Any, *, title: str | None = None) -> str:
         "overall": overall,
         "headline": rows,
         "rankings": [comparison.ranking_line(m) for m in comparison.methods],
-        "methods": [_method_section(comparison, m) for m in comparison.methods],
+        "methods": [_method_section(comparison, m, boundaries) for m in comparison.methods],
     }
     return _ENV.get_template("compare_systems.html.j2").render(**context)
 
 
-def write_systems_html(comparison: Any, path: str | os.PathLike[str], *, title: str | None = None) -> None:
+def write_systems_html(
+    comparison: Any, path: str | os.PathLike[str], *, title: str | None = None,
+    boundaries: str | os.PathLike[str] | None = None,
+) -> None:
     """Write the comparison report to ``path`` atomically (temp file + rename)."""
-    write_text_atomic(path, render_systems_html(comparison, title=title))
+    write_text_atomic(path, render_systems_html(comparison, title=title, boundaries=boundaries))

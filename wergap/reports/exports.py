@@ -23,7 +23,7 @@ from wergap.cohorts import COHORT_TABLE_COLUMNS
 from wergap.discovery import registry
 
 #: Version of the ``summary.json`` layout; bumped on any incompatible change.
-SUMMARY_SCHEMA_VERSION = 1
+SUMMARY_SCHEMA_VERSION = 2
 #: Keys of the audit's provenance copied into ``summary.json``.
 PROVENANCE_KEYS = (
     "sources", "format", "rows_read", "dropped", "normalization", "normalization_detail", "drop_tokens",

@@ -23,7 +23,7 @@ from wergap._format import missing as _missing
 from wergap._io import check_not_inputs, write_text_atomic
 from wergap._version import __version__
 from wergap.audit import Audit
-from wergap.defaults import MIN_SPEAKERS
+from wergap.defaults import MIN_GROUP_SPEAKERS, MIN_SPEAKERS
 from wergap.discovery import registry
 from wergap.reports import figures, maps
 from wergap.reports.explanations import explanation_section
@@ -142,9 +142,18 @@ def _split_pairs(
             "wer_out": pct(r["wer_out"]),
             "gap": num(r["gap_pct"], suffix="%", signed=True),
             "worse": {"in": "inside", "out": "outside"}.get(str(r.get("worse")), "–"),
+            "worse_share": num(r.get("worse_share_pct"), suffix=" %"),
+            "target": _is_target(r.get("worse_share_pct"), audit.params.get("max_bottom_share")),
         }
         for _, r in shown.iterrows()
     ]
+
+
+def _is_target(worse_share_pct: Any, max_bottom_share: Any) -> str:
+    """Whether a split's worse side may be the bottom cohort (at most ``max_bottom_share``)."""
+    if _missing(worse_share_pct) or _missing(max_bottom_share):
+        return "yes"
+    return "yes" if float(worse_share_pct) <= 100 * float(max_bottom_share) + 1e-9 else "no: most speakers"
 
 
 def _embedding_scatter(
@@ -223,11 +232,10 @@ def _method_section(audit: Audit, method: str, boundaries: str | os.PathLike[str
         "id": method,
         "title": registry.title(method),
         "rows": _cohort_rows(table, bottom),
-        "gap": num(gap.gap_pct, suffix="%", signed=True),
-        "gap_ci": interval(gap.gap_ci_low, gap.gap_ci_high, fraction=False),
-        "held_out": num(held.gap_pct, suffix="%", signed=True),
+        "in_sample": num(gap.gap_pct, suffix="%", signed=True),
+        "held_out": held_out_text(held.gap_pct),
         "held_out_ci": interval(held.ci_low, held.ci_high, fraction=False),
-        "reasons": [r for r in (gap.reason, held.reason and f"held-out gap: {held.reason}") if r],
+        "reasons": [r for r in (held.reason and f"held-out gap: {held.reason}", gap.reason) if r],
         "figures": [],
         "splits": [],
         "figure_note": None,
@@ -253,9 +261,10 @@ def _attribute_section(audit: Audit, attribute: str, table: pd.DataFrame) -> dic
     worst = {str(table["value"].iloc[0])} if len(table) and best_gap.notna().any() else set()
     overall = None if audit.overall is None else audit.overall["wer"]
     figure = None
-    if len(table):
+    plotted = table[table["wer"].notna()] if "wer" in table else table
+    if len(plotted):
         fig = figures.wer_bars(
-            table,
+            plotted,
             label="value",
             key="value",
             title=f"WER by {attribute}",
@@ -264,8 +273,16 @@ def _attribute_section(audit: Audit, attribute: str, table: pd.DataFrame) -> dic
             bottom_label="worst-served value",
         )
         figure = {"uri": figures.to_data_uri(fig), "alt": f"WER by {attribute}"}
-    rows = _stat_rows(table, worst, key="value", gap="gap_vs_best")
+    rows = _stat_rows(table, worst, key="value", gap="gap_vs_best", keep=("note",) if "note" in table else ())
+    for row in rows:
+        if row.get("note"):  # under min_group_speakers: listed by name and count only
+            row.update(utterances="–", wer=row["note"], wer_ci="", gap="", gap_ci="")
     return {"name": attribute, "rows": rows, "figure": figure}
+
+
+def held_out_text(value: Any) -> str:
+    """The held-out gap, or ``not measurable`` (the note beside it says why and what to change)."""
+    return "not measurable" if _missing(value) else num(value, suffix="%", signed=True)
 
 
 def _summary_rows(audit: Audit) -> list[dict[str, Any]]:
@@ -276,13 +293,12 @@ def _summary_rows(audit: Audit) -> list[dict[str, Any]]:
             "bottom": r["bottom_definition"] if not _missing(r["bottom_definition"]) else "–",
             "wer_bottom": pct(r["wer_bottom"]),
             "wer_top": pct(r["wer_top"]),
-            "gap": num(r["gap_pct"], suffix="%", signed=True),
-            "gap_ci": interval(r["gap_ci_low"], r["gap_ci_high"], fraction=False),
-            "held_out": num(r["held_out_gap_pct"], suffix="%", signed=True),
+            "held_out": held_out_text(r["held_out_gap_pct"]),
             "held_out_ci": interval(r["held_out_ci_low"], r["held_out_ci_high"], fraction=False),
+            "in_sample": num(r["in_sample_gap_pct"], suffix="%", signed=True),
             "share": num(r["bottom_share_pct"], suffix=" %"),
             "utt_share": num(r["bottom_utterance_share_pct"], suffix=" %"),
-            "gap_vs_rest": num(r["gap_vs_rest_pct"], suffix="%", signed=True),
+            "gap_vs_rest": num(r["in_sample_gap_vs_rest_pct"], suffix="%", signed=True),
             "note": "" if _missing(r["note"]) else r["note"],
         }
         for _, r in audit.summary().iterrows()
@@ -353,6 +369,8 @@ def report_context(
             for k, v in params.items()
         ],
         "min_speakers": params.get("min_speakers", MIN_SPEAKERS),
+        "min_group_speakers": params.get("min_group_speakers", MIN_GROUP_SPEAKERS),
+        "max_bottom_share": params.get("max_bottom_share"),
         "n_boot": params.get("n_boot", 1000),
         "seed": params.get("seed", 0),
         "bottom_share": params.get("bottom_share"),

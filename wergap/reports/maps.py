@@ -20,7 +20,7 @@ Nothing here computes a statistic: the WERs come from the cohort table or the ar
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -139,6 +139,102 @@ def draw_speakers(ax: Any, lat: np.ndarray, lon: np.ndarray, extent: tuple[float
     return "speakers (darker = more)"
 
 
+def wer_scale(values: Any) -> Normalize:
+    """The colour scale (WER in %) spanning ``values`` (WER fractions; NaN ignored).
+
+    Maps drawn side by side share one scale by passing every map's values here.
+    """
+    values = pd.Series(np.asarray(values, dtype="float64").ravel()).dropna()
+    low, high = (100 * float(values.min()), 100 * float(values.max())) if len(values) else (0.0, 1.0)
+    return Normalize(low - 1, high + 1) if low == high else Normalize(low, high)
+
+
+def _coordinates(speakers: pd.DataFrame | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if speakers is None or not {"lat", "lon"} <= set(speakers.columns):
+        return None, None
+    lat = pd.to_numeric(speakers["lat"], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(speakers["lon"], errors="coerce").to_numpy(dtype=float)
+    return lat, lon
+
+
+def _shown(shapes: Any, wer: pd.Series) -> Any:
+    """The shapes whose cohort has a WER, with ``wer_pct``."""
+    shown = shapes[shapes["cohort"].astype(str).isin(wer.index)].copy()
+    shown["wer_pct"] = 100 * shown["cohort"].astype(str).map(wer)
+    return shown
+
+
+def _as_wer(wer: pd.Series) -> pd.Series:
+    wer = pd.Series(wer, dtype="float64")
+    wer.index = wer.index.astype(str)
+    return wer
+
+
+def draw_cohort_map(
+    ax: Any,
+    shown: Any,
+    *,
+    norm: Normalize,
+    extent: tuple[float, float, float, float],
+    lat: np.ndarray | None = None,
+    lon: np.ndarray | None = None,
+    bottom: Collection[str] = (),
+    faint: Collection[str] = (),
+    notes: dict[str, str] | None = None,
+    boundaries: str | os.PathLike[str] | None = None,
+    fontsize: float = 8,
+) -> list[Any]:
+    """Draw one map on ``ax``: outlines, speakers, the ``shown`` shapes filled on ``norm``, cities.
+
+    ``shown`` holds ``cohort``, ``geometry`` and ``wer_pct``. Returns the legend handles
+    (speakers, bottom cohort, not significant) of what was drawn.
+    """
+    draw_base(ax, extent, boundaries)
+    handles: list[Any] = []
+    if lat is not None and lon is not None:
+        label = draw_speakers(ax, lat, lon, extent)
+        handles.append(Patch(color="#8a8a8a", alpha=0.6, label=label))
+    cmap = ScalarMappable(norm=norm, cmap=CMAP)
+    faint, bottom = set(map(str, faint)), set(map(str, bottom))
+    for _, row in shown.iterrows():
+        cohort = str(row["cohort"])
+        colour = cmap.to_rgba(row["wer_pct"]) if np.isfinite(row["wer_pct"]) else "#cccccc"
+        edge = BOTTOM_COLOUR if cohort in bottom else "#ffffff" if cohort not in faint else "#444444"
+        one = shown.loc[[row.name]]
+        if cohort in faint:
+            one.boundary.plot(ax=ax, color=edge, linewidth=1.6, linestyle="--", zorder=3)
+        else:
+            one.plot(ax=ax, color=colour, alpha=0.5, zorder=3)
+            one.boundary.plot(ax=ax, color=edge, linewidth=2.4 if cohort in bottom else 1.0, zorder=3.2)
+        point = row.geometry.representative_point()
+        text = f"{cohort}\n{row['wer_pct']:.1f} %" + (f"\n{notes[cohort]}" if notes and cohort in notes else "")
+        left, low, right, high = row.geometry.bounds
+        small = (right - left) < 0.2 * (extent[1] - extent[0])
+        ax.annotate(
+            text, (point.x, point.y), ha="left" if small else "center", va="center", fontsize=fontsize, zorder=5,
+            xytext=(28, 22) if small else (0, 0), textcoords="offset points",
+            arrowprops={"arrowstyle": "-", "color": "#333333", "lw": 0.8} if small else None,
+            fontweight="bold" if cohort in bottom else "normal",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": BOTTOM_COLOUR if cohort in bottom else "none", "alpha": 0.85},
+        )
+    draw_cities(ax, extent)
+    x0, x1, y0, y1 = extent
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    # one degree of longitude is cos(latitude) degrees of latitude long on the ground
+    ax.set_aspect(_aspect(extent))
+    if bottom & set(shown["cohort"].astype(str)):
+        handles.append(Patch(fc="none", ec=BOTTOM_COLOUR, lw=2, label="bottom cohort"))
+    if faint & set(shown["cohort"].astype(str)):
+        handles.append(Line2D([], [], color="#444444", ls="--", label="not significant"))
+    return handles
+
+
+def _aspect(extent: tuple[float, float, float, float]) -> float:
+    """Degrees of latitude per degree of longitude on the ground at the extent's middle."""
+    return 1 / max(np.cos(np.radians((extent[2] + extent[3]) / 2)), 0.2)
+
+
 def cohort_map(
     shapes: Any,
     wer: pd.Series,
@@ -175,62 +271,20 @@ def cohort_map(
     title, caption : str
         Figure title, and a line under the map.
     """
-    wer = pd.Series(wer, dtype="float64")
-    wer.index = wer.index.astype(str)
-    shown = shapes[shapes["cohort"].astype(str).isin(wer.index)].copy()
-    shown["wer_pct"] = 100 * shown["cohort"].astype(str).map(wer)
-    lat = lon = None
-    if speakers is not None and {"lat", "lon"} <= set(speakers.columns):
-        lat = pd.to_numeric(speakers["lat"], errors="coerce").to_numpy(dtype=float)
-        lon = pd.to_numeric(speakers["lon"], errors="coerce").to_numpy(dtype=float)
+    wer = _as_wer(wer)
+    shown = _shown(shapes, wer)
+    lat, lon = _coordinates(speakers)
     extent = map_extent(lat, lon, shown)
     fig = Figure(figsize=(10.0, 6.4))
     ax = fig.add_subplot()
-    draw_base(ax, extent, boundaries)
-    handles: list[Any] = []
-    if lat is not None:
-        label = draw_speakers(ax, lat, lon, extent)
-        handles.append(Patch(color="#8a8a8a", alpha=0.6, label=label))
     values = wer.dropna()
     if reference is not None and np.isfinite(reference):
         values = pd.concat([values, pd.Series([reference])])
-    norm = Normalize(100 * values.min(), 100 * values.max()) if len(values) else Normalize(0, 1)
-    if norm.vmin == norm.vmax:
-        norm = Normalize(norm.vmin - 1, norm.vmax + 1)
-    cmap = ScalarMappable(norm=norm, cmap=CMAP)
-    faint, bottom = set(map(str, faint)), set(map(str, bottom))
-    for _, row in shown.iterrows():
-        cohort = str(row["cohort"])
-        colour = cmap.to_rgba(row["wer_pct"]) if np.isfinite(row["wer_pct"]) else "#cccccc"
-        edge = BOTTOM_COLOUR if cohort in bottom else "#ffffff" if cohort not in faint else "#444444"
-        one = shown.loc[[row.name]]
-        if cohort in faint:
-            one.boundary.plot(ax=ax, color=edge, linewidth=1.6, linestyle="--", zorder=3)
-        else:
-            one.plot(ax=ax, color=colour, alpha=0.5, zorder=3)
-            one.boundary.plot(ax=ax, color=edge, linewidth=2.4 if cohort in bottom else 1.0, zorder=3.2)
-        point = row.geometry.representative_point()
-        text = f"{cohort}\n{row['wer_pct']:.1f} %" + (f"\n{notes[cohort]}" if notes and cohort in notes else "")
-        left, low, right, high = row.geometry.bounds
-        small = (right - left) < 0.2 * (extent[1] - extent[0])
-        ax.annotate(
-            text, (point.x, point.y), ha="left" if small else "center", va="center", fontsize=8, zorder=5,
-            xytext=(28, 22) if small else (0, 0), textcoords="offset points",
-            arrowprops={"arrowstyle": "-", "color": "#333333", "lw": 0.8} if small else None,
-            fontweight="bold" if cohort in bottom else "normal",
-            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": BOTTOM_COLOUR if cohort in bottom else "none", "alpha": 0.85},
-        )
-    draw_cities(ax, extent)
-    x0, x1, y0, y1 = extent
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    # one degree of longitude is cos(latitude) degrees of latitude long on the ground
-    ax.set_aspect(1 / max(np.cos(np.radians((y0 + y1) / 2)), 0.2))
-    fig.colorbar(cmap, ax=ax, shrink=0.75).set_label("WER (%)")
-    if bottom & set(shown["cohort"].astype(str)):
-        handles.append(Patch(fc="none", ec=BOTTOM_COLOUR, lw=2, label="bottom cohort"))
-    if faint & set(shown["cohort"].astype(str)):
-        handles.append(Line2D([], [], color="#444444", ls="--", label="not significant"))
+    norm = wer_scale(values)
+    handles = draw_cohort_map(
+        ax, shown, norm=norm, extent=extent, lat=lat, lon=lon, bottom=bottom, faint=faint, notes=notes, boundaries=boundaries
+    )
+    fig.colorbar(ScalarMappable(norm=norm, cmap=CMAP), ax=ax, shrink=0.75).set_label("WER (%)")
     if handles:
         ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
     ax.set_xlabel("longitude (° E)")
@@ -239,6 +293,91 @@ def cohort_map(
     if caption:
         ax.text(0.0, -0.14, caption.replace("$", r"\$"), transform=ax.transAxes, fontsize=8, va="top", color="#333333", wrap=True)
     return fig
+
+
+def cohort_maps(
+    shapes: Any,
+    wers: Mapping[str, pd.Series],
+    *,
+    speakers: pd.DataFrame | None = None,
+    bottom: Collection[str] = (),
+    faint: Collection[str] = (),
+    notes: dict[str, str] | None = None,
+    reference: Any = (),
+    subtitles: Mapping[str, str] | None = None,
+    boundaries: str | os.PathLike[str] | None = None,
+    title: str = "",
+) -> Figure:
+    """The same cohort shapes mapped once per panel (e.g. per system), on ONE shared WER colour scale.
+
+    Each panel is drawn like :func:`cohort_map` (outlines, speakers, labelled shapes,
+    bottom cohort in red, faint shapes dashed), zoomed to the same extent; one colour bar
+    serves them all, so equal colours are equal WERs across panels.
+
+    Parameters
+    ----------
+    shapes : GeoDataFrame
+        ``cohort`` and ``geometry`` (EPSG:4326).
+    wers : mapping of str to Series
+        Panel title (a system) -> cohort label -> WER (fraction), left to right, two a row.
+    speakers : DataFrame, optional
+        ``lat``, ``lon`` of the speakers: their density and the maps' extent.
+    bottom, faint : collection of str
+        Cohorts outlined in red; cohorts dashed and unfilled.
+    notes : dict of str to str, optional
+        Cohort -> extra label text, the same on every panel.
+    reference : iterable of float
+        Further WERs (fractions) the shared scale must span (cohorts without a shape).
+    subtitles : mapping of str to str, optional
+        Panel -> a line under its title (e.g. the WER outside the area).
+    boundaries : path, optional
+        GeoJSON drawn instead of the shipped outlines.
+    title : str
+        Figure title.
+    """
+    wers = {str(name): _as_wer(wer) for name, wer in wers.items()}
+    values = [w.to_numpy() for w in wers.values()] + [np.asarray(list(reference), dtype="float64")]
+    norm = wer_scale(np.concatenate(values) if values else [])
+    lat, lon = _coordinates(speakers)
+    labelled = set().union(*(w.index for w in wers.values())) if wers else set()
+    extent = map_extent(lat, lon, shapes[shapes["cohort"].astype(str).isin(labelled)])
+    n = max(len(wers), 1)
+    cols = min(n, 2)  # two a row: the report's page is about 1,100 px wide, so labels stay legible
+    rows = -(-n // cols)
+    x0, x1, y0, y1 = extent
+    ratio = min(max(_aspect(extent) * (y1 - y0) / max(x1 - x0, 1e-9), 0.35), 1.4)
+    width = 4.8  # inches of map per panel; ticks, labels and titles come on top
+    fig = Figure(figsize=(cols * (width + 0.8) + 1.0, rows * (0.88 * width * ratio + 0.9) + 0.8), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    handles: list[Any] = []
+    for i, ax in enumerate(axes.flat):
+        if i >= len(wers):
+            ax.set_visible(False)
+            continue
+        name, wer = list(wers.items())[i]
+        drawn = draw_cohort_map(
+            ax, _shown(shapes, wer), norm=norm, extent=extent, lat=lat, lon=lon, bottom=bottom, faint=faint,
+            notes=notes, boundaries=boundaries, fontsize=7.5,
+        )
+        handles += [h for h in drawn if h.get_label() not in {k.get_label() for k in handles}]
+        sub = (subtitles or {}).get(name)
+        ax.set_title(_literal(name) + (f"\n{_literal(sub)}" if sub else ""), fontsize=10)
+        ax.set_xlabel("longitude (° E)", fontsize=8)
+        ax.set_ylabel("latitude (° N)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.colorbar(ScalarMappable(norm=norm, cmap=CMAP), ax=axes.ravel().tolist(), shrink=0.6).set_label(
+        "WER (%), one scale for every map"
+    )
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(_literal(title))
+    return fig
+
+
+def _literal(text: object) -> str:
+    """``text`` drawn as written: a ``$`` must not start matplotlib mathtext."""
+    return str(text).replace("$", r"\$")
 
 
 def scan_map(
