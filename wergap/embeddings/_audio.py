@@ -9,7 +9,6 @@ never raise on a bad file: each problem becomes one of the reasons below, which
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,8 +102,12 @@ def inspect(path: str | os.PathLike[str], min_seconds: float) -> AudioInfo:
     return info
 
 
-def read_mono(path: Path) -> tuple[np.ndarray | None, int, str | None]:
-    """Decode ``path`` to mono float32 (channel mean) at its own sample rate.
+def read_mono(path: Path, start: int = 0,
+              stop: int | None = None) -> tuple[np.ndarray | None, int, str | None]:
+    """Decode frames ``start:stop`` of ``path`` to mono float32 (channel mean) at its own rate.
+
+    Only the requested frames are decoded (soundfile seeks), so cropping a long recording
+    never holds the whole of it in memory.
 
     Returns
     -------
@@ -118,7 +121,8 @@ def read_mono(path: Path) -> tuple[np.ndarray | None, int, str | None]:
     import soundfile as sf
 
     try:
-        data, rate = sf.read(io.BytesIO(path.read_bytes()), dtype="float32", always_2d=True)
+        data, rate = sf.read(str(path), start=start, stop=stop, dtype="float32",
+                             always_2d=True)
     except (OSError, RuntimeError, sf.SoundFileError, ValueError):
         return None, 0, UNREADABLE
     if data.shape[0] == 0:

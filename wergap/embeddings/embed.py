@@ -15,14 +15,25 @@ Design choices, and why:
   network), and when its ``hyperparams.yaml`` sets ``pretrained_path`` (as the published
   model's does, naming the Hub id) that key is overridden with the folder itself.
 - **Cache.** Encoding dominates the cost, so each embedding is stored under ``cache_dir``
-  as ``<model key>/<sha256 of the audio file's bytes>.npy``. The model key hashes the
-  model's identity (for a folder: its ``hyperparams.yaml`` and ``*.ckpt`` bytes; for a Hub
-  id: the id), the sample rate and :data:`PIPELINE_VERSION`. A rerun computes only new or
-  changed audio, and a renamed or copied file is not recomputed. The counts are reported in
-  ``attrs["wergap"]["embed"]`` (``computed``, ``from_cache``) so callers can check them.
-- **Batching.** Utterances are sorted by length and batched, zero-padded, with relative
+  as ``<model key>/<sha256 of the audio file's bytes>.npy`` (``-crop<s>`` appended for a
+  file cropped to ``max_seconds``). The model key hashes the model's identity (for a
+  folder: its ``hyperparams.yaml`` and ``*.ckpt`` bytes; for a Hub id: the id) and
+  :data:`PIPELINE_VERSION`. A rerun computes only new or changed audio, and a renamed or
+  copied file is not recomputed. Each entry is written atomically as soon as its batch is
+  done, so an interrupted run (Ctrl-C, a crash) leaves a valid cache and a rerun resumes
+  where it stopped. The counts are reported in ``attrs["wergap"]["embed"]``
+  (``computed``, ``from_cache``) so callers can check them.
+- **Memory and speed.** Batches are planned by padded seconds (``batch_seconds``), not
+  only by count, from durations sorted so batch-mates are of similar length, with relative
   lengths ``wav_lens`` so SpeechBrain's feature normalisation and attentive statistics
-  pooling ignore the padding. Same inputs and options give the same vectors.
+  pooling ignore the padding. The encoder's activations grow with utterances x longest
+  utterance, so this bounds memory by the batch, never by the set or the longest file
+  (``_embed_plan``). A background thread decodes and resamples the next batches while the
+  encoder runs under ``torch.inference_mode`` (``_embed_run``); ``device="auto"`` takes a
+  CUDA GPU when torch sees one. Same inputs and options give the same vectors.
+- **Long audio** is cropped to its central ``max_seconds`` (default 15 s); only those
+  frames are decoded. **Many utterances per speaker**: ``max_per_speaker`` embeds at most
+  N per speaker, the longest or a seeded random choice.
 - **Bad audio** (no path, missing, unreadable, empty, shorter than ``min_seconds``,
   non-finite samples) never raises: the utterance is dropped and counted by reason in
   ``attrs["wergap"]["dropped"]``, and listed in ``attrs["wergap"]["embed"]["failures"]``.
@@ -34,8 +45,10 @@ imports them only when it needs them, so ``import wergap`` works without them.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,11 +59,20 @@ import pandas as pd
 from wergap._io import atomic_path
 from wergap.data_schemas import InputError, WergapError, add_drops, provenance
 from wergap.embeddings import _audio
+from wergap.embeddings import _embed_plan as _plan
+from wergap.embeddings import _embed_run as _run
 
 DEFAULT_MODEL = "speechbrain/spkrec-ecapa-voxceleb"
 #: Shortest usable audio, in seconds. ECAPA-TDNN's 80-band filterbank uses 25 ms windows
 #: every 10 ms and attentive statistics pooling needs several frames; 0.1 s gives 10.
 MIN_SECONDS = 0.1
+#: Longer audio is cropped to its central part of this many seconds (see ``embed_audio``).
+MAX_SECONDS = 15.0
+#: Most padded audio in one batch, in seconds: the bound on the encoder's memory
+#: (the published model holds about 20 MB of activations per padded second on CPU).
+BATCH_SECONDS = 15.0
+#: The packages of the ``[embed]`` extra.
+EXTRA_MODULES = ("torch", "torchaudio", "speechbrain", "soundfile")
 #: Bumped whenever preprocessing changes (mono mix, resampling, padding), so old cache
 #: entries are not reused for vectors the current code would compute differently.
 PIPELINE_VERSION = "wergap-embed-1"
@@ -61,7 +83,8 @@ LIST_SUFFIXES = (".lst", ".list")
 
 MISSING_EXTRA = (
     "computing embeddings from audio needs the [embed] extra (torch, torchaudio, "
-    "speechbrain, soundfile): pip install 'wergap[embed]' ({error})"
+    "speechbrain, soundfile; {error}): pip install 'wergap[embed]' "
+    "(from a source checkout: pip install -c constraints/embed.txt '.[embed]')"
 )
 NO_MODEL_FILE = (
     "expected a SpeechBrain model folder holding hyperparams.yaml (and its checkpoints), "
@@ -90,12 +113,22 @@ def embed_audio(
     model: str | os.PathLike[str] = DEFAULT_MODEL,
     cache_dir: str | os.PathLike[str] | None = None,
     batch_size: int = 16,
-    device: str = "cpu",
+    batch_seconds: float = BATCH_SECONDS,
+    device: str = "auto",
     progress: bool = False,
     base_dir: str | os.PathLike[str] | None = None,
     min_seconds: float = MIN_SECONDS,
+    max_seconds: float | None = MAX_SECONDS,
+    max_per_speaker: int | None = None,
+    select: str = "longest",
+    seed: int = 0,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Compute one ECAPA-TDNN speaker embedding per utterance from its audio file.
+
+    Memory is bounded by the batch, not by the set: files are read batch by batch (a
+    background thread decodes and resamples the next batches while the encoder runs), and
+    a batch holds at most ``batch_size`` utterances and ``batch_seconds`` of padded audio.
 
     Parameters
     ----------
@@ -111,19 +144,47 @@ def embed_audio(
         A Hugging Face id (downloaded on first use, needs a network) or a local folder
         holding a SpeechBrain speaker-encoder model (``hyperparams.yaml`` + checkpoints).
     cache_dir : str or path, optional
-        Where embeddings (and models downloaded from the Hub) are kept between runs. Without
-        it nothing is cached and Hub models go to SpeechBrain's/Hugging Face's own cache.
+        Where embeddings (and models downloaded from the Hub) are kept between runs. Each
+        vector is written (atomically) as soon as its batch is done, so an interrupted run
+        (Ctrl-C, a crash) resumes where it stopped. Without it nothing is cached.
     batch_size : int, default 16
-        Utterances encoded together (sorted by length, so padding stays small).
-    device : str, default "cpu"
-        Torch device for the encoder, e.g. ``"cuda:0"``.
+        Most utterances encoded together.
+    batch_seconds : float, default 15
+        Most padded audio per batch (utterances x the longest of them, in seconds): the
+        bound on the encoder's memory. Utterances are sorted by duration, so batch-mates
+        are of similar length and padding wastes little compute.
+    device : str, default "auto"
+        ``"auto"`` (a CUDA GPU when torch sees one, else the CPU), ``"cpu"``, ``"cuda"``
+        or ``"cuda:N"``. The device used is reported in ``attrs``.
     progress : bool, default False
-        Show a tqdm progress bar on stderr.
+        Show a tqdm progress bar on stderr, in seconds of audio.
     base_dir : str or path, optional
         Folder that relative audio paths are resolved against. Defaults to the log's or
         list's folder, else the current directory.
     min_seconds : float, default 0.1
         Shorter audio is dropped as ``"audio too short"``.
+    max_seconds : float or None, default 15
+        Longer audio is **cropped** to its central ``max_seconds`` (a speaker's identity
+        is well established in 15 s; a one-hour recording would otherwise cost an hour of
+        compute and memory for one vector). ``None`` embeds whole files. Must be at least
+        ``2 * min_seconds``.
+    max_per_speaker : int, optional
+        Embed at most this many utterances of each speaker (the others are counted in
+        ``attrs["wergap"]["embed"]["not_selected"]``, not embedded). A speaker's mean
+        embedding rarely needs more than a few; this divides the work by the typical
+        utterances per speaker.
+    select : {"longest", "random"}, default "longest"
+        Which utterances ``max_per_speaker`` keeps: the longest, or a random choice that
+        depends only on ``seed`` and the utterance ids (not on the input's order).
+    seed : int, default 0
+        Seed of ``select="random"``.
+    threads : int, optional
+        CPU threads for the encoder. By default torch's own count (the physical cores),
+        lowered to the cores that are idle (CPUs minus the one-minute load average, at
+        least 1) when the machine is already busy: torch's threads wait for each other
+        at every layer, so one of them losing its core to another process stalls all
+        (measured on a 2-core machine under a load of 11: 4 s of audio took 12-15 s with
+        2 threads, 2-3 s with 1). Restored afterwards.
 
     Returns
     -------
@@ -132,25 +193,32 @@ def embed_audio(
         ``speaker_id``, ``audio`` (str, as given) and ``embedding`` (object column of 1-D
         float32 arrays, all the same length). ``attrs["wergap"]`` carries ``dropped``
         ({reason: utterances}) and ``embed``: ``model``, ``model_key``, ``sample_rate``,
-        ``dim``, ``computed``, ``from_cache``, ``seconds`` (audio embedded or taken from
-        cache), ``min_seconds``, ``failures`` (list of ``[utt_id, reason]``).
+        ``dim``, ``device``, ``threads``, ``computed``, ``from_cache``, ``seconds`` (audio
+        in the files embedded or taken from cache), ``encoded_seconds`` (audio run through
+        the encoder in this call, after crops and de-duplication), ``cropped`` (files longer than
+        ``max_seconds``), ``not_selected``, ``min_seconds``, ``max_seconds``,
+        ``max_per_speaker``, ``select``, ``seed``, ``failures`` (``[utt_id, reason]``).
 
     Raises
     ------
     InputError
         The input table has no ``audio`` column or repeats an utterance id; the model
-        folder has no ``hyperparams.yaml``; ``batch_size`` is not positive.
+        folder has no ``hyperparams.yaml``; an option is out of range; CUDA was asked for
+        where torch sees none.
     WergapError
-        The ``[embed]`` extra is not installed, or the model cannot be loaded.
+        The ``[embed]`` extra is not installed (the message gives the install command),
+        or the model cannot be loaded.
 
     Examples
     --------
-    >>> emb = embed_audio("decode.tsv", model="models/ecapa", cache_dir="~/.cache/wergap")  # doctest: +SKIP
+    >>> emb = embed_audio("decode.tsv", model="models/ecapa", cache_dir="~/.cache/wergap",
+    ...                   max_per_speaker=5)  # doctest: +SKIP
     >>> emb.attrs["wergap"]["embed"]["computed"], emb.attrs["wergap"]["dropped"]  # doctest: +SKIP
     (1200, {'audio missing': 3})
     """
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+    _check_options(batch_size, batch_seconds, min_seconds, max_seconds, max_per_speaker,
+                   select)
+    require_extra()
     items, sources = _collect(log_or_paths, base_dir)
     encoder = _Encoder(model, cache_dir=cache_dir, device=device)
 
@@ -166,47 +234,77 @@ def embed_audio(
             continue
         infos[i] = info
 
+    usable = sorted(infos)
+    keep = _plan.select_per_speaker(
+        [items[i]["speaker_id"] for i in usable], [items[i]["utt_id"] for i in usable],
+        [infos[i].seconds for i in usable], max_per_speaker=max_per_speaker, select=select,
+        seed=seed)
+    not_selected = 0
+    for i, k in zip(usable, keep):
+        if not k:
+            del infos[i]
+            not_selected += 1
+
+    segments: dict[int, _plan.Segment] = {
+        i: _plan.crop(info.sha256, info.path, info.frames, info.samplerate, max_seconds)
+        for i, info in infos.items()
+    }
     cache = _Cache(cache_dir, encoder.model_key) if cache_dir is not None else None
-    vectors: dict[str, np.ndarray] = {}  # content hash -> embedding
+    vectors: dict[str, np.ndarray] = {}  # segment key -> embedding
     from_cache = 0
     if cache is not None:
-        for info in infos.values():
-            if info.sha256 not in vectors:
-                vec = cache.get(info.sha256)
+        for seg in segments.values():
+            if seg.key not in vectors:
+                vec = cache.get(seg.key)
                 if vec is not None:
-                    vectors[info.sha256] = vec
+                    vectors[seg.key] = vec
                     from_cache += 1
 
-    todo: dict[str, _audio.AudioInfo] = {}
-    for info in infos.values():
-        if info.sha256 not in vectors:
-            todo.setdefault(info.sha256, info)
-    bad_hashes: dict[str, str] = {}
+    todo: dict[str, _plan.Segment] = {}
+    for seg in segments.values():
+        if seg.key not in vectors:
+            todo.setdefault(seg.key, seg)
+    bad_keys: dict[str, str] = {}
     computed = 0
+    encoded_seconds = 0.0
+    threads_used = None
     if todo:
-        new, bad_hashes = encoder.encode(
-            sorted(todo.values(), key=lambda a: (-a.seconds, a.sha256)),
-            batch_size=batch_size,
-            min_seconds=min_seconds,
-            progress=progress,
-        )
-        computed = len(new)
-        vectors.update(new)
-        if cache is not None:
-            for key, vec in new.items():
-                cache.put(key, vec)
+        classifier = encoder.load()
+        torch, _ = _import_torch()
+        previous = torch.get_num_threads()
+        threads_used = _run.choose_threads(torch, threads, encoder.device_used or "cpu")
+
+        def keep_vector(seg: _plan.Segment, vec: np.ndarray) -> None:
+            nonlocal computed
+            vectors[seg.key] = vec
+            computed += 1
+            if cache is not None:
+                cache.put(seg.key, vec)
+
+        batches = _plan.plan_batches(list(todo.values()), batch_size=batch_size,
+                                     batch_seconds=batch_seconds)
+        encoded_seconds = float(sum(s.seconds for s in todo.values()))
+        torch.set_num_threads(threads_used)
+        try:
+            bad_keys = _run.encode_batches(
+                classifier, batches, rate=encoder.sample_rate, min_seconds=min_seconds,
+                device=encoder.device_used or "cpu", progress=progress, on_vector=keep_vector)
+        finally:
+            torch.set_num_threads(previous)
 
     rows = []
     seconds = 0.0
+    cropped = 0
     for i, item in enumerate(items):
-        info = infos.get(i)
-        if info is None:
+        if i not in segments:
             continue
-        if info.sha256 in bad_hashes:
-            failures.append([item["utt_id"], bad_hashes[info.sha256]])
+        seg = segments[i]
+        if seg.key in bad_keys:
+            failures.append([item["utt_id"], bad_keys[seg.key]])
             continue
-        seconds += info.seconds
-        rows.append((item["utt_id"], item["speaker_id"], item["audio"], vectors[info.sha256]))
+        seconds += infos[i].seconds
+        cropped += seg.key != infos[i].sha256
+        rows.append((item["utt_id"], item["speaker_id"], item["audio"], vectors[seg.key]))
 
     if items and not rows:
         raise InputError(NOTHING_EMBEDDED.format(n=len(items), reasons=_reasons_text(failures)), file=sources[0] if len(sources) == 1 else None)
@@ -229,14 +327,66 @@ def embed_audio(
         "model_key": encoder.model_key,
         "sample_rate": encoder.sample_rate_if_known(),
         "dim": dims.pop() if len(dims) == 1 else None,
+        "device": encoder.device_used,
+        "threads": threads_used,
         "computed": computed,
         "from_cache": from_cache,
         "seconds": round(seconds, 3),
+        "encoded_seconds": round(encoded_seconds, 3),
+        "cropped": int(cropped),
+        "not_selected": not_selected,
         "min_seconds": float(min_seconds),
+        "max_seconds": None if max_seconds is None else float(max_seconds),
+        "max_per_speaker": max_per_speaker,
+        "select": select,
+        "seed": int(seed),
+        "batch_size": int(batch_size),
+        "batch_seconds": float(batch_seconds),
         "failures": failures,
         "pipeline": PIPELINE_VERSION,
     }
     return out
+
+
+def require_extra() -> None:
+    """Raise the install command when a package of the ``[embed]`` extra is missing.
+
+    Raises
+    ------
+    WergapError
+        Naming the missing packages and the exact ``pip install`` command.
+    """
+    missing = []
+    for name in EXTRA_MODULES:
+        if name in sys.modules:
+            if sys.modules[name] is None:
+                missing.append(name)
+            continue
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    if missing:
+        raise WergapError(MISSING_EXTRA.format(error="missing: " + ", ".join(missing)))
+
+
+def _check_options(batch_size: Any, batch_seconds: Any, min_seconds: float,
+                   max_seconds: Any, max_per_speaker: Any, select: Any) -> None:
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not isinstance(batch_seconds, (int, float)) or not batch_seconds > 0:
+        raise InputError(_plan.BAD_BATCH_SECONDS.format(got=batch_seconds))
+    if max_seconds is not None and (not isinstance(max_seconds, (int, float))
+                                    or not max_seconds >= 2 * min_seconds):
+        raise InputError(_plan.BAD_MAX_SECONDS.format(min_seconds=min_seconds, got=max_seconds))
+    if max_per_speaker is not None and (not isinstance(max_per_speaker, (int, np.integer))
+                                        or isinstance(max_per_speaker, bool)
+                                        or max_per_speaker < 1):
+        raise InputError(_plan.BAD_CAP.format(got=max_per_speaker))
+    if select not in _plan.SELECT_CHOICES:
+        raise InputError(_plan.BAD_SELECT.format(choices=_plan.SELECT_CHOICES, got=select))
 
 
 def _reasons_text(failures: list[list[str]]) -> str:
@@ -484,6 +634,11 @@ class _Encoder:
         self.model_key = _model_key(model)
         self._classifier: Any = None
         self._sample_rate: int | None = None
+        self.device_used: str | None = None
+
+    @property
+    def sample_rate(self) -> int:
+        return self._sample_rate or 16000
 
     def sample_rate_if_known(self) -> int | None:
         return self._sample_rate
@@ -491,14 +646,15 @@ class _Encoder:
     def load(self) -> Any:
         if self._classifier is not None:
             return self._classifier
-        _import_torch()
+        torch, _ = _import_torch()
+        self.device_used = _run.resolve_device(torch, self.device)
         try:
             from speechbrain.inference.speaker import EncoderClassifier
             from speechbrain.utils.fetching import LocalStrategy
         except ImportError as err:  # pragma: no cover - exercised only without the extra
             raise WergapError(MISSING_EXTRA.format(error=err)) from err
         folder = Path(self.model).expanduser()
-        kwargs: dict[str, Any] = {"run_opts": {"device": self.device}}
+        kwargs: dict[str, Any] = {"run_opts": {"device": self.device_used}}
         if folder.is_dir():
             # Load in place: no copies or symlinks, and never the network.
             kwargs.update(source=str(folder.resolve()), savedir=None,
@@ -521,61 +677,8 @@ class _Encoder:
         rate = getattr(normalizer, "sample_rate", None) or getattr(
             self._classifier.hparams, "sample_rate", None) or 16000
         self._sample_rate = int(rate)
+        self._classifier.eval()
         return self._classifier
-
-    def encode(
-        self,
-        infos: Sequence[_audio.AudioInfo],
-        *,
-        batch_size: int,
-        min_seconds: float,
-        progress: bool,
-    ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-        """Embed files (sorted longest first); return {sha256: vector} and {sha256: reason}."""
-        torch, taf = _import_torch()
-        classifier = self.load()
-        rate = self._sample_rate or 16000
-        from tqdm.auto import tqdm
-
-        vectors: dict[str, np.ndarray] = {}
-        bad: dict[str, str] = {}
-        bar = tqdm(total=len(infos), disable=not progress, unit="utt", desc="embedding")
-        try:
-            for start in range(0, len(infos), batch_size):
-                chunk = infos[start:start + batch_size]
-                wavs, keys = [], []
-                for info in chunk:
-                    samples, file_rate, reason = _audio.read_mono(info.path)
-                    if reason is None and samples is not None:
-                        wav = torch.from_numpy(samples)
-                        if file_rate != rate:
-                            wav = taf.resample(wav, file_rate, rate)
-                        if wav.numel() < max(1, int(round(min_seconds * rate))):
-                            reason = _audio.TOO_SHORT
-                    if reason is not None:
-                        bad[info.sha256] = reason
-                        continue
-                    wavs.append(wav)
-                    keys.append(info.sha256)
-                if wavs:
-                    for key, vec in zip(keys, self._encode_batch(torch, classifier, wavs)):
-                        vectors[key] = vec
-                bar.update(len(chunk))
-        finally:
-            bar.close()
-        return vectors, bad
-
-    def _encode_batch(self, torch: Any, classifier: Any, wavs: list[Any]) -> list[np.ndarray]:
-        """Pad a batch, pass relative lengths, return float32 numpy vectors."""
-        lengths = torch.tensor([w.numel() for w in wavs], dtype=torch.float32)
-        longest = int(lengths.max().item())
-        batch = torch.zeros(len(wavs), longest, dtype=torch.float32)
-        for k, w in enumerate(wavs):
-            batch[k, : w.numel()] = w
-        with torch.inference_mode():
-            out = classifier.encode_batch(batch, lengths / longest)
-        out = out.reshape(len(wavs), -1).to("cpu", torch.float32).numpy()
-        return [np.array(row, dtype=np.float32) for row in out]
 
 
 def _yaml_has_key(path: Path, key: str) -> bool:
@@ -656,9 +759,12 @@ def _jsonable(value: Any) -> Any:
 
 
 __all__ = [
+    "BATCH_SECONDS",
     "DEFAULT_MODEL",
+    "MAX_SECONDS",
     "MIN_SECONDS",
     "embed_audio",
+    "require_extra",
     "speaker_mean_embeddings",
     "write_embeddings",
 ]
