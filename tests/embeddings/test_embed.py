@@ -349,9 +349,11 @@ def test_hub_id_offline_fails_cleanly(tones: list[Path], tmp_path: Path) -> None
 
 def test_speaker_means(model_dir: Path, tones: list[Path]) -> None:
     df = E.embed_audio(tones, model=model_dir)
-    means = E.speaker_mean_embeddings(df)
+    from wergap.data_schemas import speaker_mean_embeddings
+
+    means = speaker_mean_embeddings(df)  # the one averaging, shared with attach_embeddings
     assert means["speaker_id"].tolist() == ["spkA", "spkB"]
-    assert means["utterances"].tolist() == [3, 3]
+    assert means["embedded_utterances"].tolist() == [3, 3]
     np.testing.assert_allclose(means["embedding"][0], _stack(df)[:3].mean(0), rtol=1e-5,
                                atol=1e-6)
 

@@ -57,7 +57,10 @@ import numpy as np
 import pandas as pd
 
 from wergap._io import atomic_path
-from wergap.data_schemas import InputError, WergapError, add_drops, provenance
+from wergap._json import jsonable
+from wergap.data_schemas.embeddings import embedding_matrix
+from wergap.errors import InputError, WergapError
+from wergap.provenance import add_drops, provenance
 from wergap.embeddings import _audio
 from wergap.embeddings import _embed_plan as _plan
 from wergap.embeddings import _embed_run as _run
@@ -396,51 +399,6 @@ def _reasons_text(failures: list[list[str]]) -> str:
     return "; ".join(f"{n:,} {reason}" for reason, n in counts.items()) or "none read"
 
 
-def speaker_mean_embeddings(embeddings: pd.DataFrame) -> pd.DataFrame:
-    """Average utterance embeddings per speaker (the vector k-means clusters).
-
-    Parameters
-    ----------
-    embeddings : DataFrame
-        ``speaker_id`` and ``embedding`` (1-D arrays of one length), e.g. from
-        :func:`embed_audio`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``speaker_id`` (str), ``utterances`` (int64), ``embedding`` (float32 arrays: the
-        plain mean; ``EmbeddingKMeans`` length-normalises it), sorted by speaker,
-        provenance carried over.
-
-    Raises
-    ------
-    InputError
-        A required column is missing or the vectors differ in length.
-    """
-    for column in ("speaker_id", "embedding"):
-        if column not in embeddings.columns:
-            raise InputError(NO_EMBEDDINGS_TO_WRITE.format(column=column), column=column)
-    matrix = _matrix(embeddings["embedding"])
-    speakers = embeddings["speaker_id"].astype(str).to_numpy()
-    order = sorted(set(speakers))
-    ids = {s: k for k, s in enumerate(order)}
-    codes = np.fromiter((ids[s] for s in speakers), dtype=np.int64, count=len(speakers))
-    counts = np.bincount(codes, minlength=len(order))
-    sums = np.zeros((len(order), matrix.shape[1]), dtype=np.float64)
-    np.add.at(sums, codes, matrix)
-    means = (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)
-    out = pd.DataFrame(
-        {
-            "speaker_id": pd.array(order, dtype="str"),
-            "utterances": counts.astype(np.int64),
-            "embedding": pd.Series(list(means), dtype=object),
-        }
-    )
-    from wergap.data_schemas import carry
-
-    return carry(embeddings, out)
-
-
 def write_embeddings(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write utterance embeddings to Parquet atomically.
 
@@ -471,7 +429,11 @@ def write_embeddings(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     for column in ("speaker_id", "embedding"):
         if column not in df.columns:
             raise InputError(NO_EMBEDDINGS_TO_WRITE.format(column=column), column=column)
-    matrix = _matrix(df["embedding"])
+    matrix, present = embedding_matrix(df["embedding"])
+    if not present.all():
+        row = int(np.flatnonzero(~present)[0])
+        raise InputError(BAD_EMBEDDING.format(dim=matrix.shape[1] if matrix.size else "n", got="no vector"),
+                         row=row, column="embedding")
     columns = [c for c in WRITE_COLUMNS if c in df.columns]
     arrays = []
     for column in columns:
@@ -484,7 +446,7 @@ def write_embeddings(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
             arrays.append(pa.array(df[column].astype(str).tolist(), type=pa.string()))
     table = pa.Table.from_arrays(arrays, names=columns)
     frame_meta = pd.DataFrame({c: df[c] for c in columns if c != "embedding"})
-    frame_meta.attrs = {"wergap": _jsonable(df.attrs.get("wergap", {}))}
+    frame_meta.attrs = {"wergap": jsonable(df.attrs.get("wergap", {}))}
     pandas_meta = pa.Schema.from_pandas(frame_meta, preserve_index=False).metadata or {}
     table = table.replace_schema_metadata({**pandas_meta})
     target = Path(path)
@@ -719,45 +681,6 @@ class _Cache:
             np.save(fh, np.asarray(vec, dtype=np.float32), allow_pickle=False)
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _matrix(column: pd.Series) -> np.ndarray:
-    """Stack a column of vectors into a float32 matrix, naming the first bad row."""
-    rows = column.tolist()
-    if not rows:
-        return np.zeros((0, 0), dtype=np.float32)
-    dim = None
-    out = []
-    for row, value in enumerate(rows):
-        try:
-            vec = np.asarray(value, dtype=np.float32)
-        except (TypeError, ValueError):
-            vec = None
-        if vec is None or vec.ndim != 1 or (dim is not None and vec.shape[0] != dim):
-            got = "a non-numeric value" if vec is None else f"shape {tuple(vec.shape)}"
-            raise InputError(BAD_EMBEDDING.format(dim=dim if dim is not None else "n", got=got),
-                             row=row, column="embedding")
-        dim = vec.shape[0]
-        out.append(vec)
-    return np.stack(out)
-
-
-def _jsonable(value: Any) -> Any:
-    """Provenance reduced to JSON types (pandas stores attrs as JSON in Parquet)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
-
-
 __all__ = [
     "BATCH_SECONDS",
     "DEFAULT_MODEL",
@@ -765,7 +688,6 @@ __all__ = [
     "MIN_SECONDS",
     "embed_audio",
     "require_extra",
-    "speaker_mean_embeddings",
     "write_embeddings",
 ]
 
