@@ -11,8 +11,8 @@ import pytest
 
 from wergap.audit import METHODS, SUMMARY_COLUMNS, Audit, audit
 from wergap.cohorts import disaggregate
-from wergap.discovery import registry
 from wergap.data_schemas import InputError
+from wergap.discovery import registry
 
 # wergap exports the function audit, which hides the module of the same name.
 audit_module = importlib.import_module("wergap.audit")

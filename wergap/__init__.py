@@ -164,6 +164,8 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
+# Functions named like their module (cohort_profile, compare) are imported from that module:
+# mypy reads ``from wergap.cohorts import cohort_profile`` as the submodule too (no-redef).
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from wergap.audit import Audit, audit
     from wergap.cohorts import (
@@ -172,28 +174,28 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
         HeldOutGap,
         Partition,
         adjusted_gap,
-        cohort_profile,
         cohort_table,
-        disaggregate,
-        error_profile,
         gap_summary,
         held_out_gap,
         merge_small,
         overall_wer,
     )
-    from wergap.comparison import (  # type: ignore[no-redef]
+    from wergap.cohorts.cohort_profile import cohort_profile
+    from wergap.cohorts.disaggregate import disaggregate
+    from wergap.cohorts.error_profile import error_profile
+    from wergap.comparison import (
         CheckResult,
         Comparison,
         SystemsComparison,
         bottom_utterances,
         check,
-        compare,
         compare_systems,
         oversampling_weights,
         partitions_from_assignments,
         speaker_cohort_ids,
         utterance_cohorts,
     )
+    from wergap.comparison.compare import compare
     from wergap.data_schemas import attach_embeddings, normalize_zip, read_census, read_embeddings, read_log
     from wergap.demo import make_example, run_demo, write_example
     from wergap.discovery import CensusSplits, EmbeddingKMeans, GeoScan, GeoTree

@@ -227,21 +227,21 @@ def check_outputs(
     ResourceError
         An output folder that exists but cannot be written (exit 1).
     """
-    files = [Path(f) for f in files if f is not None]
-    folders = [Path(d) for d in folders if d is not None]
-    inputs = [i for i in inputs if isinstance(i, (str, os.PathLike))]
-    for folder in folders:
+    out_files = [Path(f) for f in files if f is not None]
+    out_folders = [Path(d) for d in folders if d is not None]
+    in_files = [i for i in inputs if isinstance(i, (str, os.PathLike))]
+    for folder in out_folders:
         if folder.exists() and not folder.is_dir():
             raise InputError(OUTDIR_IS_FILE, file=str(folder))
-    in_folders = [folder / name for folder in folders for name in folder_files]
-    check_not_inputs([*files, *in_folders], inputs)
-    for file in files:
+    in_folders = [folder / name for folder in out_folders for name in folder_files]
+    check_not_inputs([*out_files, *in_folders], in_files)
+    for file in out_files:
         if file.is_dir():
             raise InputError(OUTPUT_IS_FOLDER, file=str(file))
         parent = file.parent
         if parent.exists() and not parent.is_dir():
             raise InputError(PARENT_NOT_FOLDER.format(parent=parent), file=str(file))
-    for folder in [*folders, *(f.parent for f in files)]:
+    for folder in [*out_folders, *(f.parent for f in out_files)]:
         existing = next((p for p in [folder, *folder.parents] if p.exists()), None)
         if existing is not None and existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
             raise ResourceError(CANNOT_WRITE.format(reason="permission denied"), file=str(folder))

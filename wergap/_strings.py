@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def text_array(values: object) -> pa.LargeStringArray:
+def text_array(values: Iterable[object]) -> pa.LargeStringArray:
     """``values`` as one Arrow large_string array (zero-copy for pandas' ``str`` dtype).
 
     Missing values stay null. Raises ``pyarrow.ArrowTypeError`` (or another

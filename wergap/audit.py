@@ -15,7 +15,7 @@ import copy
 import html
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -85,6 +85,22 @@ UNKNOWN_METHOD = registry.UNKNOWN_METHOD
 UNKNOWN_RESULT = "no results for method {method!r}; ran: {ran}; skipped: {skipped}"
 NOT_INSTALLED = "{module} is not available in this installation ({error})"
 FIT_FAILED = "discovery failed: {error}"
+
+
+class _Bootstrap(TypedDict):
+    """The interval options every cohort statistic takes."""
+
+    confidence: float
+    n_boot: int
+    seed: int
+
+
+class _Bottom(TypedDict):
+    """The options that choose a bottom cohort."""
+
+    bottom_share: float | None
+    min_speakers: int
+    max_bottom_share: float | None
 
 
 def audit(
@@ -202,7 +218,7 @@ def audit(
         "engine": engine,
         "adjust_for": None if adjust_for is None else list(adjust_for),
     }
-    stats = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
+    stats: _Bootstrap = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
     result = Audit(speakers=speakers, params=params)
     total, done = STEPS_PER_METHOD * len(specs) + 1 + int(explain), 0
 
@@ -239,7 +255,7 @@ def audit(
         result._partitions[method] = partition
         step(f"{method}: cohort intervals")
         result._tables[method] = cohort_table(speakers, partition, min_speakers=min_speakers, **stats)
-        bottom = {"bottom_share": bottom_share, "min_speakers": min_speakers, "max_bottom_share": max_bottom_share}
+        bottom: _Bottom = {"bottom_share": bottom_share, "min_speakers": min_speakers, "max_bottom_share": max_bottom_share}
         result.gaps[method] = gap_summary(speakers, partition, **bottom, **stats)
         step(f"{method}: held-out gap")
         refit = clone(estimator).set_params(**spec.held_out_params) if spec.held_out_params else estimator

@@ -107,7 +107,7 @@ def _normalized_tokens(uniques: np.ndarray, normalization: str) -> pa.ListArray:
     return pc.split_pattern(norm.normalized_text(uniques, _normalizer(normalization)), pattern=" ")
 
 
-def _as_text(values: object, column: str = "ref") -> pa.LargeStringArray:
+def _as_text(values: Iterable[object], column: str = "ref") -> pa.LargeStringArray:
     """A text column as one Arrow large_string array (zero-copy for pandas' str dtype).
 
     Missing values stay null: :func:`score` reports a missing reference and treats a

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from wergap.cohorts import Partition, partition_from_column
-from wergap.comparison.paired_bootstrap import paired_totals
 from wergap.comparison import (
     COMPARE_COLUMNS,
     COMPARE_SUMMARY_COLUMNS,
@@ -17,6 +16,7 @@ from wergap.comparison import (
     compare,
     partitions_from_assignments,
 )
+from wergap.comparison.paired_bootstrap import paired_totals
 from wergap.data_schemas import InputError
 
 

@@ -83,7 +83,7 @@ def test_methodology_states_definitions_and_parameters(page, small_audit):
         "fewer than 30 speakers",
     ):
         assert phrase in page
-    for name, value in small_audit.params.items():
+    for name in small_audit.params:
         assert f"<th>{name}</th>" in page
     assert "100 bootstrap resamples" in page
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import copy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from wergap._format import dropped_text
 from wergap.cli._options import (
@@ -19,6 +19,9 @@ from wergap.cli._options import (
     write_json,
     write_table,
 )
+
+if TYPE_CHECKING:
+    from wergap.comparison import SystemsComparison
 
 SYSTEMS_NEED_ONE_LOG = "--systems chooses systems of one log's 'system' column: give one log, not several"
 NEED_TWO_LOGS = "give two or more decode logs of the same utterances, or one log with a 'system' column"
@@ -171,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
         from wergap.data_schemas.census import read_census
 
         census = read_census(args.census)
-    result = compare(
+    # A list of tables: compare() returns a SystemsComparison.
+    result = cast("SystemsComparison", compare(
         tables,
         names=names,
         discover_on=args.discover_on,
@@ -186,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         max_regions=args.max_regions,
         geo_prune=args.geo_prune,
         n_clusters=args.n_clusters,
-    )
+    ))
     refuse_skipped(args, args.methods, result.skipped)
     written = []
     if args.json:

@@ -209,7 +209,7 @@ def adjusted_gap(
     levels, single = _levels(frame, covariates, n_bins, min_level_speakers)
     used = [c for c in covariates if c not in single]
     cells = _cells(frame, levels, used)
-    base = {
+    base: dict[str, Any] = {
         "cohort": name,
         "covariates": tuple(covariates),
         "utterances": int(len(frame)),
@@ -366,7 +366,9 @@ def _design(cells: pd.DataFrame, used: list[str]) -> tuple[pd.DataFrame, list[st
     order = ["const"] + [c for c in columns if c not in ("const", "cohort")] + ["cohort"]
     matrix = np.column_stack([columns[c] for c in order])
     gram = matrix.T @ matrix  # rank(X) = rank(X'X): the rank checks work on a p × p matrix
-    kept, aliased, rank = [], [], 0
+    kept: list[int] = []
+    aliased: list[str] = []
+    rank = 0
     for j, name in enumerate(order):
         trial = kept + [j]
         new_rank = np.linalg.matrix_rank(gram[np.ix_(trial, trial)])

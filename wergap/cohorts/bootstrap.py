@@ -20,8 +20,10 @@ time) whatever the cohort size.
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 #: Index draws held in memory at once (4 bytes each, plus 8 per gathered value).
 CHUNK_ELEMENTS = 1 << 22
@@ -223,7 +225,7 @@ def _gather_sums():  # noqa: ANN202 - a compiled function
     return compiled(_row_sums)
 
 
-def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+def ratio(numerator: ArrayLike, denominator: ArrayLike) -> np.ndarray:
     """``numerator / denominator`` with NaN where the denominator is 0 (no words: no WER)."""
     numerator = np.asarray(numerator, dtype=np.float64)
     denominator = np.asarray(denominator, dtype=np.float64)
@@ -231,7 +233,7 @@ def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan)
 
 
-def relative_gap_pct(worse: np.ndarray, better: np.ndarray) -> np.ndarray:
+def relative_gap_pct(worse: ArrayLike, better: ArrayLike) -> np.ndarray:
     """``100 (worse - better) / better``; ``inf`` where ``better`` is 0 and ``worse`` > 0.
 
     NaN where either WER is undefined, or both are 0 (no gap to speak of... and none
@@ -257,7 +259,7 @@ def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, f
     if values.size == 0:
         return float("nan"), float("nan")
     alpha = (1.0 - confidence) / 2.0
-    method = "linear" if np.isfinite(values).all() else "inverted_cdf"
+    method: Literal["linear", "inverted_cdf"] = "linear" if np.isfinite(values).all() else "inverted_cdf"
     low, high = np.quantile(values, [alpha, 1.0 - alpha], method=method)
     return float(low), float(high)
 

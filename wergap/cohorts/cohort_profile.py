@@ -16,6 +16,7 @@ pooled with the other rare values, so no row describes a handful of people.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,7 +107,7 @@ def cohort_profile(
     keep = flag.notna().to_numpy()
     table = speakers[keep].reset_index(drop=True)
     side = flag.to_numpy(dtype="bool", na_value=False)[keep]
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     for column in _attributes(table, attributes):
         values = table[column]
         if _is_numeric(values):
@@ -169,7 +170,7 @@ def _std_difference(a: np.ndarray, b: np.ndarray, diff: float) -> float:
     return float(diff / pooled) if pooled and np.isfinite(pooled) and pooled > 0 else float("nan")
 
 
-def _mean_row(source: str, column: str, values: pd.Series, side: np.ndarray) -> dict:
+def _mean_row(source: str, column: str, values: pd.Series, side: np.ndarray) -> dict[str, Any]:
     present = values.notna().to_numpy()
     a = values.to_numpy()[side & present]
     b = values.to_numpy()[~side & present]
@@ -190,7 +191,7 @@ def _mean_row(source: str, column: str, values: pd.Series, side: np.ndarray) -> 
     }
 
 
-def _share_rows(column: str, values: pd.Series, side: np.ndarray, min_group_speakers: int) -> list[dict]:
+def _share_rows(column: str, values: pd.Series, side: np.ndarray, min_group_speakers: int) -> list[dict[str, Any]]:
     present = values.notna().to_numpy()
     labels = values.astype("str").where(values.notna())
     counts = labels.value_counts()
@@ -199,7 +200,7 @@ def _share_rows(column: str, values: pd.Series, side: np.ndarray, min_group_spea
         labels = labels.where(~labels.isin(rare), RARE_VALUES.format(n=min_group_speakers))
     n_a = int((side & present).sum())
     n_b = int((~side & present).sum())
-    rows = []
+    rows: list[dict[str, Any]] = []
     for value in labels.dropna().unique():
         holds = (labels == value).fillna(False).to_numpy()
         a = holds[side & present].astype("float64")

@@ -246,10 +246,11 @@ def _events(refs: list[list[str]], hyps: list[list[str]], errors: np.ndarray | N
         if (errors is not None and errors[k] == 0) or r == h:
             continue
         realigned += 1
-        ops = editops(r, h).as_list()
+        ops = editops(r, h)
         if errors is not None and len(ops) != errors[k]:
             mismatches += 1
-        for tag, a, b in ops:
+        for op in ops:  # Editop attributes are typed (unpacking one yields int | str)
+            tag, a, b = op.tag, op.src_pos, op.dest_pos
             if tag == "replace":
                 kinds += ("missed", "substitution")
                 ref_words += (r[a], r[a])

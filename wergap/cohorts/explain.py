@@ -11,9 +11,9 @@ cannot be computed is ``None`` with the reason beside it, never an exception.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pandas as pd
 
@@ -30,6 +30,9 @@ TOP_ERRORS = 20
 NO_UTTERANCES = "needs utterances: the audit was given a speaker table (or ran on the Dask engine)"
 NO_BOTTOM = "no bottom cohort to explain"
 UNKNOWN_COVARIATE = "cannot adjust for {column!r}: it is neither 'length', 'rate' nor a column of the log"
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -140,27 +143,29 @@ def explain_methods(
             if errors.reason is None:
                 item.error_profile = _guarded(
                     item, "error_profile_reason",
-                    lambda: error_profile(scored, partition, cohort=bottom, min_speakers=min_speakers, errors=errors),
+                    error_profile, scored, partition, cohort=bottom, min_speakers=min_speakers, errors=errors,
                 )
             chosen = covariates if covariates is not None else default_covariates(scored, attributes)
             item.adjusted = _guarded(
                 item, "adjusted_reason",
-                lambda: adjusted_gap(scored, partition, cohort=bottom, covariates=chosen, confidence=confidence),
+                adjusted_gap, scored, partition, cohort=bottom, covariates=chosen, confidence=confidence,
             )
         profile_attributes = [a for a in attributes if a in speakers.columns]
         item.profile = _guarded(
             item, "profile_reason",
-            lambda: cohort_profile(speakers, partition, cohort=bottom, attributes=profile_attributes,
-                                   census=census if census is not None and "zip" in speakers.columns else None),
+            cohort_profile, speakers, partition, cohort=bottom, attributes=profile_attributes,
+            census=census if census is not None and "zip" in speakers.columns else None,
         )
         out[method] = item
     return out
 
 
-def _guarded(item: Explanation, reason_field: str, compute: Any) -> Any:
-    """``compute()``, or None with the error's text as the reason (an explanation never stops an audit)."""
+def _guarded(
+    item: Explanation, reason_field: str, compute: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+) -> _T | None:
+    """``compute(*args, **kwargs)``, or None with the error's text as the reason (an explanation never stops an audit)."""
     try:
-        return compute()
+        return compute(*args, **kwargs)
     except (InputError, ValueError, ArithmeticError) as error:
         setattr(item, reason_field, str(error))
         return None

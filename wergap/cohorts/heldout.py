@@ -250,13 +250,13 @@ def held_out_gap(
     split_seed, boot_seed = np.random.SeedSequence(seed).spawn(2)
     half_1, half_2 = _split(counts["speaker_id"].to_numpy(), np.random.default_rng(split_seed))
     rng = np.random.default_rng(boot_seed)
-    options = dict(
-        bottom_share=bottom_share, min_speakers=min_speakers, max_bottom_share=max_bottom_share,
-        confidence=confidence, n_boot=n_boot, rng=rng,
-    )
     rows, boots = [], []
     for fold, (discover, measure, names) in enumerate(((half_1, half_2, ("A", "B")), (half_2, half_1, ("B", "A"))), 1):
-        row, boot = _fold(estimator, speakers, counts, discover, measure, names, **options)
+        row, boot = _fold(
+            estimator, speakers, counts, discover, measure, names,
+            bottom_share=bottom_share, min_speakers=min_speakers, max_bottom_share=max_bottom_share,
+            confidence=confidence, n_boot=n_boot, rng=rng,
+        )
         row["fold"] = fold
         rows.append(row)
         boots.append(boot)

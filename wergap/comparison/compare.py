@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -145,12 +145,13 @@ def compare(
     check_options(confidence, n_boot)
     names = ("base", "candidate") if names is None else (str(names[0]), str(names[1]))
     merged, counts = align_logs(base_scored, cand_scored, names)
+    base_table = cast(pd.DataFrame, base_scored)  # align_logs refuses anything but a DataFrame
     spk = per_speaker(merged)
     counts["speakers"] = len(spk)
     skipped: dict[str, str] = {}
     if partitions is None:
         if audit is None:
-            shared = base_scored[isin(base_scored["utt_id"].astype("str"), merged["utt_id"].astype("str"))].reset_index(drop=True)
+            shared = base_table[isin(base_table["utt_id"].astype("str"), merged["utt_id"].astype("str"))].reset_index(drop=True)
             audit = run_audit(
                 shared, census=census, embeddings=embeddings, methods=methods, min_speakers=min_speakers,
                 seed=seed, n_boot=0, confidence=confidence,  # only its partitions are used
@@ -168,7 +169,7 @@ def compare(
     rng = np.random.default_rng(seed)
     tables, summaries, excluded = [], [], {}
     meta = None
-    if held_out and partitions is None:
+    if held_out and partitions is None and audit is not None:  # the audit is set when partitions is None
         meta = audit.speakers.assign(speaker_id=audit.speakers["speaker_id"].astype("str"))
         meta = meta[isin(meta["speaker_id"], spk["speaker_id"].astype("str"))].drop(columns=["ref_words", "errors", "wer"], errors="ignore")
         base_counts = spk[["speaker_id", "words_base", "errors_base"]].rename(columns={"words_base": "ref_words", "errors_base": "errors"})
@@ -178,7 +179,7 @@ def compare(
         table, row, why = compare_partition(
             spk, part, min_speakers=min_speakers, bottom_share=bottom_share, confidence=confidence, n_boot=n_boot, rng=rng
         )
-        if meta is not None and part.method in getattr(audit, "estimators", {}):
+        if meta is not None and audit is not None and part.method in getattr(audit, "estimators", {}):
             numbers, reason = held_out_change(
                 audit.estimators[part.method], meta, spk, bottom_share=bottom_share, min_speakers=min_speakers,
                 confidence=confidence, n_boot=n_boot, seed=seed,

@@ -149,7 +149,7 @@ def compare_partition(
     nan = math.nan
     summary: dict[str, Any] = dict.fromkeys(COMPARE_SUMMARY_COLUMNS, nan)
     summary.update(method=method, bottom=base_gap.bottom, top=base_gap.top, speakers=int(n_spk.sum()), note=None)
-    if base_gap.bottom is None:
+    if base_gap.bottom is None or base_gap.top is None:  # None together (no gap)
         summary.update(outcome="unmeasured", note=base_gap.reason)
         return table, summary, part.excluded
     position = {c: i for i, c in enumerate(cohorts)}
@@ -158,7 +158,7 @@ def compare_partition(
     top_mask = np.zeros(k, dtype=bool)
     top_mask[position[base_gap.top]] = True
 
-    def gap_of(t: np.ndarray, e: int, w: int) -> np.ndarray:
+    def gap_of(t: np.ndarray, e: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         bottom = ratio(t[..., bottom_mask, e].sum(axis=-1), t[..., bottom_mask, w].sum(axis=-1))
         top = ratio(t[..., top_mask, e].sum(axis=-1), t[..., top_mask, w].sum(axis=-1))
         return bottom, top, relative_gap_pct(bottom, top)

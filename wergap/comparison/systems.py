@@ -101,8 +101,9 @@ def _names_from_tables(tables: list[pd.DataFrame]) -> list[str]:
     found = []
     for table in tables:
         values = table["system"].dropna().unique() if isinstance(table, pd.DataFrame) and "system" in table.columns else []
-        found.append(str(values[0]) if len(values) == 1 else None)
-    if None not in found and len(set(found)) == len(found):
+        if len(values) == 1:
+            found.append(str(values[0]))
+    if len(found) == len(tables) and len(set(found)) == len(found):
         return found
     return [f"system {i}" for i in range(1, len(tables) + 1)]
 
@@ -343,7 +344,6 @@ def compare_systems(
         meta["wer"] = ratio(meta["errors"], meta["ref_words"])
 
     rng = np.random.default_rng(seed)
-    options = {"bottom_share": bottom_share, "confidence": confidence, "n_boot": n_boot}
     pieces: dict[str, list[pd.DataFrame]] = {"cohorts": [], "gaps": [], "changes": [], "cohort_changes": []}
     excluded: dict[str, dict[str, int]] = {}
     kinds = [("discovered", p) for p in parts] + [("known attribute", p) for p in attribute_parts]
@@ -353,12 +353,16 @@ def compare_systems(
         )
     for kind, part in kinds:
         floor = min_speakers if kind == "discovered" else min_group_speakers
-        measured, why = _measure_partition(spk, values, basis_table, part, names, floor=floor, rng=rng, **options)
+        measured, why = _measure_partition(
+            spk, values, basis_table, part, names, floor=floor, rng=rng,
+            bottom_share=bottom_share, confidence=confidence, n_boot=n_boot,
+        )
         if kind == "discovered":
             estimator = estimators.get(part.method)
             if meta is not None and estimator is not None:
                 held, reason = held_out_systems(
-                    estimator, meta, values, names, min_speakers=min_speakers, seed=seed, **options
+                    estimator, meta, values, names, min_speakers=min_speakers, seed=seed,
+                    bottom_share=bottom_share, confidence=confidence, n_boot=n_boot,
                 )
             else:
                 held, reason = None, HELD_OUT_NO_ESTIMATOR if held_out else None
@@ -463,9 +467,10 @@ def _measure_partition(
                     "change_ci_low": low, "change_ci_high": high,
                 })
 
-    gap_rows, sys_rows = [], []
-    base = {"method": method, "bottom": found.bottom, "top": found.top, "speakers": int(n_spk.sum())}
-    if found.bottom is None:
+    gap_rows: list[dict[str, Any]] = []
+    sys_rows: list[dict[str, Any]] = []
+    base: dict[str, Any] = {"method": method, "bottom": found.bottom, "top": found.top, "speakers": int(n_spk.sum())}
+    if found.bottom is None or found.top is None:  # None together (no gap)
         for name in names:
             gap_rows.append({"system": name, **base, "note": found.reason})
         for name in names[1:]:

@@ -68,6 +68,7 @@ def parse_trn_line(line: str) -> tuple[str, str] | str:
     words = stripped[:start].strip(" \t")
     if "{" in words or "}" in words or "(" in words or ")" in words:
         markup = _TRN_MARKUP.search(words)
+        assert markup is not None  # words holds one of its characters
         raise _Fatal(TRN_ALTERNATION.format(markup=_markup_around(words, markup.start())))
     return utt_id, words
 
@@ -153,7 +154,7 @@ def pair(
                          row=hyp.lines[u])
     ids = [u for u in ref.texts if u in hyp.texts]
     no_speaker = [u for u in ids if spk is not None and u not in spk.texts]
-    if no_speaker:
+    if spk is not None and no_speaker:  # empty without spk
         if not drop_invalid:
             u = no_speaker[0]
             raise InputError(NO_SPEAKER.format(utt_id=u, other=spk.file), file=ref.file,

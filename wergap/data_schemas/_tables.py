@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ import pyarrow.json as pajson
 from wergap.data_schemas._columns import STRING_COLUMNS, rename_map
 from wergap.data_schemas._text import EMPTY_FILE, check_file, read_text, split_lines
 from wergap.errors import InputError
+
+if TYPE_CHECKING:
+    from _csv import Reader  # the type csv.reader() returns (the stdlib names it only here)
 
 WRONG_FIELD_COUNT = "expected {expected} fields as in the header, found {found}"
 NO_DATA_ROWS = "no data rows after the header: expected at least one utterance"
@@ -199,7 +203,7 @@ def _csv_error(text: str, sep: str, quoted: bool) -> str:
     return "unknown"
 
 
-def _reader(text: str, sep: str, quoted: bool) -> csv.reader:
+def _reader(text: str, sep: str, quoted: bool) -> Reader:
     return csv.reader(
         io.StringIO(text, newline=""),
         delimiter=sep,

@@ -360,6 +360,7 @@ def _finish(
             column,
         )
         values = parsed.numbers
+        assert values is not None  # _parse_column sets the numbers or the text
         is_percent = name in percent if percent is not None else is_percent_name(name)
         if is_percent and universe_counts and bool((values > 100).any()):
             # A data profile repeats a table's universe (e.g. "Total population") as a

@@ -448,7 +448,9 @@ def _frame_vectors(frame: pd.DataFrame, file: str | None) -> tuple[str, _Vectors
     start = 0 if 0 in by_index else 1
     for i in range(start, start + len(by_index)):
         if i not in by_index:
-            written = _NUMBERED.match(str(next(iter(by_index.values())))).group(1)
+            first = _NUMBERED.match(str(next(iter(by_index.values()))))
+            assert first is not None  # by_index holds numbered columns only
+            written = first.group(1)
             raise InputError(NUMBERED_GAP.format(missing=f"{written}{i}"), file=file)
     columns = [by_index[i] for i in range(start, start + len(by_index))]
     block = frame[columns]
@@ -484,7 +486,7 @@ def _column_vectors(values: np.ndarray) -> _Vectors:
 
             return _Vectors(lengths, gather_stacked)
     lengths = np.empty(n, dtype=np.int64)
-    arrays: list[np.ndarray | None] = [None] * n
+    arrays: dict[int, np.ndarray] = {}  # row -> its vector (rows with one)
     for i, value in enumerate(values):
         if value is None or (np.isscalar(value) and not isinstance(value, (str, bytes)) and pd.isna(value)):
             lengths[i] = _MISSING
@@ -504,7 +506,7 @@ def _column_vectors(values: np.ndarray) -> _Vectors:
         arrays[i] = array
 
     def gather(rows: np.ndarray, dim: int) -> np.ndarray:
-        picked = [arrays[i] for i in np.flatnonzero(rows)]
+        picked = [arrays[i] for i in np.flatnonzero(rows).tolist()]
         if not picked:
             return np.zeros((0, dim), dtype=np.float32)
         return np.stack(picked).astype(np.float32)
@@ -552,7 +554,7 @@ def _from_parquet(path: Path, *, key: str | None) -> _Raw:
     upstream = _stored_provenance(table)
     vector_name = next((lower[n] for n in VECTOR_COLUMNS if n in lower), None)
     vectors = _arrow_vectors(table.column(vector_name)) if vector_name is not None else None
-    if vectors is None:  # numbered columns, or an unusual list type: the DataFrame path
+    if vector_name is None or vectors is None:  # numbered columns, or an unusual list type: the DataFrame path
         raw = _from_frame(table.to_pandas(), key=key, file=file, fmt="parquet")
         raw.upstream = upstream
         return raw
@@ -770,7 +772,9 @@ def _validate(raw: _Raw, *, drop_invalid: bool) -> pd.DataFrame:
     out["embedding"] = _object_column(matrix)
     meta = provenance(out)
     meta.update(copy.deepcopy(raw.upstream))  # e.g. audio files wergap embed could not use
-    upstream_drops = raw.upstream.get("dropped") if isinstance(raw.upstream.get("dropped"), dict) else {}
+    upstream_drops = raw.upstream.get("dropped")
+    if not isinstance(upstream_drops, dict):
+        upstream_drops = {}
     for reason, rows in dropped.items():
         upstream_drops = {**upstream_drops, reason: int(upstream_drops.get(reason, 0)) + rows}
     earlier = [str(x) for x in raw.upstream.get("sources", []) if str(x) != raw.file]

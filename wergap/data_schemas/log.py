@@ -574,9 +574,11 @@ class _Validator:
         for name in ("ref", "hyp"):
             if name in df:
                 not_text = _not_text(df[name])
-                self._reject(not_text, INVALID_TEXT, name,
-                             lambda pos, v=df[name]: NOT_TEXT.format(
-                                 kind=_kind(v.iloc[pos]), value=_plain(v.iloc[pos])))
+
+                def not_text_message(pos: int, v: pd.Series = df[name]) -> str:
+                    return NOT_TEXT.format(kind=_kind(v.iloc[pos]), value=_plain(v.iloc[pos]))
+
+                self._reject(not_text, INVALID_TEXT, name, not_text_message)
         if "ref" in df:
             self._reject(
                 df["ref"].isna().to_numpy(),
@@ -629,7 +631,11 @@ class _Validator:
             bad |= ~blank & np.isnan(num)
             if required:
                 bad |= blank
-            self._reject(bad, INVALID_COUNTS, name, lambda pos, v=values, b=blank: _count_message(v, b, pos))
+
+            def count_message(pos: int, v: pd.Series = values, b: np.ndarray = blank) -> str:
+                return _count_message(v, b, pos)
+
+            self._reject(bad, INVALID_COUNTS, name, count_message)
             numbers[name] = num
         if all(name in numbers for name in SPLIT_COLUMNS + ("errors",)):
             total = sum(numbers[name] for name in SPLIT_COLUMNS)
@@ -667,20 +673,18 @@ class _Validator:
             blank = self._missing(values)
             num = pd.to_numeric(values.where(~blank), errors="coerce")
             num = num.to_numpy(dtype="float64", na_value=np.nan)
-            self._reject(
-                ~blank & np.isnan(num),
-                INVALID_COORDINATES,
-                name,
-                lambda pos, v=values: NOT_A_NUMBER.format(value=_plain(v.iloc[pos])),
-            )
+
+            def not_a_number(pos: int, v: pd.Series = values) -> str:
+                return NOT_A_NUMBER.format(value=_plain(v.iloc[pos]))
+
+            self._reject(~blank & np.isnan(num), INVALID_COORDINATES, name, not_a_number)
             with np.errstate(invalid="ignore"):
                 outside = (num < low) | (num > high)
-            self._reject(
-                outside,
-                INVALID_COORDINATES,
-                name,
-                lambda pos, n=num, lo=low, hi=high: OUT_OF_RANGE.format(value=float(n[pos]), low=lo, high=hi),
-            )
+
+            def out_of_range(pos: int, n: np.ndarray = num, lo: float = low, hi: float = high) -> str:
+                return OUT_OF_RANGE.format(value=float(n[pos]), low=lo, high=hi)
+
+            self._reject(outside, INVALID_COORDINATES, name, out_of_range)
             df[name] = num
         if "zip" in df:
             zips, n_invalid = normalize_zip(df["zip"].where(self.keep))

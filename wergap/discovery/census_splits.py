@@ -525,9 +525,9 @@ def _detect_groups(census: pd.DataFrame, attributes: list[str]) -> dict[str, lis
         taken.update(members)
 
     for name, known in _KNOWN_GROUPS.items():
-        members = [folded.get(c.lower()) for c in known]
-        if all(members):
-            accept(name, [m for m in members if m], check=False)
+        matched = [folded.get(c.lower()) for c in known]
+        if all(matched):
+            accept(name, [m for m in matched if m], check=False)
     hints = census.attrs.get("wergap", {}).get("share_groups", []) if isinstance(census.attrs, dict) else []
     for members in hints:
         members = [m for m in members if m in allowed]

@@ -233,7 +233,7 @@ class GeoScan(BaseEstimator):
 
         # Candidate circles: each centre's best, most likely first; keep those that overlap
         # no circle kept before (the first always; the others when significant).
-        circles = []
+        circles: list[tuple[float, float, float, float, float]] = []  # lat, lon, radius km, LLR, p
         for centre in np.lexsort((np.arange(k), -best)):
             if best[centre] <= 0 or len(circles) >= max_areas:
                 break
@@ -321,7 +321,9 @@ def _fraction(value: object, message: str, *, high: float, closed: bool) -> floa
     return number
 
 
-def _eligible(speakers: pd.DataFrame) -> tuple[np.ndarray, ...]:
+def _eligible(
+    speakers: pd.DataFrame,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
     """Eligible speakers' ids, lat, lon, words, errors, and the excluded counts by reason."""
     for column in ("speaker_id", "ref_words", "errors", "lat", "lon"):
         if column not in speakers.columns:
@@ -397,7 +399,9 @@ def _quadtree(lat: np.ndarray, lon: np.ndarray, counts: np.ndarray, cap: int) ->
     return keys
 
 
-def _haversine(lat1: float | np.ndarray, lon1: float | np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+def _haversine(
+    lat1: float | np.ndarray, lon1: float | np.ndarray, lat2: float | np.ndarray, lon2: float | np.ndarray
+) -> np.ndarray:
     """Great-circle distance in km."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(np.subtract(lon2, lon1)) / 2) ** 2

@@ -349,7 +349,8 @@ def _leaf_boxes(
         node, limits = stack.pop()
         left, right = structure.children_left[node], structure.children_right[node]
         if left == right:  # a leaf (both -1)
-            boxes[int(node)] = tuple(limits)
+            lat_min, lat_max, lon_min, lon_max = limits
+            boxes[int(node)] = (lat_min, lat_max, lon_min, lon_max)
             continue
         feature, threshold = int(structure.feature[node]), float(structure.threshold[node])
         low, high = 2 * feature, 2 * feature + 1  # lat -> (0, 1), lon -> (2, 3)
