@@ -54,11 +54,18 @@ def main(argv: list[str] | None = None) -> int:
         table = group(rng, args.speakers, args.wer, args.sigma, args.kappa)
         row = disaggregate(table, "group", min_speakers=1, n_boot=args.n_boot, seed=rep).iloc[0]
         eb, wb = stratified_totals(
-            np.zeros(len(table), dtype=np.intp), table["errors"].to_numpy(), table["ref_words"].to_numpy(),
-            1, args.n_boot, np.random.default_rng(rep),
+            np.zeros(len(table), dtype=np.intp),
+            table["errors"].to_numpy(),
+            table["ref_words"].to_numpy(),
+            1,
+            args.n_boot,
+            np.random.default_rng(rep),
         )
         p_low, p_high = percentile_interval(ratio(eb[:, 0], wb[:, 0]), 0.95)
-        for name, (low, high) in (("studentised", (row["wer_ci_low"], row["wer_ci_high"])), ("percentile", (p_low, p_high))):
+        for name, (low, high) in (
+            ("studentised", (row["wer_ci_low"], row["wer_ci_high"])),
+            ("percentile", (p_low, p_high)),
+        ):
             hits[name][0] += args.wer < low
             hits[name][1] += args.wer > high
     elapsed = time.perf_counter() - start

@@ -93,7 +93,9 @@ def main() -> None:
     build_seconds = time.perf_counter() - start
 
     best = estimator.splits_.iloc[0]
-    print(f"census: {source}, {len(census)} ZCTAs x {census.shape[1] - 1} attributes (read_census {read_seconds:.2f} s)")
+    print(
+        f"census: {source}, {len(census)} ZCTAs x {census.shape[1] - 1} attributes (read_census {read_seconds:.2f} s)"
+    )
     print(
         f"{args.speakers} speakers, {len(quantiles)} quantiles: {estimator.n_candidates_} candidate splits, "
         f"{len(estimator.splits_)} with >= 30 speakers a side"

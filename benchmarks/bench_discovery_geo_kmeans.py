@@ -96,5 +96,6 @@ def main() -> None:
     for name, (wall, cpu), note in rows:
         print(f"{name:<50} {wall:6.2f} s wall {cpu:6.2f} s cpu   {note}")
 
+
 if __name__ == "__main__":
     main()

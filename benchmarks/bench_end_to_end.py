@@ -50,7 +50,9 @@ ENGINES = ("pandas", "dask", "jiwer")
 # --------------------------------------------------------------------------- data
 
 
-def _texts(rng: np.random.Generator, n: int, error_rate: np.ndarray, vocab: np.ndarray, p: np.ndarray) -> tuple[list[str], list[str]]:
+def _texts(
+    rng: np.random.Generator, n: int, error_rate: np.ndarray, vocab: np.ndarray, p: np.ndarray
+) -> tuple[list[str], list[str]]:
     """``n`` (ref, hyp) pairs, 2–20 words, per-utterance error rates (60 % sub, 20 % del, 20 % ins)."""
     lengths = rng.integers(2, 21, size=n)
     total = int(lengths.sum())
@@ -97,16 +99,18 @@ def generate(folder: Path, n: int, n_speakers: int, file_rows: int, seed: int = 
         m = min(file_rows, n - start)
         spk = rng.integers(0, n_speakers, m)
         refs, hyps = _texts(rng, m, spk_rate[spk], vocab, p)
-        table = pa.table({
-            "utt_id": [f"u{i}" for i in range(start, start + m)],
-            "speaker_id": [f"s{s:07d}" for s in spk],
-            "ref": refs,
-            "hyp": hyps,
-            "lat": home_lat[spk] + rng.normal(0, 0.02, m),
-            "lon": home_lon[spk] + rng.normal(0, 0.02, m),
-            "zip": zips[spk],
-            "gender": gender[spk],
-        })
+        table = pa.table(
+            {
+                "utt_id": [f"u{i}" for i in range(start, start + m)],
+                "speaker_id": [f"s{s:07d}" for s in spk],
+                "ref": refs,
+                "hyp": hyps,
+                "lat": home_lat[spk] + rng.normal(0, 0.02, m),
+                "lon": home_lon[spk] + rng.normal(0, 0.02, m),
+                "zip": zips[spk],
+                "gender": gender[spk],
+            }
+        )
         path = folder / f"part-{k:05d}.parquet"
         pq.write_table(table, path, row_group_size=100_000)
         paths.append(path)
@@ -172,8 +176,14 @@ def run_child(engine: str, data: Path, out: Path) -> dict:
         t_score = time.perf_counter() - t0
         t_audit = _audit_and_report(table, out)
         words, errors = int(table["ref_words"].sum()), int(table["errors"].sum())
-    return {"engine": engine, "seconds": time.perf_counter() - t0, "score_seconds": t_score,
-            "audit_seconds": t_audit, "ref_words": words, "errors": errors}
+    return {
+        "engine": engine,
+        "seconds": time.perf_counter() - t0,
+        "score_seconds": t_score,
+        "audit_seconds": t_audit,
+        "ref_words": words,
+        "errors": errors,
+    }
 
 
 # --------------------------------------------------------------------------- parent
@@ -245,8 +255,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         files = generate(data, args.n, args.speakers, args.file_rows, args.seed)
         size = sum(f.stat().st_size for f in files)
-        print(f"dataset     {args.n:,} utterances, {args.speakers:,} speakers, {len(files)} Parquet files, "
-              f"{size / 1e6:,.0f} MB (generated in {time.perf_counter() - t0:.0f} s)")
+        print(
+            f"dataset     {args.n:,} utterances, {args.speakers:,} speakers, {len(files)} Parquet files, "
+            f"{size / 1e6:,.0f} MB (generated in {time.perf_counter() - t0:.0f} s)"
+        )
         print(f"machine     {os.cpu_count()} cores")
         results = {}
         for engine in args.engines:
@@ -254,15 +266,19 @@ def main(argv: list[str] | None = None) -> int:
             out.mkdir()
             r = measure(engine, data, out)
             results[engine] = r
-            print(f"{engine:<7} {r['seconds']:7.1f} s  (read+score+speakers {r['score_seconds']:.1f} s, "
-                  f"audit+HTML {r['audit_seconds']:.1f} s)  peak memory {r['peak_rss'] / 1e9:.2f} GB ({r['rss_how']})  "
-                  f"WER {100 * r['errors'] / r['ref_words']:.3f} %")
+            print(
+                f"{engine:<7} {r['seconds']:7.1f} s  (read+score+speakers {r['score_seconds']:.1f} s, "
+                f"audit+HTML {r['audit_seconds']:.1f} s)  peak memory {r['peak_rss'] / 1e9:.2f} GB ({r['rss_how']})  "
+                f"WER {100 * r['errors'] / r['ref_words']:.3f} %"
+            )
         if "jiwer" in results:
             base = results["jiwer"]
             for engine, r in results.items():
                 if engine != "jiwer":
-                    print(f"{engine} vs jiwer baseline: {base['seconds'] / r['seconds']:.1f}x faster, "
-                          f"{r['peak_rss'] / base['peak_rss']:.2f}x the peak memory")
+                    print(
+                        f"{engine} vs jiwer baseline: {base['seconds'] / r['seconds']:.1f}x faster, "
+                        f"{r['peak_rss'] / base['peak_rss']:.2f}x the peak memory"
+                    )
         wers = {e: (r["errors"], r["ref_words"]) for e, r in results.items() if e != "jiwer"}
         if len(set(wers.values())) > 1:
             print("MISMATCH: the engines' total counts differ: " + repr(wers))

@@ -58,10 +58,14 @@ CONCENTRATION = 15.0
 def read_zctas(folder: Path) -> pd.DataFrame:
     """ZCTA internal points with population (lat, lon, population)."""
     points = pd.read_csv(folder / "zcta_centroids_2023_gazetteer.csv", dtype={"GEOID": str})
-    people = pd.read_csv(folder / "acs2018_zcta_demographics_oeps_DS01.csv", dtype={"ZCTA": str}, usecols=["ZCTA", "totPopE"])
+    people = pd.read_csv(
+        folder / "acs2018_zcta_demographics_oeps_DS01.csv", dtype={"ZCTA": str}, usecols=["ZCTA", "totPopE"]
+    )
     table = points.merge(people, left_on="GEOID", right_on="ZCTA")
     table = table[table["totPopE"] > 0]
-    return pd.DataFrame({"zip": table["GEOID"], "lat": table["LAT"], "lon": table["LONG"], "population": table["totPopE"].astype(float)})
+    return pd.DataFrame(
+        {"zip": table["GEOID"], "lat": table["LAT"], "lon": table["LONG"], "population": table["totPopE"].astype(float)}
+    )
 
 
 def planted_radius(zctas: pd.DataFrame, lat: float, lon: float) -> tuple[float, float]:
@@ -74,7 +78,12 @@ def planted_radius(zctas: pd.DataFrame, lat: float, lon: float) -> tuple[float, 
 
 
 def speaker_table(
-    zctas: pd.DataFrame, n: int, rng: np.random.Generator, *, effect: float = 1.0, centre: tuple[float, float] | None = None,
+    zctas: pd.DataFrame,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    effect: float = 1.0,
+    centre: tuple[float, float] | None = None,
     radius: float = 0.0,
 ) -> pd.DataFrame:
     """``n`` simulated speakers; column ``planted`` marks those in the planted area."""
@@ -105,7 +114,9 @@ def speaker_table(
 
 
 def planted(zctas: pd.DataFrame, n: int, sets: int, effect: float, seed: int) -> None:
-    print(f"planted area: {sets} data sets x {n} speakers, effect {effect}x, base WER {BASE_WER}, beta concentration {CONCENTRATION}")
+    print(
+        f"planted area: {sets} data sets x {n} speakers, effect {effect}x, base WER {BASE_WER}, beta concentration {CONCENTRATION}"
+    )
     hits = 0
     for s in range(sets):
         name, lat, lon = CITIES[s % len(CITIES)]
@@ -115,7 +126,9 @@ def planted(zctas: pd.DataFrame, n: int, sets: int, effect: float, seed: int) ->
         wall = time.perf_counter()
         scan = GeoScan(random_state=s).fit(speakers)
         fit_s = time.perf_counter() - wall
-        inside = speakers["speaker_id"].isin(scan.partition_.labels[scan.partition_.labels == "area 1"].index).to_numpy()
+        inside = (
+            speakers["speaker_id"].isin(scan.partition_.labels[scan.partition_.labels == "area 1"].index).to_numpy()
+        )
         truth = speakers["planted"].to_numpy()
         tp = int((inside & truth).sum())
         f1 = 2 * tp / max(int(inside.sum()) + int(truth.sum()), 1)
@@ -126,7 +139,8 @@ def planted(zctas: pd.DataFrame, n: int, sets: int, effect: float, seed: int) ->
         found = (
             f"found {area['radius_km']:.0f} km around {area['centre_lat']:.2f},{area['centre_lon']:.2f}, "
             f"{area['speakers']} spk, WER {100 * area['wer']:.1f}% vs {100 * area['wer_outside']:.1f}%, p={scan.p_value_:.3f}"
-            if area is not None else "found nothing"
+            if area is not None
+            else "found nothing"
         )
         print(
             f"  {name:12s} r={radius:5.0f} km planted {truth.sum():4d} spk ({100 * truth.mean():.1f}%) | {found} | "
@@ -172,7 +186,16 @@ def poisson_null(zctas: pd.DataFrame, n: int, sets: int, seed: int) -> None:
         ptr, idx, _ = G._neighbours(loc_lat, loc_lon, loc_n, int(np.floor(scan.max_share * n)))
         rng = np.random.default_rng(s)
         maxima = [
-            kern.scan_max(rng.multinomial(int(e.sum()), loc_w / w.sum()).astype(float), loc_w, loc_n, ptr, idx, e.sum(), w.sum(), scan.min_speakers)
+            kern.scan_max(
+                rng.multinomial(int(e.sum()), loc_w / w.sum()).astype(float),
+                loc_w,
+                loc_n,
+                ptr,
+                idx,
+                e.sum(),
+                w.sum(),
+                scan.min_speakers,
+            )
             for _ in range(999)
         ]
         significant += G._p_value(scan.llr_, np.asarray(maxima)) <= 0.05
@@ -199,7 +222,9 @@ def timing(zctas: pd.DataFrame, n: int, seed: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--zcta-dir", type=Path, default=DATA / "zcta")
-    ap.add_argument("--parts", nargs="+", default=["planted", "null", "time"], choices=["planted", "null", "poisson", "time"])
+    ap.add_argument(
+        "--parts", nargs="+", default=["planted", "null", "time"], choices=["planted", "null", "poisson", "time"]
+    )
     ap.add_argument("--speakers", type=int, default=10_000, help="speakers per planted data set")
     ap.add_argument("--sets", type=int, default=4, help="planted data sets")
     ap.add_argument("--effect", type=float, default=1.8)

@@ -68,8 +68,10 @@ def main() -> None:
                 "p_value": f"{result.p_value:.1e}",
             }
         )
-    print(f"Black vs white speakers' WER ratio, adjusted for {', '.join(COVARIATES)} "
-          f"(Poisson GEE, speaker clusters, {args.correlation} working correlation, 95 % CI)")
+    print(
+        f"Black vs white speakers' WER ratio, adjusted for {', '.join(COVARIATES)} "
+        f"(Poisson GEE, speaker clusters, {args.correlation} working correlation, 95 % CI)"
+    )
     print(pd.DataFrame(rows).to_string(index=False))
 
 

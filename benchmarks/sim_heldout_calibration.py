@@ -125,12 +125,16 @@ def main(argv: list[str] | None = None) -> int:
     n_null = null.groupby("method")["called"].size()
     rate = null.groupby("method")["called"].mean()
     mc = np.sqrt(rate * (1 - rate) / n_null)
-    print(f"{args.reps} tables of {args.n:,} speakers per scenario, {args.n_boot} resamples, "
-          f"{time.perf_counter() - start:.0f} s")
+    print(
+        f"{args.reps} tables of {args.n:,} speakers per scenario, {args.n_boot} resamples, "
+        f"{time.perf_counter() - start:.0f} s"
+    )
     print(summary.round(1).to_string())
     for method in rate.index:
-        print(f"null, {method}: headline (held-out) CI above 0 in {100 * rate[method]:.1f} % "
-              f"± {100 * mc[method]:.1f} (MC s.e.) of {n_null[method]} tables; bar: <= 5 %")
+        print(
+            f"null, {method}: headline (held-out) CI above 0 in {100 * rate[method]:.1f} % "
+            f"± {100 * mc[method]:.1f} (MC s.e.) of {n_null[method]} tables; bar: <= 5 %"
+        )
     return 0
 
 

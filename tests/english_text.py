@@ -29,9 +29,22 @@ SPECIAL = (
     ". , ? ! ; : ' \" - ( ) [ ] < >"
 ).split()
 PHRASES = (
-    "and a half", "'s been", "'d been", "'s got", "'d done", "one oh one", "two and a half",
-    "ten thousand dollars", "five per cent", "double oh seven", "point five", "it 's", "he 'd been",
-    "$2 and ¢7", "three and a half million", "one hundred and one",
+    "and a half",
+    "'s been",
+    "'d been",
+    "'s got",
+    "'d done",
+    "one oh one",
+    "two and a half",
+    "ten thousand dollars",
+    "five per cent",
+    "double oh seven",
+    "point five",
+    "it 's",
+    "he 'd been",
+    "$2 and ¢7",
+    "three and a half million",
+    "one hundred and one",
 )
 
 
@@ -47,8 +60,9 @@ def real_texts(shared_data: Path | None) -> list[str]:
     return sorted({t for t in df[cols].to_numpy().ravel() if isinstance(t, str)})
 
 
-def sentences(n: int, seed: int = 0, real: list[str] | None = None, phrases: float = 0.07,
-              special: float = 0.38) -> list[str]:
+def sentences(
+    n: int, seed: int = 0, real: list[str] | None = None, phrases: float = 0.07, special: float = 0.38
+) -> list[str]:
     """``n`` generated sentences of 1-30 words, some capitalised, some with punctuation.
 
     ``phrases``: the share of words that are one of :data:`PHRASES` (multi-word number and

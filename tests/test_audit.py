@@ -121,7 +121,12 @@ def test_geo_tree_end_to_end_matches_cohort_functions():
     gap = gap_summary(speakers, partition, n_boot=200)
     assert row["in_sample_gap_pct"] == pytest.approx(gap.gap_pct)
     assert list(row.index[4:10]) == [
-        "held_out_gap_pct", "held_out_ci_low", "held_out_ci_high", "in_sample_gap_pct", "in_sample_ci_low", "in_sample_ci_high"
+        "held_out_gap_pct",
+        "held_out_ci_low",
+        "held_out_ci_high",
+        "in_sample_gap_pct",
+        "in_sample_ci_low",
+        "in_sample_ci_high",
     ]
     assert row["bottom_definition"] == gap.bottom_definition
     pd.testing.assert_frame_equal(result.cohorts("geo_tree"), cohort_table(speakers, partition, n_boot=200))

@@ -7,7 +7,7 @@ import pytest
 
 from wergap.cli import main
 
-LOG = "utt_id\tspeaker_id\tref\thyp\n" "a-1\ta\tturn on the lights\tturn on lights\n" "b-1\tb\tplay jazz\tplay jazz\n"
+LOG = "utt_id\tspeaker_id\tref\thyp\na-1\ta\tturn on the lights\tturn on lights\nb-1\tb\tplay jazz\tplay jazz\n"
 
 
 @pytest.fixture

@@ -63,8 +63,27 @@ def test_check_passes_on_null_log(files, capsys):
 def test_check_strict_uses_the_lower_bound(files, capsys):
     log, census = files(1.0)
     # the planted gap is ~80 % held out: above 70 by its point estimate, not by its lower bound
-    assert main(["check", log, "--census", census, "--max-gap", "70", "--n-boot", "200", "--method", "census_splits"]) == 1
-    assert main(["check", log, "--census", census, "--max-gap", "70", "--n-boot", "200", "--method", "census_splits", "--strict"]) == 0
+    assert (
+        main(["check", log, "--census", census, "--max-gap", "70", "--n-boot", "200", "--method", "census_splits"]) == 1
+    )
+    assert (
+        main(
+            [
+                "check",
+                log,
+                "--census",
+                census,
+                "--max-gap",
+                "70",
+                "--n-boot",
+                "200",
+                "--method",
+                "census_splits",
+                "--strict",
+            ]
+        )
+        == 0
+    )
     assert "CI lower bound" in capsys.readouterr().out
 
 
@@ -231,18 +250,45 @@ def test_compare_three_logs_table_verdicts_and_outdir(files, tmp_path, capsys):
     paths = []
     for name, p_low in (("fixed", 0.1), ("worse", 0.35)):
         path = tmp_path / f"{name}.tsv"
-        base.assign(errors=rng.binomial(base["ref_words"], np.where(low, p_low, 0.1))).to_csv(path, sep="\t", index=False)
+        base.assign(errors=rng.binomial(base["ref_words"], np.where(low, p_low, 0.1))).to_csv(
+            path, sep="\t", index=False
+        )
         paths.append(str(path))
     outdir = tmp_path / "tables"
-    args = ["compare", log, *paths, "--names", "v1", "v2", "v3", "--census", census, "--n-boot", "200",
-            "--methods", "census_splits", "--outdir", str(outdir), "-o", str(tmp_path / "r.html")]
+    args = [
+        "compare",
+        log,
+        *paths,
+        "--names",
+        "v1",
+        "v2",
+        "v3",
+        "--census",
+        census,
+        "--n-boot",
+        "200",
+        "--methods",
+        "census_splits",
+        "--outdir",
+        str(outdir),
+        "-o",
+        str(tmp_path / "r.html"),
+    ]
     assert main(args) == 0
     text = capsys.readouterr().out
-    assert "gap (%) by system and method" in text and "v2 vs v1: gap narrowed" in text and "v3 vs v1: gap widened" in text
+    assert (
+        "gap (%) by system and method" in text and "v2 vs v1: gap narrowed" in text and "v3 vs v1: gap widened" in text
+    )
     assert "ranked by held-out gap, smallest first: 1. v2" in text
     gaps = pd.read_csv(outdir / "gaps.csv")
     assert set(gaps["system"]) == {"v1", "v2", "v3"} and list(gaps.columns[:6]) == [
-        "system", "method", "kind", "bottom", "top", "held_out_gap_pct"]
+        "system",
+        "method",
+        "kind",
+        "bottom",
+        "top",
+        "held_out_gap_pct",
+    ]
     assert (tmp_path / "r.html").read_text().count("data:image/png;base64,") >= 2
     assert main(["compare", log, *paths, "--names", "a", "b"]) == 2
     assert "--names gives 2 names for 3 systems" in capsys.readouterr().err

@@ -141,19 +141,22 @@ def test_distributed_local_cluster(log, tmp_path):
     distributed = pytest.importorskip("distributed")
     folder = _write(log, tmp_path / "pq", "parquet", parts=2)
     _, expected = _pandas_engine(sorted(folder.glob("*.parquet")))
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
         got, _ = dask_engine.score_speakers(folder, scheduler=cluster.scheduler_address)
     pdt.assert_frame_equal(got, expected, check_dtype=False)
 
 
 def test_counts_only_logs(tmp_path):
-    rows = pd.DataFrame({
-        "utt_id": [f"u{i}" for i in range(12)],
-        "speaker_id": ["a", "b", "c"] * 4,
-        "errors": list(range(12)),
-        "ref_words": [20] * 12,
-    })
+    rows = pd.DataFrame(
+        {
+            "utt_id": [f"u{i}" for i in range(12)],
+            "speaker_id": ["a", "b", "c"] * 4,
+            "errors": list(range(12)),
+            "ref_words": [20] * 12,
+        }
+    )
     folder = tmp_path / "counts"
     folder.mkdir()
     rows.iloc[:6].to_csv(folder / "a.csv", index=False)
@@ -215,8 +218,24 @@ def test_cli_score_and_audit_with_dask(log, tmp_path, capsys):
     pdt.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
 
     html = tmp_path / "report.html"
-    code = main(["audit", str(folder / "*.parquet"), "--engine", "dask", "--scheduler", "threads",
-                 "--methods", "geo_tree", "--min-speakers", "10", "--n-boot", "50", "-o", str(html)])
+    code = main(
+        [
+            "audit",
+            str(folder / "*.parquet"),
+            "--engine",
+            "dask",
+            "--scheduler",
+            "threads",
+            "--methods",
+            "geo_tree",
+            "--min-speakers",
+            "10",
+            "--n-boot",
+            "50",
+            "-o",
+            str(html),
+        ]
+    )
     assert code == 0 and html.stat().st_size > 0
     assert "geo_tree" in capsys.readouterr().out
 
@@ -300,20 +319,23 @@ def _files_with(frames: list[pd.DataFrame], folder: Path) -> list[Path]:
 
 
 def _rows(start: int, n: int = 6) -> pd.DataFrame:
-    return pd.DataFrame({
-        "utt_id": [f"u{start + i}" for i in range(n)],
-        "speaker_id": [f"s{i % 3}" for i in range(n)],
-        "ref": ["one two three"] * n,
-        "hyp": ["one too three"] * n,
-        "lat": np.linspace(30.0, 31.0, n) + start / 1000,
-        "lon": np.linspace(-90.0, -89.0, n),
-        "zip": ["02139"] * n,
-        "age": [30, 40, 30, 50, 40, 30][:n],
-    })
+    return pd.DataFrame(
+        {
+            "utt_id": [f"u{start + i}" for i in range(n)],
+            "speaker_id": [f"s{i % 3}" for i in range(n)],
+            "ref": ["one two three"] * n,
+            "hyp": ["one too three"] * n,
+            "lat": np.linspace(30.0, 31.0, n) + start / 1000,
+            "lon": np.linspace(-90.0, -89.0, n),
+            "zip": ["02139"] * n,
+            "age": [30, 40, 30, 50, 40, 30][:n],
+        }
+    )
 
 
-@pytest.mark.parametrize("case", ["all missing in the first file", "missing from a later file",
-                                  "all missing in a later file"])
+@pytest.mark.parametrize(
+    "case", ["all missing in the first file", "missing from a later file", "all missing in a later file"]
+)
 def test_files_whose_columns_differ_shuffle_on_distributed(tmp_path, case):
     """The p2p shuffle (Arrow) gets one schema: missing values and columns are unified."""
     first, later = _rows(0), _rows(100)

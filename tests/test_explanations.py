@@ -59,7 +59,9 @@ def test_audit_explains_the_bottom_cohort(result):
     car = item.profile.query("attribute == 'device' and value == 'car'").iloc[0]
     assert car["cohort"] > car["rest"]
     row = result.summary().iloc[0]
-    assert row["raw_ratio"] == pytest.approx(adjusted.ratio_raw) and row["adjusted_ratio"] == pytest.approx(adjusted.ratio)
+    assert row["raw_ratio"] == pytest.approx(adjusted.ratio_raw) and row["adjusted_ratio"] == pytest.approx(
+        adjusted.ratio
+    )
 
 
 def test_summary_json_and_report_carry_the_explanation(result, tmp_path):

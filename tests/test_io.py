@@ -74,8 +74,11 @@ def test_library_writers_refuse_to_overwrite_the_audited_log(tmp_path):
     from wergap.reports.exports import write_exports
     from wergap.reports.html import write_html
 
-    rows = [{"utt_id": f"s{s}-{u}", "speaker_id": f"s{s}", "ref": "a b c", "hyp": "a b" if s % 3 else "a b c"}
-            for s in range(12) for u in range(2)]
+    rows = [
+        {"utt_id": f"s{s}-{u}", "speaker_id": f"s{s}", "ref": "a b c", "hyp": "a b" if s % 3 else "a b c"}
+        for s in range(12)
+        for u in range(2)
+    ]
     log = tmp_path / "summary.json"  # a log that happens to have an export's name
     pd.DataFrame(rows).to_json(log, orient="records", lines=True)
     before = log.read_bytes()

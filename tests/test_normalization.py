@@ -27,7 +27,8 @@ from .english_text import real_texts, sentences
 
 REFERENCE = {"whisper": EnglishTextNormalizer(), "basic": BasicTextNormalizer()}
 _TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from(list(" '.,$%£¢0123456789[]<>()")),
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))
+    | st.sampled_from(list(" '.,$%£¢0123456789[]<>()")),
     max_size=40,
 )
 
@@ -111,11 +112,14 @@ def test_every_convention_is_named_and_scores():
 
 
 def test_drop_tokens_counts_and_provenance():
-    log = pd.DataFrame({
-        "utt_id": ["u1", "u2", "u3"], "speaker_id": ["a", "a", "b"],
-        "ref": ["hello <overlap> world", "{laugh} yes", "no"],
-        "hyp": ["hello world", "yes {laugh}", "no {breath} {x}"],
-    })
+    log = pd.DataFrame(
+        {
+            "utt_id": ["u1", "u2", "u3"],
+            "speaker_id": ["a", "a", "b"],
+            "ref": ["hello <overlap> world", "{laugh} yes", "no"],
+            "hyp": ["hello world", "yes {laugh}", "no {breath} {x}"],
+        }
+    )
     scored = wg.score(log, normalization="kaldi", drop_tokens=r"\{[^}]*\}")
     meta = scored.attrs["wergap"]
     assert meta["dropped_tokens"] == {"ref": 1, "hyp": 3}
@@ -146,7 +150,10 @@ def test_whisper_scoring_equals_jiwer_on_the_package_output(corpus):
             continue
         out = jiwer.process_words(r, h)
         assert (ours.loc[k, "substitutions"], ours.loc[k, "deletions"], ours.loc[k, "insertions"]) == (
-            out.substitutions, out.deletions, out.insertions)
+            out.substitutions,
+            out.deletions,
+            out.insertions,
+        )
 
 
 def test_kaldi_arrow_matches_documented_apostrophe_rule():

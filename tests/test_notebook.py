@@ -9,10 +9,13 @@ import pytest
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "quickstart.ipynb"
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    not all(importlib.util.find_spec(m) for m in ("nbclient", "nbformat", "ipykernel")),
-    reason="nbclient, nbformat and ipykernel (the [test] extra) are needed to run the notebook",
-)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not all(importlib.util.find_spec(m) for m in ("nbclient", "nbformat", "ipykernel")),
+        reason="nbclient, nbformat and ipykernel (the [test] extra) are needed to run the notebook",
+    ),
+]
 
 
 def test_committed_without_outputs():
@@ -31,7 +34,9 @@ def test_executes_and_writes_the_report(tmp_path):
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     # kernel "python3" resolves to the ipykernel of the interpreter running the tests (the venv)
-    NotebookClient(notebook, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        notebook, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
     out = tmp_path / "quickstart_output"

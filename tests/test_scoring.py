@@ -16,8 +16,34 @@ from wergap.scoring import MISSING_REF, NO_TEXT_OR_COUNTS, align_counts, normali
 # ASCII punctuation and symbols exercise the compiled splitter's byte table: \p{P} goes
 # ("o'clock" -> "oclock"), symbols such as $ + < = > ^ ` | ~ stay.
 WORDS = st.sampled_from(
-    ["a", "b", "c", "the", "cat", "Hat", "hat,", "ß", "naïve", "日本", "O'Clock", "U.S.", "$5",
-     "a+b", "rock&roll", "C#", "x_y", "50%", "~ok", "`q`", "{}", "...", "Ünï-code!", "“quoted”", "😀", "𝒳y"]
+    [
+        "a",
+        "b",
+        "c",
+        "the",
+        "cat",
+        "Hat",
+        "hat,",
+        "ß",
+        "naïve",
+        "日本",
+        "O'Clock",
+        "U.S.",
+        "$5",
+        "a+b",
+        "rock&roll",
+        "C#",
+        "x_y",
+        "50%",
+        "~ok",
+        "`q`",
+        "{}",
+        "...",
+        "Ünï-code!",
+        "“quoted”",
+        "😀",
+        "𝒳y",
+    ]
 )
 SPACES = st.sampled_from([" ", "  ", "\t", "\u00a0", " \n ", "\u2003", "\x0b", "\u3000", "\x1f"])
 
@@ -85,7 +111,9 @@ CASES = [
 @pytest.mark.parametrize("ref,hyp,expected", CASES)
 def test_known_counts(ref, hyp, expected):
     row = align_counts([ref], [hyp]).iloc[0]
-    assert tuple(row[c] for c in ("substitutions", "deletions", "insertions", "hits", "ref_words", "errors")) == expected
+    assert (
+        tuple(row[c] for c in ("substitutions", "deletions", "insertions", "hits", "ref_words", "errors")) == expected
+    )
 
 
 def test_whisper_normalisation_expands_contractions_and_numbers():
@@ -118,7 +146,9 @@ def test_score_adds_counts_and_records_provenance():
 
 
 def test_score_keeps_counts_only_logs():
-    log = wg.read_log(pd.DataFrame({"utt_id": ["a", "b"], "speaker_id": ["x", "y"], "errors": [1, 0], "ref_words": [5, 3]}))
+    log = wg.read_log(
+        pd.DataFrame({"utt_id": ["a", "b"], "speaker_id": ["x", "y"], "errors": [1, 0], "ref_words": [5, 3]})
+    )
     scored = wg.score(log)
     assert scored["errors"].tolist() == [1, 0]
     assert scored["substitutions"].isna().all()

@@ -255,7 +255,11 @@ def audit(
         result._partitions[method] = partition
         step(f"{method}: cohort intervals")
         result._tables[method] = cohort_table(speakers, partition, min_speakers=min_speakers, **stats)
-        bottom: _Bottom = {"bottom_share": bottom_share, "min_speakers": min_speakers, "max_bottom_share": max_bottom_share}
+        bottom: _Bottom = {
+            "bottom_share": bottom_share,
+            "min_speakers": min_speakers,
+            "max_bottom_share": max_bottom_share,
+        }
         result.gaps[method] = gap_summary(speakers, partition, **bottom, **stats)
         step(f"{method}: held-out gap")
         refit = clone(estimator).set_params(**spec.held_out_params) if spec.held_out_params else estimator
@@ -275,8 +279,15 @@ def audit(
 
         step("explaining the bottom cohorts")
         result.explanations = explain_methods(
-            speakers, scored, result._partitions, result.gaps, attributes=attributes, census=census,
-            adjust_for=adjust_for, min_speakers=min_speakers, confidence=confidence,
+            speakers,
+            scored,
+            result._partitions,
+            result.gaps,
+            attributes=attributes,
+            census=census,
+            adjust_for=adjust_for,
+            min_speakers=min_speakers,
+            confidence=confidence,
         )
     if progress is not None:
         progress("done", total, total)

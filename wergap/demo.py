@@ -122,11 +122,32 @@ _SLOTS = {
 }
 #: Plausible ASR confusions; other substitutions draw from the command vocabulary.
 _CONFUSIONS = {
-    "ten": "then", "timer": "time", "jazz": "jess", "kitchen": "chicken", "lights": "likes",
-    "play": "pay", "weather": "whether", "two": "to", "for": "four", "eight": "ate",
-    "call": "cole", "milk": "mill", "music": "muse", "the": "a", "to": "too", "set": "said",
-    "alarm": "along", "mom": "mum", "coffee": "copy", "austin": "boston", "seventy": "seventeen",
-    "news": "noose", "song": "son", "stop": "top", "read": "red", "remind": "remine",
+    "ten": "then",
+    "timer": "time",
+    "jazz": "jess",
+    "kitchen": "chicken",
+    "lights": "likes",
+    "play": "pay",
+    "weather": "whether",
+    "two": "to",
+    "for": "four",
+    "eight": "ate",
+    "call": "cole",
+    "milk": "mill",
+    "music": "muse",
+    "the": "a",
+    "to": "too",
+    "set": "said",
+    "alarm": "along",
+    "mom": "mum",
+    "coffee": "copy",
+    "austin": "boston",
+    "seventy": "seventeen",
+    "news": "noose",
+    "song": "son",
+    "stop": "top",
+    "read": "red",
+    "remind": "remine",
 }
 _INSERTIONS = ("the", "a", "uh", "and", "to", "um", "it")
 
@@ -275,8 +296,10 @@ def make_example(n_speakers: int = 3000, seed: int = 0) -> Example:
     age_band = rng.choice(list(AGE_EFFECT), size=n_speakers, p=[0.25, 0.3, 0.3, 0.15])
 
     in_geo = (
-        (lat0 >= GEO_BOX["lat"][0]) & (lat0 <= GEO_BOX["lat"][1])
-        & (lon0 >= GEO_BOX["lon"][0]) & (lon0 <= GEO_BOX["lon"][1])
+        (lat0 >= GEO_BOX["lat"][0])
+        & (lat0 <= GEO_BOX["lat"][1])
+        & (lon0 >= GEO_BOX["lon"][0])
+        & (lon0 <= GEO_BOX["lon"][1])
     )
     in_census = np.isin(zips, HISPANIC_MAJORITY_ZIPS)
     in_cluster = component == 0
@@ -311,10 +334,17 @@ def make_example(n_speakers: int = 3000, seed: int = 0) -> Example:
     _label(log, "decode log")
 
     embeddings = _label(pd.DataFrame({"speaker_id": speaker_ids, "embedding": list(vectors)}), "embeddings")
-    geo_cities = [c[0] for c, hit in zip(CITIES, [
-        GEO_BOX["lat"][0] <= c[3] <= GEO_BOX["lat"][1] and GEO_BOX["lon"][0] <= c[4] <= GEO_BOX["lon"][1]
-        for c in CITIES
-    ]) if hit]
+    geo_cities = [
+        c[0]
+        for c, hit in zip(
+            CITIES,
+            [
+                GEO_BOX["lat"][0] <= c[3] <= GEO_BOX["lat"][1] and GEO_BOX["lon"][0] <= c[4] <= GEO_BOX["lon"][1]
+                for c in CITIES
+            ],
+        )
+        if hit
+    ]
     planted = {
         "seed": seed,
         "n_speakers": n_speakers,
@@ -365,7 +395,10 @@ def write_example(directory: str | os.PathLike[str], n_speakers: int = 3000, see
     write_text_atomic(paths["log"], example.log.to_csv(sep="\t", index=False))
     write_text_atomic(paths["census"], example.census.to_csv(index=False))
     embeddings = pd.DataFrame(
-        {"speaker_id": example.embeddings["speaker_id"], "embedding": [v.tolist() for v in example.embeddings["embedding"]]}
+        {
+            "speaker_id": example.embeddings["speaker_id"],
+            "embedding": [v.tolist() for v in example.embeddings["embedding"]],
+        }
     )
     with atomic_path(paths["embeddings"]) as tmp:
         embeddings.to_parquet(tmp, index=False)

@@ -126,7 +126,7 @@ def _batch_normalizer(name: str):
     return WhisperEnglish() if name == "whisper" else _Basic()
 
 
-def python_normalized(texts: Sequence[str], name: str) -> list[str]:
+def python_normalized(texts: Sequence[str] | np.ndarray, name: str) -> list[str]:
     """``whisper`` or ``basic`` normalisation of each string, identical to the package's.
 
     Batches of :data:`BATCH` strings, in this process: forked worker processes were

@@ -14,9 +14,7 @@ from wergap.provenance import carry
 
 SUM_COLUMNS = ("ref_words", "errors", "substitutions", "deletions", "insertions", "hits")
 # Utterance-level columns that say nothing about a speaker (or must never leave the log).
-NOT_SPEAKER_METADATA = frozenset(
-    {"utt_id", "ref", "hyp", "audio", "wer", "cer", "duration", *SUM_COLUMNS}
-)
+NOT_SPEAKER_METADATA = frozenset({"utt_id", "ref", "hyp", "audio", "wer", "cer", "duration", *SUM_COLUMNS})
 
 NOT_SCORED = "the table has no {column!r} column; score it first with wergap.score(log)"
 

@@ -38,8 +38,9 @@ def simulated(*, cohort_effect=1.0, seed=0, n_speakers=300, per_speaker=20) -> t
             "gender": gender,
         }
     )
-    labels = pd.Series(np.where(np.arange(n_speakers) < n_speakers // 3, "B", "A"),
-                       index=[f"spk{i:03d}" for i in range(n_speakers)])
+    labels = pd.Series(
+        np.where(np.arange(n_speakers) < n_speakers // 3, "B", "A"), index=[f"spk{i:03d}" for i in range(n_speakers)]
+    )
     return log, labels
 
 

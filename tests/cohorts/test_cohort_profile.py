@@ -30,8 +30,14 @@ def speaker_table(seed=0, n=300):
     speakers.loc[:4, "device"] = "smartwatch"  # 5 speakers: under the floor of 10
     speakers["wer"] = speakers["errors"] / speakers["ref_words"]
     labels = pd.Series(np.where(inside, "cluster 1", "cluster 2"), index=speakers["speaker_id"].to_numpy())
-    census = pd.DataFrame({"zip": ["10001", "20002", "30003"], "median_income": [30000.0, 70000.0, 90000.0],
-                           "share_black": [0.6, 0.1, 0.2], "state": ["NY", "DC", "GA"]})
+    census = pd.DataFrame(
+        {
+            "zip": ["10001", "20002", "30003"],
+            "median_income": [30000.0, 70000.0, 90000.0],
+            "share_black": [0.6, 0.1, 0.2],
+            "state": ["NY", "DC", "GA"],
+        }
+    )
     return speakers, Partition("embedding_kmeans", labels, {"cluster 1": "c1", "cluster 2": "c2"}), census
 
 
@@ -40,12 +46,17 @@ def test_shares_means_and_census():
     out = cohort_profile(speakers, partition, census=census)
     assert list(out.columns) == COHORT_PROFILE_COLUMNS
     assert out.attrs["wergap"]["cohort_profile"] == {
-        "cohort": "cluster 1", "speakers_cohort": 100, "speakers_rest": 200, "min_group_speakers": 10}
+        "cohort": "cluster 1",
+        "speakers_cohort": 100,
+        "speakers_rest": 200,
+        "min_group_speakers": 10,
+    }
     female = out.query("attribute == 'gender' and value == 'female'").iloc[0]
     truth = speakers["gender"].eq("female").groupby(speakers["speaker_id"].map(partition.labels)).mean()
     assert female["cohort"] == pytest.approx(truth["cluster 1"]) and female["rest"] == pytest.approx(truth["cluster 2"])
     assert female["difference"] > 0.3 and female["speakers_cohort"] == int(
-        (speakers["gender"].eq("female") & (np.arange(300) < 100)).sum())
+        (speakers["gender"].eq("female") & (np.arange(300) < 100)).sum()
+    )
     age = out.query("attribute == 'age'").iloc[0]
     assert age["statistic"] == "mean" and age["std_difference"] > 1.5
     income = out.query("source == 'census' and attribute == 'median_income'").iloc[0]
@@ -65,8 +76,10 @@ def test_rare_values_are_pooled():
 
 def test_default_cohort_is_the_worst_and_bad_names_raise():
     speakers, partition, census = speaker_table()
-    assert cohort_profile(speakers, partition.labels, cohort="cluster 2").attrs["wergap"]["cohort_profile"][
-        "cohort"] == "cluster 2"
+    assert (
+        cohort_profile(speakers, partition.labels, cohort="cluster 2").attrs["wergap"]["cohort_profile"]["cohort"]
+        == "cluster 2"
+    )
     with pytest.raises(InputError, match="attribute 'nope'"):
         cohort_profile(speakers, partition, attributes=["nope"])
     with pytest.raises(InputError, match="no 'zip' column"):

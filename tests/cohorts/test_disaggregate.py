@@ -41,8 +41,10 @@ def test_matches_pandas_groupby_on_utterances(by):
     columns = [by] if isinstance(by, str) else by
     key = utts[columns].astype(str).agg(" · ".join, axis=1)
     g = utts.groupby(key).agg(
-        speakers=("speaker_id", "nunique"), utterances=("utt_id", "size"),
-        ref_words=("ref_words", "sum"), errors=("errors", "sum"),
+        speakers=("speaker_id", "nunique"),
+        utterances=("utt_id", "size"),
+        ref_words=("ref_words", "sum"),
+        errors=("errors", "sum"),
     )
     g["wer"] = g["errors"] / g["ref_words"]
     g = g.sort_values("wer", ascending=False)
@@ -69,7 +71,10 @@ def test_speaker_with_two_devices_counts_in_both_groups():
 def test_speaker_table_input_uses_speakers_as_units():
     utts = scored_utterances()
     speakers = utts.groupby("speaker_id", as_index=False).agg(
-        utterances=("utt_id", "size"), ref_words=("ref_words", "sum"), errors=("errors", "sum"), gender=("gender", "first")
+        utterances=("utt_id", "size"),
+        ref_words=("ref_words", "sum"),
+        errors=("errors", "sum"),
+        gender=("gender", "first"),
     )
     out = disaggregate(speakers, "gender", n_boot=50).set_index("value")
     from_utts = disaggregate(utts, "gender", n_boot=50).set_index("value")
@@ -123,12 +128,15 @@ def test_zero_wer_best_group_gives_nan_gaps():
     assert math.isnan(out["gap_vs_best_ci_low"].iloc[0])
 
 
-@pytest.mark.parametrize(("mutate", "message", "column"), [
-    (lambda t: t.drop(columns="device"), "missing attribute column 'device'", "device"),
-    (lambda t: t.drop(columns="errors"), "missing required column 'errors'", "errors"),
-    (lambda t: t.assign(device=None), "no rows with a value for 'device'", "device"),
-    (lambda t: t.assign(errors=t["errors"].where(t.index != 4, -2)), "non-negative whole number", "errors"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "message", "column"),
+    [
+        (lambda t: t.drop(columns="device"), "missing attribute column 'device'", "device"),
+        (lambda t: t.drop(columns="errors"), "missing required column 'errors'", "errors"),
+        (lambda t: t.assign(device=None), "no rows with a value for 'device'", "device"),
+        (lambda t: t.assign(errors=t["errors"].where(t.index != 4, -2)), "non-negative whole number", "errors"),
+    ],
+)
 def test_bad_input(mutate, message, column):
     with pytest.raises(InputError) as err:
         disaggregate(mutate(scored_utterances()), "device", n_boot=10)
@@ -156,12 +164,17 @@ def test_studentised_interval_is_not_shorter_on_the_high_side_with_heavy_tails()
     rng = np.random.default_rng(5)
     words = np.maximum(3, rng.lognormal(np.log(60), 1.5, 150).round()).astype(int)
     speakers = pd.DataFrame(
-        {"speaker_id": [f"s{i}" for i in range(150)], "ref_words": words,
-         "errors": rng.binomial(words, rng.beta(1.2, 8.8, 150)), "g": "all"}
+        {
+            "speaker_id": [f"s{i}" for i in range(150)],
+            "ref_words": words,
+            "errors": rng.binomial(words, rng.beta(1.2, 8.8, 150)),
+            "g": "all",
+        }
     )
     row = disaggregate(speakers, "g", min_speakers=1, n_boot=500, seed=1).iloc[0]
-    e, w = stratified_totals(np.zeros(150, dtype=int), speakers["errors"], speakers["ref_words"], 1, 500,
-                             np.random.default_rng(1))
+    e, w = stratified_totals(
+        np.zeros(150, dtype=int), speakers["errors"], speakers["ref_words"], 1, 500, np.random.default_rng(1)
+    )
     low, high = percentile_interval(ratio(e[:, 0], w[:, 0]), 0.95)
     assert row["wer_ci_low"] < row["wer"] < row["wer_ci_high"]
     assert row["wer_ci_high"] > high

@@ -80,8 +80,11 @@ def test_event_totals_equal_the_scored_counts(scored):
     profile = error_profile(scored, labels_of(scored), min_speakers=1)
     events = profile.attrs["wergap"]["error_profile"]["events"]
     side = scored["speaker_id"].map(labels_of(scored)) == "accent B"
-    for kind, columns in {"substitution": ["substitutions"], "insertion": ["insertions"],
-                          "missed": ["substitutions", "deletions"]}.items():
+    for kind, columns in {
+        "substitution": ["substitutions"],
+        "insertion": ["insertions"],
+        "missed": ["substitutions", "deletions"],
+    }.items():
         assert events[kind]["cohort"] == int(scored.loc[side, columns].to_numpy().sum())
         assert events[kind]["rest"] == int(scored.loc[~side, columns].to_numpy().sum())
     # With the floor at 1, every event type is listed: the rows add up to the totals.
@@ -131,8 +134,11 @@ def test_counts_only_and_char_logs_are_skipped_with_the_reason(scored):
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"cohort": "nobody"}, "is not one of the labels"), ({"min_speakers": 0}, "min_speakers"),
-     ({"prior_scale": -1}, "prior_scale")],
+    [
+        ({"cohort": "nobody"}, "is not one of the labels"),
+        ({"min_speakers": 0}, "min_speakers"),
+        ({"prior_scale": -1}, "prior_scale"),
+    ],
 )
 def test_bad_options(scored, kwargs, match):
     with pytest.raises(InputError, match=match):

@@ -168,7 +168,9 @@ def test_null_effect_with_the_real_geo_tree():
                 "lon": rng.uniform(-120, -75, n),
             }
         )
-        result = held_out_gap(GeoTree(max_regions=4, min_speakers=20, random_state=seed), speakers, seed=seed, n_boot=200)
+        result = held_out_gap(
+            GeoTree(max_regions=4, min_speakers=20, random_state=seed), speakers, seed=seed, n_boot=200
+        )
         covered += result.ci_low <= 0 <= result.ci_high
     assert covered >= 6
 
@@ -177,7 +179,9 @@ def test_a_fold_never_reports_a_cohort_under_min_speakers_on_its_measuring_half(
     hits = 0
     for seed in range(6):
         # cohorts of ~25 speakers on the discovery half: on the other half some have fewer
-        result = held_out_gap(QuantileBinsOnX(n_bins=2, min_speakers=25), speakers_with_effect(100, 0.5, seed), n_boot=20)
+        result = held_out_gap(
+            QuantileBinsOnX(n_bins=2, min_speakers=25), speakers_with_effect(100, 0.5, seed), n_boot=20
+        )
         for fold in result.folds.to_dict("records"):
             small = min(fold["speakers_bottom"], fold["speakers_top"]) < 25
             if small:

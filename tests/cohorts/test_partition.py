@@ -28,7 +28,11 @@ def test_labels_are_normalised_and_sizes_counted():
 
 BAD_PARTITIONS = [
     ("not a series", dict(labels=["a"], definitions={"a": "A"}), partition_module.LABELS_NOT_SERIES.split("{")[0]),
-    ("int speaker ids", dict(labels=pd.Series(["a"], index=[7]), definitions={"a": "A"}), "speaker ids must be strings"),
+    (
+        "int speaker ids",
+        dict(labels=pd.Series(["a"], index=[7]), definitions={"a": "A"}),
+        "speaker ids must be strings",
+    ),
     (
         "duplicate speaker",
         dict(labels=pd.Series(["a", "b"], index=["s1", "s1"]), definitions={"a": "A", "b": "B"}),

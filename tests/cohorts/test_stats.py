@@ -26,8 +26,10 @@ def expected_table(speakers: pd.DataFrame, part: Partition, min_speakers: int) -
     merged = part.merge_small(min_speakers)
     df = speakers.assign(cohort=speakers["speaker_id"].map(merged.labels))
     g = df.groupby("cohort").agg(
-        speakers=("speaker_id", "size"), utterances=("utterances", "sum"),
-        ref_words=("ref_words", "sum"), errors=("errors", "sum"),
+        speakers=("speaker_id", "size"),
+        utterances=("utterances", "sum"),
+        ref_words=("ref_words", "sum"),
+        errors=("errors", "sum"),
     )
     g["wer"] = g["errors"] / g["ref_words"]
     rest_err = g["errors"].sum() - g["errors"]
@@ -62,10 +64,7 @@ def test_intervals_match_a_naive_bootstrap(make_speakers):
     rng = np.random.default_rng(seed)
     by_cohort = {c: speakers[speakers["speaker_id"].map(part.labels) == c] for c in part.cohorts}
     draws = {c: rng.integers(0, len(g), size=(n_boot, len(g)), dtype=np.int32) for c, g in by_cohort.items()}
-    sums = {
-        c: pd.DataFrame([g.iloc[d][["errors", "ref_words"]].sum() for d in draws[c]])
-        for c, g in by_cohort.items()
-    }
+    sums = {c: pd.DataFrame([g.iloc[d][["errors", "ref_words"]].sum() for d in draws[c]]) for c, g in by_cohort.items()}
     for c in part.cohorts:
         wer = sums[c]["errors"] / sums[c]["ref_words"]
         np.testing.assert_allclose(
@@ -116,7 +115,9 @@ def test_gap_summary_matches_table_and_pandas(make_speakers):
     # same seed, same resamples: the bottom row of the table and the summary agree exactly
     row = table.iloc[0]
     assert (summary.gap_vs_rest_pct, summary.gap_vs_rest_ci_low, summary.gap_vs_rest_ci_high) == (
-        row["gap_vs_rest_pct"], row["gap_vs_rest_ci_low"], row["gap_vs_rest_ci_high"],
+        row["gap_vs_rest_pct"],
+        row["gap_vs_rest_ci_low"],
+        row["gap_vs_rest_ci_high"],
     )
     assert summary.gap_ci_low < summary.gap_pct < summary.gap_ci_high
     assert summary.reason is None
@@ -195,10 +196,34 @@ def test_no_bootstrap_gives_nan_intervals(make_speakers):
 
 BAD_INPUTS = [
     ("missing errors", lambda s: s.drop(columns="errors"), "missing required column 'errors'", "errors", None),
-    ("negative words", lambda s: s.assign(ref_words=s["ref_words"].where(s.index != 3, -1)), "non-negative whole", "ref_words", 3),
-    ("fractional errors", lambda s: s.assign(errors=s["errors"].astype(float).where(s.index != 5, 1.5)), "non-negative whole", "errors", 5),
-    ("NaN errors", lambda s: s.assign(errors=s["errors"].astype(float).where(s.index != 2)), "non-negative whole", "errors", 2),
-    ("duplicate speaker", lambda s: pd.concat([s, s.iloc[[7]]], ignore_index=True), "more than one row", "speaker_id", 80),
+    (
+        "negative words",
+        lambda s: s.assign(ref_words=s["ref_words"].where(s.index != 3, -1)),
+        "non-negative whole",
+        "ref_words",
+        3,
+    ),
+    (
+        "fractional errors",
+        lambda s: s.assign(errors=s["errors"].astype(float).where(s.index != 5, 1.5)),
+        "non-negative whole",
+        "errors",
+        5,
+    ),
+    (
+        "NaN errors",
+        lambda s: s.assign(errors=s["errors"].astype(float).where(s.index != 2)),
+        "non-negative whole",
+        "errors",
+        2,
+    ),
+    (
+        "duplicate speaker",
+        lambda s: pd.concat([s, s.iloc[[7]]], ignore_index=True),
+        "more than one row",
+        "speaker_id",
+        80,
+    ),
     ("partition speaker missing", lambda s: s.iloc[1:], "not in the speaker table", "speaker_id", None),
 ]
 
@@ -213,10 +238,13 @@ def test_bad_speaker_tables_raise_input_error(make_speakers, case, mutate, messa
         assert err.value.column == column and err.value.row == row
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"confidence": 1.0}, "confidence must be strictly between 0 and 1"),
-    ({"n_boot": -1}, "n_boot must be a non-negative integer"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"confidence": 1.0}, "confidence must be strictly between 0 and 1"),
+        ({"n_boot": -1}, "n_boot must be a non-negative integer"),
+    ],
+)
 def test_bad_options(make_speakers, kwargs, message):
     speakers, part = make_speakers((40, 40), (0.2, 0.1))
     with pytest.raises(InputError, match=message):

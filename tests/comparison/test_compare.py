@@ -21,7 +21,13 @@ from wergap.data_schemas import InputError
 
 
 def make_pair(
-    *, gap_base: float, gap_cand: float, n_speakers: int = 240, utts: int = 6, base: float = 0.10, seed: int = 0,
+    *,
+    gap_base: float,
+    gap_cand: float,
+    n_speakers: int = 240,
+    utts: int = 6,
+    base: float = 0.10,
+    seed: int = 0,
     rest_cand: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Two scored logs of the same utterances (same reference words) and the speaker groups.
@@ -39,7 +45,14 @@ def make_pair(
             rest = base if rest_cand is None else rest_cand
             p_cand = base * (1 + gap_cand) if group == "accent" else rest
             rows.append(
-                (f"s{s:04d}-{u}", f"s{s:04d}", group, words, int(rng.binomial(words, p_base)), int(rng.binomial(words, p_cand)))
+                (
+                    f"s{s:04d}-{u}",
+                    f"s{s:04d}",
+                    group,
+                    words,
+                    int(rng.binomial(words, p_base)),
+                    int(rng.binomial(words, p_cand)),
+                )
             )
     frame = pd.DataFrame(rows, columns=["utt_id", "speaker_id", "group", "ref_words", "errors_b", "errors_c"])
     base_log = frame.drop(columns="errors_c").rename(columns={"errors_b": "errors"})
@@ -102,7 +115,9 @@ def test_numbers_match_direct_pandas_computation():
     assert row["gap_change_pts"] == pytest.approx(gap_c - gap_b)
     overall = result.overall
     assert overall["wer_base"] == pytest.approx(b["errors"].sum() / b["ref_words"].sum())
-    assert overall["change_pts"] == pytest.approx(100 * (c["errors"].sum() / c["ref_words"].sum() - overall["wer_base"]))
+    assert overall["change_pts"] == pytest.approx(
+        100 * (c["errors"].sum() / c["ref_words"].sum() - overall["wer_base"])
+    )
     assert table.loc["accent", "change_pts"] == pytest.approx(100 * (wer(c, "accent") - wer(b, "accent")))
 
 
@@ -208,7 +223,10 @@ def test_check_point_estimate_vs_strict_lower_bound():
 
 def test_check_nan_gap_is_reported_and_fails_closed_only_with_strict():
     audit = FakeAudit(
-        {"geo_tree": FakeHeld(10.0, 2.0, 18.0), "census_splits": FakeHeld(math.nan, math.nan, math.nan, "neither fold could be measured")}
+        {
+            "geo_tree": FakeHeld(10.0, 2.0, 18.0),
+            "census_splits": FakeHeld(math.nan, math.nan, math.nan, "neither fold could be measured"),
+        }
     )
     loose = check(audit, 20)
     assert loose.exit_code == 0
@@ -317,7 +335,17 @@ def test_geo_tree_pair_narrowed_in_sample_and_held_out():
         lat, lon = rng.uniform(30, 45), rng.uniform(-120, -75)
         for u in range(5):
             w = int(rng.integers(5, 15))
-            rows.append((f"s{s}-{u}", f"s{s}", lat, lon, w, int(rng.binomial(w, 0.2 if lat < 34 else 0.1)), int(rng.binomial(w, 0.1))))
+            rows.append(
+                (
+                    f"s{s}-{u}",
+                    f"s{s}",
+                    lat,
+                    lon,
+                    w,
+                    int(rng.binomial(w, 0.2 if lat < 34 else 0.1)),
+                    int(rng.binomial(w, 0.1)),
+                )
+            )
     frame = pd.DataFrame(rows, columns=["utt_id", "speaker_id", "lat", "lon", "ref_words", "eb", "ec"])
     base = frame.drop(columns="ec").rename(columns={"eb": "errors"})
     cand = frame.drop(columns="eb").rename(columns={"ec": "errors"})

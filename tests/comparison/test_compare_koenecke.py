@@ -30,7 +30,9 @@ def test_five_systems_compared_by_known_attributes(shared_data):
     assert len(log) == 5 * len(table) and log["speaker_id"].nunique() == 98
     # errors are the paper's WER times the word count
     google = log[log["system"] == "google"].set_index("utt_id")
-    expected = (table.set_index("segment_filename")["clean_google_wer"] * table.set_index("segment_filename")["wordcount"])
+    expected = (
+        table.set_index("segment_filename")["clean_google_wer"] * table.set_index("segment_filename")["wordcount"]
+    )
     assert (google["errors"] == expected.round().astype(int).reindex(google.index)).all()
     # one log holding five systems: split by its system column, read and score each
     result = wg.compare([wg.score(wg.read_log(part)) for part in split_systems(log)], n_boot=200)

@@ -105,7 +105,11 @@ def test_tidy_tables_and_direct_numbers(discovered):
     for name in logs:
         mine = cohorts[cohorts["system"] == name].set_index("role")["wer"]
         assert gaps.loc[name, "gap_pct"] == pytest.approx(100 * (mine["bottom"] - mine["top"]) / mine["top"])
-        assert gaps.loc[name, "held_out_ci_low"] <= gaps.loc[name, "held_out_gap_pct"] <= gaps.loc[name, "held_out_ci_high"]
+        assert (
+            gaps.loc[name, "held_out_ci_low"]
+            <= gaps.loc[name, "held_out_gap_pct"]
+            <= gaps.loc[name, "held_out_ci_high"]
+        )
     overall = result.overall.set_index("system")
     for name, log in logs.items():
         assert overall.loc[name, "wer"] == pytest.approx(log["errors"].sum() / log["ref_words"].sum())

@@ -49,7 +49,9 @@ def setup(n_bad: int = 3, n_good: int = 9, n_tiny: int = 1, utts: int = 4):
     speakers = scored.groupby("speaker_id", as_index=False)[["ref_words", "errors"]].sum()
     placed = [(s, c) for s, c in spk if c is not None]
     labels = pd.Series([c for _, c in placed], index=[s for s, _ in placed])
-    part = Partition("attr", labels, {"bad": "the bad ones", "good": "the good ones", "tiny": "tiny"}, excluded={"no attr": 1})
+    part = Partition(
+        "attr", labels, {"bad": "the bad ones", "good": "the good ones", "tiny": "tiny"}, excluded={"no attr": 1}
+    )
     return scored, MiniAudit(speakers, part)
 
 

@@ -137,7 +137,9 @@ def test_zip_column_aliases(write, alias):
 
 
 def test_tab_separated_and_text_attributes(write):
-    census = read_census(write("z.tsv", "G_ZCTA\tZCTA\tRUCA1\trurality\nG02134\t02134\t1\tUrban\nG01001\t01001\t4\tRural\n"))
+    census = read_census(
+        write("z.tsv", "G_ZCTA\tZCTA\tRUCA1\trurality\nG02134\t02134\t1\tUrban\nG01001\t01001\t4\tRural\n")
+    )
     assert census.columns.tolist() == ["zip", "RUCA1", "rurality"]
     assert census["rurality"].dtype == "str" and census["rurality"].tolist() == ["Urban", "Rural"]
     assert census.attrs["wergap"]["columns_dropped"] == {"G_ZCTA": "identifier"}
@@ -163,9 +165,11 @@ def test_dataframe_source_names_row_position():
     assert good["zip"].tolist() == ["02134", "10027"]
 
 
-PLACEHOLDER_CSV = "zip,median_income\n" + "".join(
-    f"{10000 + i:05d},{value}\n" for i, value in enumerate(census_module.PLACEHOLDERS)
-) + "99999,1000\n"
+PLACEHOLDER_CSV = (
+    "zip,median_income\n"
+    + "".join(f"{10000 + i:05d},{value}\n" for i, value in enumerate(census_module.PLACEHOLDERS))
+    + "99999,1000\n"
+)
 
 
 def test_every_placeholder_is_nan_and_counted(write):

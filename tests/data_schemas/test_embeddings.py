@@ -25,6 +25,7 @@ def _equal(table: pd.DataFrame, ids: list[str], vectors: np.ndarray, key: str = 
 
 # ----------------------------------------------------------------- every accepted shape
 
+
 def _list_column(name: str) -> pd.DataFrame:
     return pd.DataFrame({"speaker_id": IDS, name: list(VECTORS)})
 
@@ -77,7 +78,11 @@ def test_the_embed_command_output_shape_reads_as_utterances(tmp_path: Path) -> N
     """What wergap embed writes: utt_id, speaker_id, embedding (list<float>)."""
     path = tmp_path / "embeddings.parquet"
     pd.DataFrame(
-        {"utt_id": ["a-1", "a-2", "b-1"], "speaker_id": ["a", "a", "b"], "embedding": [v.astype(np.float32) for v in VECTORS]}
+        {
+            "utt_id": ["a-1", "a-2", "b-1"],
+            "speaker_id": ["a", "a", "b"],
+            "embedding": [v.astype(np.float32) for v in VECTORS],
+        }
     ).to_parquet(path, index=False)
     table = read_embeddings(path)
     assert list(table.columns) == ["utt_id", "speaker_id", "embedding"]
@@ -91,7 +96,11 @@ def test_a_file_written_by_wergap_embed_keeps_its_drop_counts(tmp_path: Path) ->
     from wergap.embeddings.embed import write_embeddings
 
     utterances = pd.DataFrame(
-        {"utt_id": ["a-1", "a-2", "b-1"], "speaker_id": ["a", "a", "b"], "embedding": [v.astype(np.float32) for v in VECTORS]}
+        {
+            "utt_id": ["a-1", "a-2", "b-1"],
+            "speaker_id": ["a", "a", "b"],
+            "embedding": [v.astype(np.float32) for v in VECTORS],
+        }
     )
     utterances.attrs["wergap"] = {"sources": ["audio.csv"], "dropped": {"audio missing": 2}}
     path = write_embeddings(utterances, tmp_path / "emb.parquet")
@@ -142,6 +151,7 @@ def test_npz(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------- bad input: exact errors
 
+
 def _bad_vector_frame(row: int, value: object) -> pd.DataFrame:
     vectors = [list(v) for v in VECTORS]
     vectors[row] = value
@@ -149,27 +159,57 @@ def _bad_vector_frame(row: int, value: object) -> pd.DataFrame:
 
 
 BAD_FRAMES = [
-    ("nan in a vector", _bad_vector_frame(1, [0.0, float("nan"), 1.0]),
-     "row 1, column 'embedding': " + E.NOT_FINITE.format(value="nan", index=1)),
-    ("inf in a vector", _bad_vector_frame(2, [0.0, 1.0, float("inf")]),
-     "row 2, column 'embedding': " + E.NOT_FINITE.format(value="inf", index=2)),
-    ("wrong dimension", _bad_vector_frame(2, [1.0, 2.0]),
-     "row 2, column 'embedding': " + E.WRONG_DIMENSION.format(expected=3, found=2)),
+    (
+        "nan in a vector",
+        _bad_vector_frame(1, [0.0, float("nan"), 1.0]),
+        "row 1, column 'embedding': " + E.NOT_FINITE.format(value="nan", index=1),
+    ),
+    (
+        "inf in a vector",
+        _bad_vector_frame(2, [0.0, 1.0, float("inf")]),
+        "row 2, column 'embedding': " + E.NOT_FINITE.format(value="inf", index=2),
+    ),
+    (
+        "wrong dimension",
+        _bad_vector_frame(2, [1.0, 2.0]),
+        "row 2, column 'embedding': " + E.WRONG_DIMENSION.format(expected=3, found=2),
+    ),
     ("missing vector", _bad_vector_frame(0, None), "row 0, column 'embedding': " + E.MISSING_VECTOR),
-    ("text vector", _bad_vector_frame(0, "1 2 3"),
-     "row 0, column 'embedding': " + E.NOT_NUMERIC.format(value="something else")),
-    ("duplicate id", pd.DataFrame({"speaker_id": ["a", "b", "a"], "embedding": list(VECTORS)}),
-     "row 2, column 'speaker_id': " + E.DUPLICATE_ID.format(key="speaker_id", id="a", first="row 0")),
-    ("missing id", pd.DataFrame({"speaker_id": ["a", None, "c"], "embedding": list(VECTORS)}),
-     "row 1, column 'speaker_id': " + E.MISSING_ID),
-    ("blank id", pd.DataFrame({"speaker_id": ["a", "  ", "c"], "embedding": list(VECTORS)}),
-     "row 1, column 'speaker_id': " + E.MISSING_ID),
-    ("non-number in a dimension column", pd.DataFrame({"speaker_id": IDS, "e0": [1, 2, 3], "e1": ["1", "x", "2"]}),
-     "row 1, column 'e1': " + E.NOT_A_NUMBER_COLUMN.format(value="x")),
-    ("gap in numbered columns", pd.DataFrame({"speaker_id": IDS, "e0": [1, 2, 3], "e2": [1, 2, 3]}),
-     E.NUMBERED_GAP.format(missing="e1")),
-    ("no vector column", pd.DataFrame({"speaker_id": IDS, "score": [1, 2, 3]}),
-     E.NO_VECTOR.format(have="speaker_id, score")),
+    (
+        "text vector",
+        _bad_vector_frame(0, "1 2 3"),
+        "row 0, column 'embedding': " + E.NOT_NUMERIC.format(value="something else"),
+    ),
+    (
+        "duplicate id",
+        pd.DataFrame({"speaker_id": ["a", "b", "a"], "embedding": list(VECTORS)}),
+        "row 2, column 'speaker_id': " + E.DUPLICATE_ID.format(key="speaker_id", id="a", first="row 0"),
+    ),
+    (
+        "missing id",
+        pd.DataFrame({"speaker_id": ["a", None, "c"], "embedding": list(VECTORS)}),
+        "row 1, column 'speaker_id': " + E.MISSING_ID,
+    ),
+    (
+        "blank id",
+        pd.DataFrame({"speaker_id": ["a", "  ", "c"], "embedding": list(VECTORS)}),
+        "row 1, column 'speaker_id': " + E.MISSING_ID,
+    ),
+    (
+        "non-number in a dimension column",
+        pd.DataFrame({"speaker_id": IDS, "e0": [1, 2, 3], "e1": ["1", "x", "2"]}),
+        "row 1, column 'e1': " + E.NOT_A_NUMBER_COLUMN.format(value="x"),
+    ),
+    (
+        "gap in numbered columns",
+        pd.DataFrame({"speaker_id": IDS, "e0": [1, 2, 3], "e2": [1, 2, 3]}),
+        E.NUMBERED_GAP.format(missing="e1"),
+    ),
+    (
+        "no vector column",
+        pd.DataFrame({"speaker_id": IDS, "score": [1, 2, 3]}),
+        E.NO_VECTOR.format(have="speaker_id, score"),
+    ),
     ("no id column", pd.DataFrame({"name": IDS, "embedding": list(VECTORS)}), None),
     ("empty", pd.DataFrame({"speaker_id": [], "embedding": []}), E.NO_ROWS),
 ]
@@ -218,8 +258,13 @@ def test_bad_files(tmp_path: Path) -> None:
     cases.append((npy, {"ids": ["a", "b"]}, f"{npy}: {E.ID_COUNT.format(n_ids=2, n_rows=3)}"))
     ids = tmp_path / "ids.txt"
     ids.write_text("a\nb\na\n", encoding="utf-8")
-    cases.append((npy, {"ids": ids},
-                  f"{ids}, line 3, column 'speaker_id': " + E.DUPLICATE_ID.format(key="speaker_id", id="a", first="line 1")))
+    cases.append(
+        (
+            npy,
+            {"ids": ids},
+            f"{ids}, line 3, column 'speaker_id': " + E.DUPLICATE_ID.format(key="speaker_id", id="a", first="line 1"),
+        )
+    )
     ids_csv = tmp_path / "ids.csv"
     ids_csv.write_text("speaker_id\na\n\nc\n", encoding="utf-8")
     cases.append((npy, {"ids": ids_csv}, f"{ids_csv}, line 3, column 'speaker_id': {E.MISSING_ID}"))
@@ -268,6 +313,7 @@ def test_drop_invalid_counts_every_reason() -> None:
 
 
 # ----------------------------------------------------------------- per-speaker means, attaching
+
 
 def _utterances() -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(0)

@@ -115,8 +115,7 @@ CASES = [
     (
         "negative count",
         csv("utt_id,errors,ref_words\na-1,1,3\na-2,-1,3\n"),
-        "{source}, line 3, column 'errors': expected a non-negative whole number of words, "
-        "got -1",
+        "{source}, line 3, column 'errors': expected a non-negative whole number of words, got -1",
         {"invalid counts": 1},
         1,
     ),
@@ -130,16 +129,14 @@ CASES = [
     (
         "non-numeric count",
         csv("utt_id,errors,ref_words\na-1,1,3\na-2,two,3\n"),
-        "{source}, line 3, column 'errors': expected a non-negative whole number of words, "
-        "got 'two'",
+        "{source}, line 3, column 'errors': expected a non-negative whole number of words, got 'two'",
         {"invalid counts": 1},
         1,
     ),
     (
         "missing required count",
         csv("utt_id,errors,ref_words\na-1,1,\n"),
-        "{source}, line 2, column 'ref_words': expected a non-negative whole number of words, "
-        "got an empty value",
+        "{source}, line 2, column 'ref_words': expected a non-negative whole number of words, got an empty value",
         {"invalid counts": 1},
         0,
     ),
@@ -168,8 +165,7 @@ CASES = [
     (
         "trn without an id",
         trn("x (a-1)\ny z\n", "x (a-1)\n"),
-        "{ref}, line 2: expected 'words (utt_id)': no utterance id in parentheses at the end "
-        "of the line",
+        "{ref}, line 2: expected 'words (utt_id)': no utterance id in parentheses at the end of the line",
         {"malformed line": 1},
         1,
     ),
@@ -247,8 +243,7 @@ def _format(template, kwargs):
     return template.format(**{k: v for k, v in kwargs.items() if k != "format"})
 
 
-@pytest.mark.parametrize(("make", "expected"), [(c[1], c[2]) for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("make", "expected"), [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_raises_one_exact_line(write, make, expected):
     kwargs = make(write)
     with pytest.raises(InputError) as info:
@@ -257,8 +252,9 @@ def test_bad_input_raises_one_exact_line(write, make, expected):
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize(("make", "expected", "dropped", "kept"),
-                         [(c[1], c[2], c[3], c[4]) for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("make", "expected", "dropped", "kept"), [(c[1], c[2], c[3], c[4]) for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_drop_invalid_drops_and_counts(write, make, expected, dropped, kept):
     kwargs = make(write)
     if dropped is None:  # a problem with the whole file: never silently dropped
@@ -298,43 +294,54 @@ def test_drops_are_counted_once_per_row_and_in_order(write):
 
 def test_parquet_errors_name_the_row(write):
     path = write("log.parquet", b"")
-    pd.DataFrame({"utt_id": ["a-1", "a-2"], "ref": ["x", None], "hyp": ["x", "y"]}).to_parquet(
-        path
-    )
+    pd.DataFrame({"utt_id": ["a-1", "a-2"], "ref": ["x", None], "hyp": ["x", "y"]}).to_parquet(path)
     with pytest.raises(InputError) as info:
         read_log(path)
-    assert str(info.value) == (
-        f"{path}, column 'ref': expected reference text, got an empty value (row 1)"
-    )
+    assert str(info.value) == (f"{path}, column 'ref': expected reference text, got an empty value (row 1)")
 
 
 FILE_CASES = [
     ("missing file", lambda w: w("x.csv", "").parent / "nope.csv", "{p}: no such file"),
     ("directory", lambda w: w("x.csv", "").parent, "{p}: is a directory, expected a decode log file"),
-    ("empty file", lambda w: w("e.csv", ""),
-     "{p}: file is empty: expected a decode log with at least one utterance"),
-    ("blank file", lambda w: w("e.jsonl", "\n  \n"),
-     "{p}: file is empty: expected a decode log with at least one utterance"),
-    ("header only", lambda w: w("h.csv", HEAD),
-     "{p}: no data rows after the header: expected at least one utterance"),
-    ("not utf-8", lambda w: w("l.csv", HEAD.encode() + b"a-1,x,x\na-2,caf\xe9,y\n"),
-     "{p}, line 3: not UTF-8 text: byte 0xe9 at column 8 (re-encode the file as UTF-8)"),
-    ("not utf-8 in jsonl", lambda w: w("l.jsonl", b'{"id": "\xff"}\n'),
-     "{p}, line 1: not UTF-8 text: byte 0xff at column 9 (re-encode the file as UTF-8)"),
-    ("unknown extension", lambda w: w("decode.log", HEAD),
-     "{p}: cannot tell the log format from the name 'decode.log': pass format= (one of csv, "
-     "tsv, jsonl, parquet, trn, kaldi, nemo)"),
-    ("txt without tabs", lambda w: w("decode.txt", HEAD),
-     "{p}: cannot tell the log format from the name 'decode.txt': pass format= (one of csv, "
-     "tsv, jsonl, parquet, trn, kaldi, nemo)"),
+    ("empty file", lambda w: w("e.csv", ""), "{p}: file is empty: expected a decode log with at least one utterance"),
+    (
+        "blank file",
+        lambda w: w("e.jsonl", "\n  \n"),
+        "{p}: file is empty: expected a decode log with at least one utterance",
+    ),
+    ("header only", lambda w: w("h.csv", HEAD), "{p}: no data rows after the header: expected at least one utterance"),
+    (
+        "not utf-8",
+        lambda w: w("l.csv", HEAD.encode() + b"a-1,x,x\na-2,caf\xe9,y\n"),
+        "{p}, line 3: not UTF-8 text: byte 0xe9 at column 8 (re-encode the file as UTF-8)",
+    ),
+    (
+        "not utf-8 in jsonl",
+        lambda w: w("l.jsonl", b'{"id": "\xff"}\n'),
+        "{p}, line 1: not UTF-8 text: byte 0xff at column 9 (re-encode the file as UTF-8)",
+    ),
+    (
+        "unknown extension",
+        lambda w: w("decode.log", HEAD),
+        "{p}: cannot tell the log format from the name 'decode.log': pass format= (one of csv, "
+        "tsv, jsonl, parquet, trn, kaldi, nemo)",
+    ),
+    (
+        "txt without tabs",
+        lambda w: w("decode.txt", HEAD),
+        "{p}: cannot tell the log format from the name 'decode.txt': pass format= (one of csv, "
+        "tsv, jsonl, parquet, trn, kaldi, nemo)",
+    ),
     ("not parquet", lambda w: w("l.parquet", HEAD), None),
-    ("not utf-8 inside gzip", lambda w: w("l.csv.gz", __import__("gzip").compress(HEAD.encode() + b"a-1,caf\xe9,y\n")),
-     "{p}, line 2: not UTF-8 text: byte 0xe9 at column 8 (re-encode the file as UTF-8)"),
+    (
+        "not utf-8 inside gzip",
+        lambda w: w("l.csv.gz", __import__("gzip").compress(HEAD.encode() + b"a-1,caf\xe9,y\n")),
+        "{p}, line 2: not UTF-8 text: byte 0xe9 at column 8 (re-encode the file as UTF-8)",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("make", "expected"), [c[1:] for c in FILE_CASES],
-                         ids=[c[0] for c in FILE_CASES])
+@pytest.mark.parametrize(("make", "expected"), [c[1:] for c in FILE_CASES], ids=[c[0] for c in FILE_CASES])
 def test_bad_files(write, make, expected):
     path = make(write)
     with pytest.raises(InputError) as info:
@@ -345,11 +352,14 @@ def test_bad_files(write, make, expected):
         assert str(info.value) == expected.format(p=path)
 
 
-@pytest.mark.parametrize(("name", "content", "kind"), [
-    ("l.csv.gz", b"\x1f\x8b\x08\x00garbage", "gzip"),
-    ("l.jsonl.xz", b"not xz at all", "xz"),
-    ("ref.trn.bz2", b"BZh9 truncated", "bzip2"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "kind"),
+    [
+        ("l.csv.gz", b"\x1f\x8b\x08\x00garbage", "gzip"),
+        ("l.jsonl.xz", b"not xz at all", "xz"),
+        ("ref.trn.bz2", b"BZh9 truncated", "bzip2"),
+    ],
+)
 def test_corrupt_compressed_files_are_named(write, name, content, kind):
     path = write(name, content)
     with pytest.raises(InputError) as info:
@@ -362,31 +372,31 @@ def test_non_utf8_in_trn_names_the_line(write):
     hyp = write("h.trn", "ok (a-1)\n")
     with pytest.raises(InputError) as info:
         read_log(ref=ref, hyp=hyp)
-    assert str(info.value) == (
-        f"{ref}, line 2: not UTF-8 text: byte 0xef at column 3 (re-encode the file as UTF-8)"
-    )
+    assert str(info.value) == (f"{ref}, line 2: not UTF-8 text: byte 0xef at column 3 (re-encode the file as UTF-8)")
     assert (info.value.file, info.value.row, info.value.column) == (str(ref), 2, None)
 
 
 USAGE = [
-    ({"format": "xlsx", "source": "x.xlsx"},
-     "unknown log format 'xlsx': accepted formats are csv, tsv, jsonl, parquet, trn, kaldi, nemo"),
+    (
+        {"format": "xlsx", "source": "x.xlsx"},
+        "unknown log format 'xlsx': accepted formats are csv, tsv, jsonl, parquet, trn, kaldi, nemo",
+    ),
     ({}, "nothing to read: pass a log file or DataFrame, or ref= and hyp= files"),
-    ({"source": "a.csv", "ref": "r.trn", "hyp": "h.trn"},
-     "pass either a log (source) or ref=/hyp= files, not both"),
+    ({"source": "a.csv", "ref": "r.trn", "hyp": "h.trn"}, "pass either a log (source) or ref=/hyp= files, not both"),
     ({"ref": "r.trn"}, "ref= and hyp= go together: pass both files"),
-    ({"source": "a.txt", "format": "kaldi"},
-     "format 'kaldi' needs ref= and hyp= files (source must be None)"),
-    ({"ref": "r", "hyp": "h", "format": "csv"},
-     "format 'csv' is one file; ref=/hyp= pairs are 'trn' or 'kaldi'"),
+    ({"source": "a.txt", "format": "kaldi"}, "format 'kaldi' needs ref= and hyp= files (source must be None)"),
+    ({"ref": "r", "hyp": "h", "format": "csv"}, "format 'csv' is one file; ref=/hyp= pairs are 'trn' or 'kaldi'"),
     ({"source": "a.csv", "utt2spk": "u"}, "utt2spk= is a Kaldi file; it goes with format 'kaldi'"),
     ({"source": 3}, "source must be a path or a pandas DataFrame, not int"),
-    ({"source": "a.csv", "speaker_pattern": "spk"},
-     "speaker_pattern must be 'sclite' or a regular expression with exactly one group: "
-     "'spk' has 0"),
-    ({"source": "a.csv", "speaker_pattern": "(unclosed"},
-     "speaker_pattern must be 'sclite' or a regular expression with exactly one group: "
-     "missing ), unterminated subpattern at position 0"),
+    (
+        {"source": "a.csv", "speaker_pattern": "spk"},
+        "speaker_pattern must be 'sclite' or a regular expression with exactly one group: 'spk' has 0",
+    ),
+    (
+        {"source": "a.csv", "speaker_pattern": "(unclosed"},
+        "speaker_pattern must be 'sclite' or a regular expression with exactly one group: "
+        "missing ), unterminated subpattern at position 0",
+    ),
 ]
 
 

@@ -19,9 +19,7 @@ EXPECTED = pd.DataFrame(UTTS, columns=["utt_id", "speaker_id", "ref", "hyp"]).as
 
 
 def _frame():
-    return pd.DataFrame(
-        {"utt_id": [u[0] for u in UTTS], "ref": [u[2] for u in UTTS], "hyp": [u[3] for u in UTTS]}
-    )
+    return pd.DataFrame({"utt_id": [u[0] for u in UTTS], "ref": [u[2] for u in UTTS], "hyp": [u[3] for u in UTTS]})
 
 
 def _csv(write):
@@ -141,9 +139,7 @@ def test_explicit_format_overrides_extension(write):
 def test_csv_quoting_and_text_kept_verbatim(write):
     path = write(
         "log.csv",
-        'utt_id,ref,hyp\n'
-        's-1,"a, b ""c""",NA\n'
-        's-2,"two\nlines",null\n',
+        'utt_id,ref,hyp\ns-1,"a, b ""c""",NA\ns-2,"two\nlines",null\n',
     )
     log = read_log(path)
     assert log["ref"].tolist() == ['a, b "c"', "two\nlines"]
@@ -178,10 +174,7 @@ def test_extra_columns_are_kept_untouched_and_rows_in_order(write):
 def test_counts_only_log(write):
     path = write(
         "counts.tsv",
-        "utt\tspk\tnum_errors\tnum_words\tS\tD\tI\n"
-        "u1\ta\t3\t10\t1\t1\t1\n"
-        "u2\ta\t0\t0\t0\t0\t0\n"
-        "u3\tb\t2.0\t5\t\t\t\n",
+        "utt\tspk\tnum_errors\tnum_words\tS\tD\tI\nu1\ta\t3\t10\t1\t1\t1\nu2\ta\t0\t0\t0\t0\t0\nu3\tb\t2.0\t5\t\t\t\n",
     )
     log = read_log(path)
     assert log["errors"].dtype == "int64" and log["ref_words"].dtype == "int64"

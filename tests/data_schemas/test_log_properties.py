@@ -11,9 +11,7 @@ from wergap.data_schemas import normalize_zip, provenance, read_log
 # No bare CR: pandas' writer leaves a field holding "\r" unquoted (its line terminator is
 # "\n"), and every CSV reader, pandas' own included, then ends the line there.
 WORDS = st.text(
-    alphabet=st.characters(
-        codec="utf-8", exclude_categories=("Cs", "Cc"), include_characters="\n\t,\";"
-    ),
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), include_characters='\n\t,";'),
     max_size=20,
 )
 
@@ -21,20 +19,20 @@ WORDS = st.text(
 @given(st.integers(min_value=1, max_value=99999), st.integers(min_value=0, max_value=9999))
 def test_zip_forms_agree(code, plus4):
     expected = f"{code:05d}"
-    forms = pd.Series([code, float(code), expected, f"{expected}-{plus4:04d}", str(code)],
-                      dtype=object)
+    forms = pd.Series([code, float(code), expected, f"{expected}-{plus4:04d}", str(code)], dtype=object)
     zips, bad = normalize_zip(forms)
     assert bad == 0 and zips.tolist() == [expected] * 5
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(WORDS, WORDS), min_size=1, max_size=8))
 def test_csv_round_trip(write, pairs):
     frame = pd.DataFrame(
-        {"utt_id": [f"spk{i % 3}-{i}" for i in range(len(pairs))],
-         "ref": [r for r, _ in pairs], "hyp": [h for _, h in pairs]}
+        {
+            "utt_id": [f"spk{i % 3}-{i}" for i in range(len(pairs))],
+            "ref": [r for r, _ in pairs],
+            "hyp": [h for _, h in pairs],
+        }
     )
     path = write("log.csv", "")
     frame.to_csv(path, index=False)

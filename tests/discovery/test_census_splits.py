@@ -242,7 +242,12 @@ def test_thresholds_are_speaker_quantiles_with_readable_definitions():
     zips = rng.choice(census["zip"].to_numpy(dtype=object), 2000)
     words = rng.integers(30, 300, 2000)
     speakers = pd.DataFrame(
-        {"speaker_id": [f"s{i}" for i in range(2000)], "ref_words": words, "errors": rng.binomial(words, 0.1), "zip": zips}
+        {
+            "speaker_id": [f"s{i}" for i in range(2000)],
+            "ref_words": words,
+            "errors": rng.binomial(words, 0.1),
+            "zip": zips,
+        }
     )
     fitted = CensusSplits(census, attributes=["median household income", "median age"], groups={}).fit(speakers)
     splits = fitted.splits_[fitted.splits_["kind"] == "threshold"]
@@ -402,7 +407,12 @@ def test_bottom_is_never_most_of_the_speakers():
     good = set(census["zip"].iloc[:12])
     rate = np.where(np.isin(zips, list(good)), 0.06, 0.10)
     speakers = pd.DataFrame(
-        {"speaker_id": [f"s{i}" for i in range(3000)], "ref_words": words, "errors": rng.binomial(words, rate), "zip": zips}
+        {
+            "speaker_id": [f"s{i}" for i in range(3000)],
+            "ref_words": words,
+            "errors": rng.binomial(words, rate),
+            "zip": zips,
+        }
     )
     fitted = CensusSplits(census).fit(speakers)
     assert fitted.splits_.iloc[0]["worse_share_pct"] > 50  # stays in the table ...

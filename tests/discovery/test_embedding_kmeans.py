@@ -88,7 +88,9 @@ def test_vectors_are_length_normalised() -> None:
     speakers, _, _ = planted(seed=1)
     rng = np.random.default_rng(9)
     scaled = speakers.copy()
-    scaled["embedding"] = [v * np.float32(s) for v, s in zip(speakers["embedding"], rng.uniform(0.01, 100, len(speakers)))]
+    scaled["embedding"] = [
+        v * np.float32(s) for v, s in zip(speakers["embedding"], rng.uniform(0.01, 100, len(speakers)))
+    ]
     a = EmbeddingKMeans(n_clusters=6).fit(speakers)
     b = EmbeddingKMeans(n_clusters=6).fit(scaled)
     pd.testing.assert_series_equal(a.partition_.labels, b.partition_.labels)
@@ -136,7 +138,9 @@ def test_cluster_table_numbering_cohesion_and_definitions() -> None:
         members = labels == row["cluster"]
         expected = float((vectors[members] @ centres[i]).mean())
         assert row["cohesion"] == pytest.approx(expected, abs=1e-5)
-        assert row["definition"].startswith(f"{row['speakers']} speakers; cohesion {row['cohesion']:.2f} (mean cosine to centre)")
+        assert row["definition"].startswith(
+            f"{row['speakers']} speakers; cohesion {row['cohesion']:.2f} (mean cosine to centre)"
+        )
 
     # the planted cluster's definition names its majority attribute and share against everyone's
     planted_cluster = model.partition_.labels[truth].mode().iloc[0]
@@ -238,9 +242,21 @@ def _with_vector(row: int, value: object):
 
 BAD = [
     (lambda s: s.drop(columns="embedding"), {}, "column 'embedding': " + K.MISSING_COLUMN.format(column="embedding")),
-    (lambda s: s.assign(speaker_id="same"), {}, "row 1, column 'speaker_id': " + K.DUPLICATE_SPEAKER.format(speaker="same")),
-    (_with_vector(4, np.ones(5, dtype=np.float32)), {}, "row 4, column 'embedding': expected 48 dimensions (as most rows have), got 5"),
-    (_with_vector(7, np.full(48, np.nan, dtype=np.float32)), {}, "row 7, column 'embedding': vector has a non-finite value (nan) at dimension 0"),
+    (
+        lambda s: s.assign(speaker_id="same"),
+        {},
+        "row 1, column 'speaker_id': " + K.DUPLICATE_SPEAKER.format(speaker="same"),
+    ),
+    (
+        _with_vector(4, np.ones(5, dtype=np.float32)),
+        {},
+        "row 4, column 'embedding': expected 48 dimensions (as most rows have), got 5",
+    ),
+    (
+        _with_vector(7, np.full(48, np.nan, dtype=np.float32)),
+        {},
+        "row 7, column 'embedding': vector has a non-finite value (nan) at dimension 0",
+    ),
     (lambda s: s.iloc[:5], {"n_clusters": 6}, K.TOO_FEW.format(n=5, k=6, excluded="none")),
     (lambda s: s, {"n_clusters": 0}, K.BAD_PARAMETER.format(name="n_clusters", low=1, value=0)),
     (lambda s: s, {"batch_size": 0}, K.BAD_PARAMETER.format(name="batch_size", low=1, value=0)),

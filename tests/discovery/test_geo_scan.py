@@ -113,14 +113,20 @@ def test_partition_areas_and_predict_agree() -> None:
     area = scan.areas_.iloc[0]
     inside = speakers["speaker_id"].isin(area_members(scan)).to_numpy()
     assert area["speakers"] == inside.sum()
-    assert area["errors"] == speakers["errors"][inside].sum() and area["ref_words"] == speakers["ref_words"][inside].sum()
-    assert area["wer_outside"] == pytest.approx(speakers["errors"][~inside].sum() / speakers["ref_words"][~inside].sum())
+    assert (
+        area["errors"] == speakers["errors"][inside].sum() and area["ref_words"] == speakers["ref_words"][inside].sum()
+    )
+    assert area["wer_outside"] == pytest.approx(
+        speakers["errors"][~inside].sum() / speakers["ref_words"][~inside].sum()
+    )
     assert area["wer"] > area["wer_outside"]
     assert 30 <= area["speakers"] <= 0.1 * len(speakers)
     assert scan.centre_ == (area["centre_lat"], area["centre_lon"]) and scan.radius_km_ == area["radius_km"]
     # the drawn circle is the circle: its points are radius_km from the centre
     ring = np.asarray(area["geometry"].exterior.coords)
-    np.testing.assert_allclose(S._haversine(area["centre_lat"], area["centre_lon"], ring[:, 1], ring[:, 0]), area["radius_km"], rtol=1e-6)
+    np.testing.assert_allclose(
+        S._haversine(area["centre_lat"], area["centre_lon"], ring[:, 1], ring[:, 0]), area["radius_km"], rtol=1e-6
+    )
     pd.testing.assert_series_equal(scan.predict(speakers), part.labels.rename("cohort"), check_index_type=False)
 
 
@@ -138,7 +144,10 @@ def test_secondary_areas_are_significant_and_disjoint() -> None:
     for i in range(len(areas)):
         for j in range(i + 1, len(areas)):
             a, b = areas.iloc[i], areas.iloc[j]
-            assert S._haversine(a["centre_lat"], a["centre_lon"], b["centre_lat"], b["centre_lon"]) > a["radius_km"] + b["radius_km"]
+            assert (
+                S._haversine(a["centre_lat"], a["centre_lon"], b["centre_lat"], b["centre_lon"])
+                > a["radius_km"] + b["radius_km"]
+            )
 
 
 def test_likelihood_ratio_is_kulldorffs_over_every_circle() -> None:

@@ -174,7 +174,13 @@ def test_unweighted_tree_would_differ_so_weights_matter() -> None:
     wordy_bad = lon > -85  # many words, moderately worse
     p = np.where(noisy, 0.5, np.where(wordy_bad, 0.2, 0.1))
     speakers = pd.DataFrame(
-        {"speaker_id": [f"s{i}" for i in range(n)], "ref_words": words, "errors": rng.binomial(words, p), "lat": lat, "lon": lon}
+        {
+            "speaker_id": [f"s{i}" for i in range(n)],
+            "ref_words": words,
+            "errors": rng.binomial(words, p),
+            "lat": lat,
+            "lon": lon,
+        }
     )
     tree = GeoTree(max_regions=2, min_speakers=20).fit(speakers)
     assert tree.tree_.tree_.feature[0] == 1  # the first cut is on longitude (the word-heavy effect)
@@ -224,7 +230,9 @@ def test_regions_match_a_pandas_groupby_and_cover_their_speakers() -> None:
     assert list(regions.columns) == list(G.REGION_COLUMNS)
     assert regions.crs.to_epsg() == 4326
     labelled = speakers.set_index("speaker_id").join(tree.partition_.labels)
-    direct = labelled.groupby("cohort").agg(speakers=("ref_words", "size"), ref_words=("ref_words", "sum"), errors=("errors", "sum"))
+    direct = labelled.groupby("cohort").agg(
+        speakers=("ref_words", "size"), ref_words=("ref_words", "sum"), errors=("errors", "sum")
+    )
     direct["wer"] = direct["errors"] / direct["ref_words"]
     got = regions.set_index("cohort")[["speakers", "ref_words", "errors", "wer"]].sort_index()
     pd.testing.assert_frame_equal(got, direct.sort_index(), check_dtype=False, check_names=False)
@@ -310,9 +318,16 @@ def test_not_fitted() -> None:
 
 BAD = [
     (lambda s: s.drop(columns="lat"), {}, "column 'lat': " + G.MISSING_COLUMN.format(column="lat")),
-    (lambda s: s.assign(lon=s["lon"].astype(object).where(s.index != 3, "west")), {},
-     "row 3, column 'lon': " + G.NOT_NUMBER.format(value="west")),
-    (lambda s: s.assign(speaker_id=["dup"] * len(s)), {}, "row 1, column 'speaker_id': " + G.DUPLICATE_SPEAKER.format(speaker="dup")),
+    (
+        lambda s: s.assign(lon=s["lon"].astype(object).where(s.index != 3, "west")),
+        {},
+        "row 3, column 'lon': " + G.NOT_NUMBER.format(value="west"),
+    ),
+    (
+        lambda s: s.assign(speaker_id=["dup"] * len(s)),
+        {},
+        "row 1, column 'speaker_id': " + G.DUPLICATE_SPEAKER.format(speaker="dup"),
+    ),
     (lambda s: s.assign(lat=np.nan), {}, G.NO_ELIGIBLE.format(excluded={G.NO_COORDINATES: 100})),
     (lambda s: s, {"max_regions": 1}, G.BAD_PARAMETER.format(name="max_regions", low=2, value=1)),
     (lambda s: s, {"min_speakers": 0}, G.BAD_PARAMETER.format(name="min_speakers", low=1, value=0)),

@@ -20,12 +20,11 @@ import pytest
 from wergap.data_schemas import InputError
 from wergap.embeddings import embed as E
 
-_MISSING = [m for m in ("torch", "torchaudio", "speechbrain", "soundfile")
-            if importlib.util.find_spec(m) is None]
+_MISSING = [m for m in ("torch", "torchaudio", "speechbrain", "soundfile") if importlib.util.find_spec(m) is None]
 needs_embed = pytest.mark.skipif(
     bool(_MISSING),
     reason=f"the [embed] extra is not installed (missing: {', '.join(_MISSING)}); "
-           "pip install -c constraints/embed.txt '.[embed]'",
+    "pip install -c constraints/embed.txt '.[embed]'",
 )
 pytestmark = [pytest.mark.embed, pytest.mark.slow, needs_embed]
 
@@ -110,8 +109,9 @@ def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # SpeechBrain must not write ./pretrained_models
 
 
-def _tone(path: Path, seconds: float, freq: float, rate: int = 16000,
-          channels: int = 1, seed: int = 0, noise: float = 0.05) -> Path:
+def _tone(
+    path: Path, seconds: float, freq: float, rate: int = 16000, channels: int = 1, seed: int = 0, noise: float = 0.05
+) -> Path:
     import soundfile as sf
 
     t = np.arange(int(seconds * rate)) / rate
@@ -219,8 +219,7 @@ def test_cache_is_per_model(model_dir: Path, tones: list[Path], tmp_path: Path) 
     assert df.attrs["wergap"]["embed"]["computed"] == 2
 
 
-def test_corrupt_cache_entry_is_recomputed(model_dir: Path, tones: list[Path],
-                                           tmp_path: Path) -> None:
+def test_corrupt_cache_entry_is_recomputed(model_dir: Path, tones: list[Path], tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     E.embed_audio(tones[:2], model=model_dir, cache_dir=cache)
     entries = sorted((cache / "embeddings").rglob("*.npy"))
@@ -231,8 +230,7 @@ def test_corrupt_cache_entry_is_recomputed(model_dir: Path, tones: list[Path],
     assert (emb["computed"], emb["from_cache"]) == (1, 1)
 
 
-def test_duplicate_content_is_encoded_once(model_dir: Path, tones: list[Path],
-                                           tmp_path: Path) -> None:
+def test_duplicate_content_is_encoded_once(model_dir: Path, tones: list[Path], tmp_path: Path) -> None:
     copy = tmp_path / "audio" / "spkB" / "dup.wav"
     shutil.copy(tones[0], copy)
     df = E.embed_audio([tones[0], copy], model=model_dir)
@@ -243,8 +241,7 @@ def test_duplicate_content_is_encoded_once(model_dir: Path, tones: list[Path],
 # --------------------------------------------------------------------------- bad audio
 
 
-def test_bad_audio_is_counted_by_reason(model_dir: Path, tones: list[Path],
-                                        tmp_path: Path) -> None:
+def test_bad_audio_is_counted_by_reason(model_dir: Path, tones: list[Path], tmp_path: Path) -> None:
     import soundfile as sf
 
     bad = tmp_path / "audio" / "spkX"
@@ -254,13 +251,22 @@ def test_bad_audio_is_counted_by_reason(model_dir: Path, tones: list[Path],
     _tone(bad / "short.wav", 0.05, 300)
     nan = np.full(16000, np.nan, dtype=np.float32)
     sf.write(str(bad / "nan.wav"), nan, 16000, subtype="FLOAT")
-    paths = [*tones[:2], bad / "missing.wav", bad / "garbage.wav", bad / "empty.wav",
-             bad / "short.wav", bad / "nan.wav"]
+    paths = [
+        *tones[:2],
+        bad / "missing.wav",
+        bad / "garbage.wav",
+        bad / "empty.wav",
+        bad / "short.wav",
+        bad / "nan.wav",
+    ]
     df = E.embed_audio(paths, model=model_dir)
     assert df["utt_id"].tolist() == ["a1", "a2"]
     assert df.attrs["wergap"]["dropped"] == {
-        "audio missing": 1, "audio unreadable": 1, "audio empty": 1,
-        "audio too short": 1, "audio not finite": 1,
+        "audio missing": 1,
+        "audio unreadable": 1,
+        "audio empty": 1,
+        "audio too short": 1,
+        "audio not finite": 1,
     }
     failures = dict(map(tuple, df.attrs["wergap"]["embed"]["failures"]))
     assert failures["missing"] == "audio missing" and failures["short"] == "audio too short"
@@ -281,14 +287,15 @@ def test_min_seconds_is_an_option(model_dir: Path, tones: list[Path]) -> None:
 # --------------------------------------------------------------------------- inputs
 
 
-def test_decode_log_paths_are_relative_to_its_folder(model_dir: Path, tones: list[Path],
-                                                     tmp_path: Path) -> None:
+def test_decode_log_paths_are_relative_to_its_folder(model_dir: Path, tones: list[Path], tmp_path: Path) -> None:
     log = tmp_path / "audio" / "decode.tsv"
-    lines = ["utt_id\tspeaker_id\tref\thyp\taudio",
-             "u1\tS1\thello there\thello\tspkA/a1.wav",
-             "u2\tS1\tgood day\tgood day\tspkB/b1.wav",
-             "u3\tS2\tyes\tyes\tspkB/gone.wav",
-             "u4\tS2\tno\tno\t"]
+    lines = [
+        "utt_id\tspeaker_id\tref\thyp\taudio",
+        "u1\tS1\thello there\thello\tspkA/a1.wav",
+        "u2\tS1\tgood day\tgood day\tspkB/b1.wav",
+        "u3\tS2\tyes\tyes\tspkB/gone.wav",
+        "u4\tS2\tno\tno\t",
+    ]
     log.write_text("\n".join(lines) + "\n", encoding="utf-8")
     df = E.embed_audio(log, model=model_dir)
     assert df["utt_id"].tolist() == ["u1", "u2"]
@@ -299,8 +306,7 @@ def test_decode_log_paths_are_relative_to_its_folder(model_dir: Path, tones: lis
 
 
 def test_dataframe_with_base_dir(model_dir: Path, tones: list[Path], tmp_path: Path) -> None:
-    table = pd.DataFrame({"utt_id": ["x", "y"], "speaker_id": ["p", "q"],
-                          "audio": ["spkA/a1.wav", "spkB/b2.wav"]})
+    table = pd.DataFrame({"utt_id": ["x", "y"], "speaker_id": ["p", "q"], "audio": ["spkA/a1.wav", "spkB/b2.wav"]})
     df = E.embed_audio(table, model=model_dir, base_dir=tmp_path / "audio")
     assert df["speaker_id"].tolist() == ["p", "q"]
     with pytest.raises(InputError, match="'audio'"):
@@ -354,8 +360,7 @@ def test_speaker_means(model_dir: Path, tones: list[Path]) -> None:
     means = speaker_mean_embeddings(df)  # the one averaging, shared with attach_embeddings
     assert means["speaker_id"].tolist() == ["spkA", "spkB"]
     assert means["embedded_utterances"].tolist() == [3, 3]
-    np.testing.assert_allclose(means["embedding"][0], _stack(df)[:3].mean(0), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(means["embedding"][0], _stack(df)[:3].mean(0), rtol=1e-5, atol=1e-6)
 
 
 def test_parquet_round_trip(model_dir: Path, tones: list[Path], tmp_path: Path) -> None:
@@ -375,16 +380,20 @@ def test_parquet_round_trip(model_dir: Path, tones: list[Path], tmp_path: Path) 
 
 
 def test_write_rejects_ragged_vectors(tmp_path: Path) -> None:
-    ragged = pd.DataFrame({"utt_id": ["a", "b"], "speaker_id": ["s", "s"],
-                           "embedding": [np.zeros(3, np.float32), np.zeros(4, np.float32)]})
+    ragged = pd.DataFrame(
+        {
+            "utt_id": ["a", "b"],
+            "speaker_id": ["s", "s"],
+            "embedding": [np.zeros(3, np.float32), np.zeros(4, np.float32)],
+        }
+    )
     with pytest.raises(InputError, match="row 1, column 'embedding'"):
         E.write_embeddings(ragged, tmp_path / "x.parquet")
     assert not (tmp_path / "x.parquet").exists()
 
 
 def test_read_embeddings_handoff(model_dir: Path, tones: list[Path], tmp_path: Path) -> None:
-    schema = pytest.importorskip("wergap.data_schemas.embeddings",
-                                 reason="read_embeddings has not landed yet")
+    schema = pytest.importorskip("wergap.data_schemas.embeddings", reason="read_embeddings has not landed yet")
     df = E.embed_audio(tones, model=model_dir)
     out = E.write_embeddings(df, tmp_path / "embeddings.parquet")
     back = schema.read_embeddings(out)
@@ -415,8 +424,15 @@ def test_cli_embed_and_audit_audio_hand_off_to_kmeans(model_dir: Path, tmp_path:
     for s in range(40):
         for u in range(2):
             path = _tone(tmp_path / "wav" / f"s{s}" / f"u{u}.wav", 0.5, 150 + 20 * (s % 4), seed=100 * s + u)
-            rows.append((f"s{s}-u{u}", f"s{s}", "play some jazz", "play jazz" if s % 4 == 0 else "play some jazz",
-                         str(path.relative_to(tmp_path))))
+            rows.append(
+                (
+                    f"s{s}-u{u}",
+                    f"s{s}",
+                    "play some jazz",
+                    "play jazz" if s % 4 == 0 else "play some jazz",
+                    str(path.relative_to(tmp_path)),
+                )
+            )
     log = tmp_path / "decode.tsv"
     pd.DataFrame(rows, columns=["utt_id", "speaker_id", "ref", "hyp", "audio"]).to_csv(log, sep="\t", index=False)
 
@@ -425,8 +441,25 @@ def test_cli_embed_and_audit_audio_hand_off_to_kmeans(model_dir: Path, tmp_path:
     assert "embedded    80 utterances of 40 speakers" in capsys.readouterr().out
 
     report = tmp_path / "r.html"
-    code = main(["audit", str(log), "--audio", "--embed-model", str(model_dir), "--n-clusters", "2",
-                 "--min-speakers", "5", "--n-boot", "50", "--methods", "embedding_kmeans", "-o", str(report)])
+    code = main(
+        [
+            "audit",
+            str(log),
+            "--audio",
+            "--embed-model",
+            str(model_dir),
+            "--n-clusters",
+            "2",
+            "--min-speakers",
+            "5",
+            "--n-boot",
+            "50",
+            "--methods",
+            "embedding_kmeans",
+            "-o",
+            str(report),
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0 and report.exists()
     assert "embedding_kmeans" in text and "skipped" not in text
@@ -441,8 +474,23 @@ def test_cli_embed_base_dir_and_min_seconds(model_dir: Path, tones: list[Path], 
     listing.parent.mkdir()
     listing.write_text("".join(f"{p.relative_to(root)}\n" for p in tones), encoding="utf-8")
     out = tmp_path / "emb.parquet"
-    assert main(["embed", str(listing), "--model", str(model_dir), "-o", str(out),
-                 "--base-dir", str(root), "--min-seconds", "0.8"]) == 0
+    assert (
+        main(
+            [
+                "embed",
+                str(listing),
+                "--model",
+                str(model_dir),
+                "-o",
+                str(out),
+                "--base-dir",
+                str(root),
+                "--min-seconds",
+                "0.8",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     # a2 (0.7 s) and b3 (0.5 s) are under 0.8 s
     assert "embedded    4 utterances of 2 speakers" in text and "2 audio too short" in text

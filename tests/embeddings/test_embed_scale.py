@@ -105,8 +105,7 @@ def test_random_selection_is_seeded_and_order_free() -> None:
     one = P.select_per_speaker(spk, utt, sec, max_per_speaker=3, select="random", seed=1)
     chosen = {u for u, k in zip(utt, one) if k}
     assert len(chosen) == 21
-    rev = P.select_per_speaker(spk[::-1], utt[::-1], sec, max_per_speaker=3, select="random",
-                               seed=1)
+    rev = P.select_per_speaker(spk[::-1], utt[::-1], sec, max_per_speaker=3, select="random", seed=1)
     assert {u for u, k in zip(utt[::-1], rev) if k} == chosen
     other = P.select_per_speaker(spk, utt, sec, max_per_speaker=3, select="random", seed=2)
     assert {u for u, k in zip(utt, other) if k} != chosen
@@ -117,8 +116,11 @@ def test_random_selection_is_seeded_and_order_free() -> None:
 
 @needs_embed
 def test_max_per_speaker_embeds_fewer(model_dir: Path, tmp_path: Path) -> None:
-    paths = [_tone(tmp_path / "a" / f"s{s}" / f"s{s}u{u}.wav", 0.3 + 0.1 * u, 200 + 50 * s,
-                   seed=10 * s + u) for s in range(3) for u in range(4)]
+    paths = [
+        _tone(tmp_path / "a" / f"s{s}" / f"s{s}u{u}.wav", 0.3 + 0.1 * u, 200 + 50 * s, seed=10 * s + u)
+        for s in range(3)
+        for u in range(4)
+    ]
     df = E.embed_audio(paths, model=model_dir, max_per_speaker=2)
     assert df["utt_id"].tolist() == [f"s{s}u{u}" for s in range(3) for u in (2, 3)]  # longest
     meta = df.attrs["wergap"]["embed"]
@@ -140,24 +142,27 @@ def test_long_audio_is_cropped_to_its_centre(model_dir: Path, tmp_path: Path) ->
     d = tmp_path / "long" / "spk"
     d.mkdir(parents=True)
     sf.write(str(d / "whole.wav"), audio, rate)
-    sf.write(str(d / "centre.wav"), audio[rate: 2 * rate], rate)
-    df = E.embed_audio([d / "whole.wav", d / "centre.wav"], model=model_dir, max_seconds=1.0,
-                       batch_size=1, cache_dir=tmp_path / "cache")
+    sf.write(str(d / "centre.wav"), audio[rate : 2 * rate], rate)
+    df = E.embed_audio(
+        [d / "whole.wav", d / "centre.wav"],
+        model=model_dir,
+        max_seconds=1.0,
+        batch_size=1,
+        cache_dir=tmp_path / "cache",
+    )
     np.testing.assert_allclose(df["embedding"][0], df["embedding"][1], rtol=1e-5, atol=1e-6)
     meta = df.attrs["wergap"]["embed"]
     assert meta["cropped"] == 1 and meta["seconds"] == 4.0  # the files' own durations
     assert meta["encoded_seconds"] == 2.0  # what the encoder ran on
     # Cropped and whole vectors of one file never share a cache entry.
-    full = E.embed_audio([d / "whole.wav"], model=model_dir, max_seconds=None,
-                         cache_dir=tmp_path / "cache")
+    full = E.embed_audio([d / "whole.wav"], model=model_dir, max_seconds=None, cache_dir=tmp_path / "cache")
     assert full.attrs["wergap"]["embed"]["computed"] == 1
     assert not np.allclose(full["embedding"][0], df["embedding"][0])
 
 
 @needs_embed
 def test_small_batch_budget_gives_the_same_vectors(model_dir: Path, tmp_path: Path) -> None:
-    paths = [_tone(tmp_path / "b" / "s" / f"u{u}.flac", 0.4 + 0.2 * u, 300, seed=u)
-             for u in range(6)]
+    paths = [_tone(tmp_path / "b" / "s" / f"u{u}.flac", 0.4 + 0.2 * u, 300, seed=u) for u in range(6)]
     big = _stack(E.embed_audio(paths, model=model_dir, batch_seconds=1000, batch_size=1))
     small = _stack(E.embed_audio(paths, model=model_dir, batch_seconds=0.5, batch_size=16))
     np.testing.assert_allclose(big, small, rtol=1e-4, atol=1e-5)
@@ -189,8 +194,7 @@ def test_device_auto_progress_and_bad_options(model_dir: Path, tmp_path: Path, c
             E.embed_audio([path], model=model_dir, **kwargs)
 
 
-def test_missing_extra_is_an_install_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                             capsys) -> None:
+def test_missing_extra_is_an_install_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) -> None:
     """Without speechbrain (hidden from import), `wergap embed` exits 2 with the command."""
     from wergap.cli import main
 
@@ -204,8 +208,7 @@ def test_missing_extra_is_an_install_command(monkeypatch: pytest.MonkeyPatch, tm
 
 
 @needs_embed
-def test_ctrl_c_leaves_a_valid_cache_and_the_rerun_resumes(model_dir: Path,
-                                                           tmp_path: Path) -> None:
+def test_ctrl_c_leaves_a_valid_cache_and_the_rerun_resumes(model_dir: Path, tmp_path: Path) -> None:
     """SIGINT to a real `wergap embed` run: exit 130, only whole cache entries, then resume."""
     root = tmp_path / "many"
     for s in range(20):
@@ -213,11 +216,25 @@ def test_ctrl_c_leaves_a_valid_cache_and_the_rerun_resumes(model_dir: Path,
             _tone(root / f"s{s}" / f"u{u}.wav", 1.0, 150 + 10 * s + u, seed=100 * s + u)
     cache = tmp_path / "cache"
     out = tmp_path / "emb.parquet"
-    cmd = [sys.executable, "-m", "wergap", "embed", str(root), "--model", str(model_dir),
-           "-o", str(out), "--cache-dir", str(cache), "--batch-size", "1", "--device", "cpu"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "wergap",
+        "embed",
+        str(root),
+        "--model",
+        str(model_dir),
+        "-o",
+        str(out),
+        "--cache-dir",
+        str(cache),
+        "--batch-size",
+        "1",
+        "--device",
+        "cpu",
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         while proc.poll() is None and not list(cache.rglob("*.npy")):
             time.sleep(0.01)

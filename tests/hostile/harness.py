@@ -98,9 +98,18 @@ def log_frame(n_speakers: int = 80, utterances: int = 3, seed: int = 0) -> pd.Da
         for u in range(utterances):
             ref = " ".join(rng.choice(words, 6))
             hyp = " ".join(w if rng.random() > (0.3 if worse else 0.08) else "uh" for w in ref.split())
-            rows.append({"utt_id": f"s{s:03d}-{u}", "speaker_id": f"s{s:03d}", "ref": ref, "hyp": hyp,
-                         "lat": round(lat, 4), "lon": round(lon, 4), "zip": f"{10001 + s % 40:05d}",
-                         "gender": "female" if s % 2 else "male"})
+            rows.append(
+                {
+                    "utt_id": f"s{s:03d}-{u}",
+                    "speaker_id": f"s{s:03d}",
+                    "ref": ref,
+                    "hyp": hyp,
+                    "lat": round(lat, 4),
+                    "lon": round(lon, 4),
+                    "zip": f"{10001 + s % 40:05d}",
+                    "gender": "female" if s % 2 else "male",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -119,8 +128,9 @@ def write_log(path: Path, frame: pd.DataFrame | None = None) -> Path:
 def write_census(path: Path, n_zips: int = 40) -> Path:
     zips = [f"{10001 + i:05d}" for i in range(n_zips)]
     share = np.linspace(0.1, 0.9, n_zips)
-    pd.DataFrame({"zip": zips, "share_a": share, "share_b": 1 - share,
-                  "income": np.linspace(20000, 90000, n_zips)}).to_csv(path, index=False)
+    pd.DataFrame(
+        {"zip": zips, "share_a": share, "share_b": 1 - share, "income": np.linspace(20000, 90000, n_zips)}
+    ).to_csv(path, index=False)
     return path
 
 

@@ -91,15 +91,17 @@ def _speakers_without_embedding(frame, tmp):
     return ["--embeddings", "emb.parquet", "--n-clusters", "2"], "embeddings", "without an embedding", 8
 
 
-@pytest.mark.parametrize("damage", [_no_coordinates, _invalid_zip, _zip_not_in_census, _zero_vectors,
-                                    _speakers_without_embedding])
+@pytest.mark.parametrize(
+    "damage", [_no_coordinates, _invalid_zip, _zip_not_in_census, _zero_vectors, _speakers_without_embedding]
+)
 def test_exclusions_appear_in_the_summary_the_report_and_summary_json(tmp_path, damage):
     frame = log_frame(100)
     write_census(tmp_path / "census.csv")
     options, stage, reason, count = damage(frame, tmp_path)
     write_log(tmp_path / "log.tsv", frame)
-    run = run_cli(["audit", "log.tsv", "-o", "report.html", "--outdir", "out", "--min-speakers", "10", *FAST, *options],
-                  tmp_path)
+    run = run_cli(
+        ["audit", "log.tsv", "-o", "report.html", "--outdir", "out", "--min-speakers", "10", *FAST, *options], tmp_path
+    )
     assert run.code == 0, run.err
     assert reason in run.out and f"{count:,}" in run.out, run.out
     rows = [r for r in summary_json(tmp_path / "out")["exclusions"] if r["stage"] == stage and reason in r["reason"]]
@@ -111,8 +113,19 @@ def test_exclusions_appear_in_the_summary_the_report_and_summary_json(tmp_path, 
 
 # ------------------------------------------------------------------ 3. no transcript leaks
 
-LEAKY_COLUMNS = ["text", "transcript", "reference", "ref_text", "Transcript", "hypothesis", "pred_text", "prediction",
-                 "hyp_text", "notes", "utterance"]
+LEAKY_COLUMNS = [
+    "text",
+    "transcript",
+    "reference",
+    "ref_text",
+    "Transcript",
+    "hypothesis",
+    "pred_text",
+    "prediction",
+    "hyp_text",
+    "notes",
+    "utterance",
+]
 
 
 @pytest.mark.parametrize("column", LEAKY_COLUMNS)
@@ -124,8 +137,26 @@ def test_transcript_columns_never_reach_any_output(tmp_path, column):
     write_log(tmp_path / "log.tsv", frame)
     write_census(tmp_path / "census.csv")
     write_embeddings(tmp_path / "emb.parquet", _speakers(frame))
-    run = run_cli(["audit", "log.tsv", "-o", "report.html", "--outdir", "out", "--census", "census.csv",
-                   "--embeddings", "emb.parquet", "--n-clusters", "2", "--min-speakers", "10", *FAST], tmp_path)
+    run = run_cli(
+        [
+            "audit",
+            "log.tsv",
+            "-o",
+            "report.html",
+            "--outdir",
+            "out",
+            "--census",
+            "census.csv",
+            "--embeddings",
+            "emb.parquet",
+            "--n-clusters",
+            "2",
+            "--min-speakers",
+            "10",
+            *FAST,
+        ],
+        tmp_path,
+    )
     assert run.code == 0, run.err
     assert SECRET not in _outputs_text(tmp_path, run)
     left_out = summary_json(tmp_path / "out")["attributes_left_out"]
@@ -143,9 +174,26 @@ def test_no_output_shows_a_statistic_of_fewer_than_min_speakers(tmp_path, min_sp
     write_log(tmp_path / "log.tsv", frame)
     write_census(tmp_path / "census.csv")
     write_embeddings(tmp_path / "emb.parquet", _speakers(frame))
-    run = run_cli(["audit", "log.tsv", "-o", "report.html", "--outdir", "out", "--census", "census.csv",
-                   "--embeddings", "emb.parquet", "--n-clusters", "4", "--min-speakers", str(min_speakers), *FAST],
-                  tmp_path)
+    run = run_cli(
+        [
+            "audit",
+            "log.tsv",
+            "-o",
+            "report.html",
+            "--outdir",
+            "out",
+            "--census",
+            "census.csv",
+            "--embeddings",
+            "emb.parquet",
+            "--n-clusters",
+            "4",
+            "--min-speakers",
+            str(min_speakers),
+            *FAST,
+        ],
+        tmp_path,
+    )
     assert run.code == 0, run.err
     data = summary_json(tmp_path / "out")
     for method, folds in data["held_out_folds"].items():
@@ -192,19 +240,23 @@ def test_a_temporary_file_left_by_sigkill_is_removed_by_the_next_run(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("argv", "code", "message"), [
-    (["score", "log.tsv", "-o", "./log.tsv"], 2, "it is the input"),
-    (["score", "log.tsv", "-o", "/sys/wergap-out.parquet"], 1, "permission denied"),
-    (["audit", "log.tsv", "-o", "r.html", "--min-speakers", "-1"], 2, "--min-speakers"),
-])
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["score", "log.tsv", "-o", "./log.tsv"], 2, "it is the input"),
+        (["score", "log.tsv", "-o", "/sys/wergap-out.parquet"], 1, "permission denied"),
+        (["audit", "log.tsv", "-o", "r.html", "--min-speakers", "-1"], 2, "--min-speakers"),
+    ],
+)
 def test_the_installed_command_exits_with_one_line(tmp_path, argv, code, message):
     if "/sys/" in argv[-1] and os.geteuid() != 0:
         pytest.skip("/sys refuses writes to root; other users are refused everywhere outside their folders")
     write_log(tmp_path / "log.tsv", log_frame(10))
     before = (tmp_path / "log.tsv").read_bytes()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "wergap", *argv], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "wergap", *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == code, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr

@@ -71,7 +71,7 @@ def test_the_harness_catches_what_it_checks(tmp_path):
         pytest.skip(reason)
     page_path = tmp_path / "bad.html"
     page_path.write_text(
-        '<!DOCTYPE html><html><head><title>bad</title></head><body>'
+        "<!DOCTYPE html><html><head><title>bad</title></head><body>"
         '<img src="http://198.51.100.7/x.png" alt="remote">'
         '<img src="data:image/png;base64,AAAA" alt="broken">'
         "<script>undefined_function()</script></body></html>",

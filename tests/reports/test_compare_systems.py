@@ -120,6 +120,8 @@ def test_report_maps_every_geographic_method_and_takes_boundaries(geographic, tm
     assert "Maps of the Geographic clustering tree cohorts" in text
     assert "Maps of the Geographic hot spots (spatial scan) cohorts" in text
     own = tmp_path / "own.geojson"
-    gpd.GeoDataFrame({"name": ["box"]}, geometry=[box(-125, 25, -70, 50)], crs="EPSG:4326").to_file(own, driver="GeoJSON")
+    gpd.GeoDataFrame({"name": ["box"]}, geometry=[box(-125, 25, -70, 50)], crs="EPSG:4326").to_file(
+        own, driver="GeoJSON"
+    )
     geographic.to_html(tmp_path / "own.html", boundaries=own)
     assert images((tmp_path / "own.html").read_text()) == images(text)

@@ -16,8 +16,19 @@ from wergap.reports.exports import SUMMARY_SCHEMA_VERSION, summary_dict
 from .conftest import speaker_frame
 
 TOP_KEYS = {
-    "schema_version", "generator", "simulated", "provenance", "parameters", "overall", "comparison",
-    "held_out_folds", "skipped", "known_attributes", "explanations", "areas", "exclusions",
+    "schema_version",
+    "generator",
+    "simulated",
+    "provenance",
+    "parameters",
+    "overall",
+    "comparison",
+    "held_out_folds",
+    "skipped",
+    "known_attributes",
+    "explanations",
+    "areas",
+    "exclusions",
     "attributes_left_out",
 }
 

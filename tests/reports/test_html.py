@@ -122,9 +122,7 @@ def test_counts_only_table_without_attributes_still_renders():
     assert "Known attributes" not in page and "No discovery method ran" in page
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"), [(0.12345, "12.3%"), (float("nan"), "–"), (None, "–"), (pd.NA, "–")]
-)
+@pytest.mark.parametrize(("value", "expected"), [(0.12345, "12.3%"), (float("nan"), "–"), (None, "–"), (pd.NA, "–")])
 def test_percent_formatting(value, expected):
     assert pct(value) == expected
 

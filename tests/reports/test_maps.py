@@ -76,7 +76,9 @@ def test_boundaries_file_replaces_the_shipped_outlines(tmp_path):
     tree = GeoTree(max_regions=2, prune=None).fit(speakers)
     table = cohort_table(speakers, tree.partition_, n_boot=0)
     own = tmp_path / "own.geojson"
-    gpd.GeoDataFrame({"name": ["box"]}, geometry=[box(-86, 30, -80, 36)], crs="EPSG:4326").to_file(own, driver="GeoJSON")
+    gpd.GeoDataFrame({"name": ["box"]}, geometry=[box(-86, 30, -80, 36)], crs="EPSG:4326").to_file(
+        own, driver="GeoJSON"
+    )
     shipped = figures.region_map(tree.regions_, table, speakers=speakers).axes[0]
     replaced = figures.region_map(tree.regions_, table, speakers=speakers, boundaries=own).axes[0]
     assert len(replaced.collections) == len(shipped.collections) - 1  # one layer (the file) instead of two
@@ -91,7 +93,9 @@ def test_same_split_same_region_labels():
         tree = GeoTree(max_regions=3).fit(data)
         table = cohort_table(data, tree.partition_, n_boot=0)
         bottom = gap_summary(data, tree.partition_, n_boot=0).bottom
-        texts.append(drawn_labels(figures.region_map(tree.regions_, table, bottom={bottom}, speakers=data).axes[0], "region"))
+        texts.append(
+            drawn_labels(figures.region_map(tree.regions_, table, bottom={bottom}, speakers=data).axes[0], "region")
+        )
     assert texts[0] == texts[1] and len(texts[0]) >= 2
 
 
@@ -100,13 +104,26 @@ def test_scan_map_labels_areas_with_wer_and_p_value_and_dashes_the_insignificant
     for number, (lat, lon, p) in enumerate([(33.7, -84.4, 0.001), (40.7, -74.0, 0.3)], 1):
         rows.append(
             {
-                "cohort": f"area {number}", "definition": "d", "centre_lat": lat, "centre_lon": lon, "radius_km": 120.0,
-                "speakers": 80, "ref_words": 8000, "errors": 1600, "wer": 0.2, "wer_outside": 0.1, "llr": 50.0,
-                "p_value": p, "significant": p <= 0.05, "geometry": circle_polygon(lat, lon, 120.0),
+                "cohort": f"area {number}",
+                "definition": "d",
+                "centre_lat": lat,
+                "centre_lon": lon,
+                "radius_km": 120.0,
+                "speakers": 80,
+                "ref_words": 8000,
+                "errors": 1600,
+                "wer": 0.2,
+                "wer_outside": 0.1,
+                "llr": 50.0,
+                "p_value": p,
+                "significant": p <= 0.05,
+                "geometry": circle_polygon(lat, lon, 120.0),
             }
         )
     areas = gpd.GeoDataFrame(rows, columns=list(AREA_COLUMNS), geometry="geometry", crs="EPSG:4326")
-    speakers = pd.DataFrame({"lat": np.r_[np.full(50, 33.7), np.full(50, 40.7)], "lon": np.r_[np.full(50, -84.4), np.full(50, -74.0)]})
+    speakers = pd.DataFrame(
+        {"lat": np.r_[np.full(50, 33.7), np.full(50, 40.7)], "lon": np.r_[np.full(50, -84.4), np.full(50, -74.0)]}
+    )
     fig = maps.scan_map(areas, speakers=speakers)
     ax = fig.axes[0]
     assert drawn_labels(ax, "area ")[:2] == ["area 1\n20.0 %\np = 0.001", "area 2\n20.0 %\np = 0.3"]

@@ -326,12 +326,20 @@ def add_discovery_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--n-clusters", type=int, default=10, help="k-means clusters (default 10)")
     p.add_argument("--bottom-share", type=float, help="pool the worst cohorts up to this share of speakers (0-1)")
-    p.add_argument("--max-bottom-share", type=float, default=MAX_BOTTOM_SHARE,
-                   help="a binary split's worse side holding more of the speakers is never the bottom cohort "
-                        f"(0-1, default {MAX_BOTTOM_SHARE})")
-    p.add_argument("--min-group-speakers", type=int, default=MIN_GROUP_SPEAKERS,
-                   help="smallest value of a known attribute given a WER; smaller values are listed as "
-                        f"'too few speakers' (default {MIN_GROUP_SPEAKERS})")
+    p.add_argument(
+        "--max-bottom-share",
+        type=float,
+        default=MAX_BOTTOM_SHARE,
+        help="a binary split's worse side holding more of the speakers is never the bottom cohort "
+        f"(0-1, default {MAX_BOTTOM_SHARE})",
+    )
+    p.add_argument(
+        "--min-group-speakers",
+        type=int,
+        default=MIN_GROUP_SPEAKERS,
+        help="smallest value of a known attribute given a WER; smaller values are listed as "
+        f"'too few speakers' (default {MIN_GROUP_SPEAKERS})",
+    )
 
 
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
@@ -343,7 +351,10 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_boundaries_argument(p: argparse.ArgumentParser) -> None:
     """``--boundaries``: outlines under the maps (``audit``, ``demo``, ``compare``)."""
-    p.add_argument("--boundaries", help="GeoJSON of outlines drawn under every map instead of the shipped country and US state outlines")
+    p.add_argument(
+        "--boundaries",
+        help="GeoJSON of outlines drawn under every map instead of the shipped country and US state outlines",
+    )
 
 
 def required(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:

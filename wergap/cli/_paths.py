@@ -16,15 +16,38 @@ import os
 from pathlib import Path
 
 #: Options naming files a command reads.
-INPUT_OPTIONS = ("log", "others", "candidate", "ref", "hyp", "utt2spk", "census", "embeddings", "assignments",
-                 "boundaries", "source")
+INPUT_OPTIONS = (
+    "log",
+    "others",
+    "candidate",
+    "ref",
+    "hyp",
+    "utt2spk",
+    "census",
+    "embeddings",
+    "assignments",
+    "boundaries",
+    "source",
+)
 #: Options naming files a command writes (``speakers`` is a file for ``score`` only).
 OUTPUT_OPTIONS = ("output", "json", "html", "utterances_out", "speakers_out")
 #: Options naming folders a command writes into, and the files it writes there.
 FOLDER_OPTIONS = ("outdir",)
-FOLDER_FILES = ("summary.json", "cohorts.csv", "assignments.parquet", "regions.geojson", "hot_spots.geojson",
-                "simulated_decode_log.tsv", "simulated_census.csv", "simulated_embeddings.parquet",
-                "simulated_planted.json", "overall.csv", "gaps.csv", "changes.csv", "cohort_changes.csv")
+FOLDER_FILES = (
+    "summary.json",
+    "cohorts.csv",
+    "assignments.parquet",
+    "regions.geojson",
+    "hot_spots.geojson",
+    "simulated_decode_log.tsv",
+    "simulated_census.csv",
+    "simulated_embeddings.parquet",
+    "simulated_planted.json",
+    "overall.csv",
+    "gaps.csv",
+    "changes.csv",
+    "cohort_changes.csv",
+)
 _GLOB = set("*?[")
 
 

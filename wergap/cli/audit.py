@@ -39,9 +39,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="with --audio: Hugging Face id or local SpeechBrain model folder",
     )
     p.add_argument("--embed-cache", help="with --audio: embedding cache folder, so reruns skip known audio")
-    p.add_argument("--adjust-for", metavar="COL,COL",
-                   help="covariates of each bottom cohort's adjusted gap: 'length', 'rate' (needs duration) and "
-                        "log columns (default: length, rate when duration is given, and the known attributes)")
+    p.add_argument(
+        "--adjust-for",
+        metavar="COL,COL",
+        help="covariates of each bottom cohort's adjusted gap: 'length', 'rate' (needs duration) and "
+        "log columns (default: length, rate when duration is given, and the known attributes)",
+    )
     p.set_defaults(func=run)
     return p
 

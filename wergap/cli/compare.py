@@ -49,16 +49,28 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_log_arguments(p)
     p.add_argument("others", nargs="*", metavar="LOG", help="the other systems' decode logs of the same utterances")
     add_discovery_arguments(p)
-    p.add_argument("--systems", nargs="+", metavar="NAME",
-                   help="with one log holding a 'system' column: the systems to compare, in order (default: all, "
-                   "in order of appearance); the first is the reference")
+    p.add_argument(
+        "--systems",
+        nargs="+",
+        metavar="NAME",
+        help="with one log holding a 'system' column: the systems to compare, in order (default: all, "
+        "in order of appearance); the first is the reference",
+    )
     p.add_argument("--names", nargs="+", metavar="NAME", help="names of the logs' systems (default: the file names)")
-    p.add_argument("--discover-on", choices=("first", "pooled"), default="first",
-                   help="find cohorts on the first system's errors (default) or on every system's pooled")
+    p.add_argument(
+        "--discover-on",
+        choices=("first", "pooled"),
+        default="first",
+        help="find cohorts on the first system's errors (default) or on every system's pooled",
+    )
     p.add_argument("--assignments", help="cohorts from a previous audit's assignments.parquet instead of discovering")
     add_methods_argument(p, "methods to compare (default: all that ran, or all in --assignments)")
-    p.add_argument("-o", "--output", help="the HTML report of the comparison (a name ending in .csv, .tsv, .parquet "
-                   "or .jsonl writes the per-cohort table instead)")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="the HTML report of the comparison (a name ending in .csv, .tsv, .parquet "
+        "or .jsonl writes the per-cohort table instead)",
+    )
     p.add_argument("--html", dest="output", help=argparse.SUPPRESS)
     add_boundaries_argument(p)
     p.add_argument("--json", help="write the comparison as JSON here")
@@ -128,13 +140,16 @@ def headline_lines(result: Any) -> list[str]:
     held = gaps["ranked_by"] == "held-out"
     gaps = gaps.assign(
         cell=[
-            _cell(r["held_out_gap_pct"], r["held_out_ci_low"], r["held_out_ci_high"]) if h
+            _cell(r["held_out_gap_pct"], r["held_out_ci_low"], r["held_out_ci_high"])
+            if h
             else _cell(r["gap_pct"], r["gap_ci_low"], r["gap_ci_high"])
             + (" *" if str(r["method"]).startswith("attribute:") else " †")
             for h, (_, r) in zip(held, gaps.iterrows())
         ]
     )
-    table = gaps.pivot(index="system", columns="method", values="cell").reindex(index=list(result.names), columns=result.methods)
+    table = gaps.pivot(index="system", columns="method", values="cell").reindex(
+        index=list(result.names), columns=result.methods
+    )
     first = max(len("system"), *(len(n) for n in result.names))
     widths = [max(len(m), *(len(str(v)) for v in table[m])) for m in table.columns]
     if held.any():
@@ -175,22 +190,25 @@ def run(args: argparse.Namespace) -> int:
 
         census = read_census(args.census)
     # A list of tables: compare() returns a SystemsComparison.
-    result = cast("SystemsComparison", compare(
-        tables,
-        names=names,
-        discover_on=args.discover_on,
-        assignments=assignments,
-        census=census,
-        embeddings=args.embeddings,
-        methods=args.methods,
-        min_speakers=args.min_speakers,
-        bottom_share=args.bottom_share,
-        n_boot=args.n_boot,
-        seed=args.seed,
-        max_regions=args.max_regions,
-        geo_prune=args.geo_prune,
-        n_clusters=args.n_clusters,
-    ))
+    result = cast(
+        "SystemsComparison",
+        compare(
+            tables,
+            names=names,
+            discover_on=args.discover_on,
+            assignments=assignments,
+            census=census,
+            embeddings=args.embeddings,
+            methods=args.methods,
+            min_speakers=args.min_speakers,
+            bottom_share=args.bottom_share,
+            n_boot=args.n_boot,
+            seed=args.seed,
+            max_regions=args.max_regions,
+            geo_prune=args.geo_prune,
+            n_clusters=args.n_clusters,
+        ),
+    )
     refuse_skipped(args, args.methods, result.skipped)
     written = []
     if args.json:
@@ -216,8 +234,10 @@ def run(args: argparse.Namespace) -> int:
     )
     differ = "; ".join(f"{n:,} of {s}" for s, n in counts["reference_words_differ"].items() if n)
     if differ:
-        print(f"note        shared utterances whose reference word count differs from {names[0]}'s: {differ} "
-              "(each system is scored against its own reference)")
+        print(
+            f"note        shared utterances whose reference word count differs from {names[0]}'s: {differ} "
+            "(each system is scored against its own reference)"
+        )
     for name, table in zip(names, tables):
         dropped = provenance(table).get("dropped") or {}
         if dropped:
@@ -229,8 +249,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"skipped     {method}: {reason}")
     overall = "; ".join(f"{r['system']} {100 * r['wer']:.2f} %" for _, r in result.overall.iterrows())
     print(f"WER         {overall}")
-    print(f"cohorts     found on {names[0] if args.discover_on == 'first' else 'all systems pooled'}; "
-          f"changes are against {names[0]}")
+    print(
+        f"cohorts     found on {names[0] if args.discover_on == 'first' else 'all systems pooled'}; "
+        f"changes are against {names[0]}"
+    )
     for line in headline_lines(result):
         print(line)
     for line in result.verdicts():

@@ -33,7 +33,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="keep embeddings here, keyed by audio content and model, so reruns skip them "
         "and an interrupted run resumes where it stopped",
     )
-    p.add_argument("--batch-size", type=int, default=16, help="most audio files per forward pass of the model (default 16)")
+    p.add_argument(
+        "--batch-size", type=int, default=16, help="most audio files per forward pass of the model (default 16)"
+    )
     p.add_argument(
         "--batch-seconds",
         type=float,
@@ -60,7 +62,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=15.0,
         help="crop longer audio to its central part of this length; 0 embeds whole files (default 15)",
     )
-    p.add_argument("--max-per-speaker", type=int, metavar="N", help="embed at most N utterances per speaker (default: all)")
+    p.add_argument(
+        "--max-per-speaker", type=int, metavar="N", help="embed at most N utterances per speaker (default: all)"
+    )
     p.add_argument(
         "--select",
         choices=("longest", "random"),

@@ -44,8 +44,12 @@ def worst_cohort(table: pd.DataFrame, labels: pd.Series, min_speakers: int = 1) 
         raise InputError(MISSING_SPEAKER_COLUMN, column="speaker_id")
     cohort = table["speaker_id"].astype("str").map(labels)
     frame = pd.DataFrame(
-        {"cohort": cohort, "speaker_id": table["speaker_id"].astype("str"),
-         "errors": table["errors"].astype("float64"), "ref_words": table["ref_words"].astype("float64")}
+        {
+            "cohort": cohort,
+            "speaker_id": table["speaker_id"].astype("str"),
+            "errors": table["errors"].astype("float64"),
+            "ref_words": table["ref_words"].astype("float64"),
+        }
     ).dropna(subset=["cohort"])
     sums = frame.groupby("cohort").agg(
         errors=("errors", "sum"), ref_words=("ref_words", "sum"), speakers=("speaker_id", "nunique")

@@ -42,7 +42,17 @@ CORRELATIONS = ("independence", "exchangeable")
 RARE_LEVEL = "(rare values)"
 
 #: Columns of :attr:`AdjustedGap.covariate_ratios`, in order.
-COVARIATE_COLUMNS = ["covariate", "level", "reference", "ratio", "ci_low", "ci_high", "p_value", "utterances", "speakers"]
+COVARIATE_COLUMNS = [
+    "covariate",
+    "level",
+    "reference",
+    "ratio",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "utterances",
+    "speakers",
+]
 
 UNKNOWN_COVARIATE = "covariate {column!r} is neither 'length', 'rate' nor a column of the log (it has: {have})"
 RATE_NEEDS_DURATION = "covariate 'rate' needs a 'duration' column (seconds) in the log"
@@ -270,8 +280,17 @@ def _ratio(b: float, se: float, z: float) -> tuple[float, float, float]:
 def _nan_result(base: dict[str, Any], reason: str) -> AdjustedGap:
     nan = float("nan")
     return AdjustedGap(
-        ratio_raw=nan, ratio_raw_ci_low=nan, ratio_raw_ci_high=nan, ratio=nan, ci_low=nan, ci_high=nan,
-        p_value=nan, gap_pct_raw=nan, gap_pct=nan, reason=reason, **base,
+        ratio_raw=nan,
+        ratio_raw_ci_low=nan,
+        ratio_raw_ci_high=nan,
+        ratio=nan,
+        ci_low=nan,
+        ci_high=nan,
+        p_value=nan,
+        gap_pct_raw=nan,
+        gap_pct=nan,
+        reason=reason,
+        **base,
     )
 
 
@@ -411,8 +430,14 @@ def _fit(
                 model = sm.GLM(endog, design, family=sm.families.Poisson(), offset=offset)
                 result = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, maxiter=100)
             else:
-                model = sm.GEE(endog, design, groups=groups, offset=offset, family=sm.families.Poisson(),
-                               cov_struct=sm.cov_struct.Exchangeable())
+                model = sm.GEE(
+                    endog,
+                    design,
+                    groups=groups,
+                    offset=offset,
+                    family=sm.families.Poisson(),
+                    cov_struct=sm.cov_struct.Exchangeable(),
+                )
                 result = model.fit(maxiter=100)
     except (ValueError, np.linalg.LinAlgError) as error:  # pragma: no cover - statsmodels internals
         raise InputError(NOT_CONVERGED.format(error=error)) from None

@@ -19,8 +19,27 @@ from wergap.errors import InputError
 
 #: Columns of the speaker table that are never attributes (contract columns).
 CONTRACT_COLUMNS = frozenset(
-    {"speaker_id", "utt_id", "zip", "audio", "ref", "hyp", "system", "embedding", "lat", "lon", "cohort",
-     "utterances", "ref_words", "errors", "substitutions", "deletions", "insertions", "hits", "wer"}
+    {
+        "speaker_id",
+        "utt_id",
+        "zip",
+        "audio",
+        "ref",
+        "hyp",
+        "system",
+        "embedding",
+        "lat",
+        "lon",
+        "cohort",
+        "utterances",
+        "ref_words",
+        "errors",
+        "substitutions",
+        "deletions",
+        "insertions",
+        "hits",
+        "wer",
+    }
 )
 #: Most distinct values an automatically chosen known attribute may have.
 MAX_ATTRIBUTE_VALUES = 12

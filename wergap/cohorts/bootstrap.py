@@ -87,17 +87,21 @@ def stratified_totals(
             stop = min(n_boot, start + step)
             draws = rng.integers(0, size, size=(stop - start, size), dtype=np.int32)
             if jackknife:
-                errors_boot[start:stop, s], words_boot[start:stop, s], variance_boot[start:stop, s] = _gather_jackknife()(
-                    draws, member_errors, member_words
+                errors_boot[start:stop, s], words_boot[start:stop, s], variance_boot[start:stop, s] = (
+                    _gather_jackknife()(draws, member_errors, member_words)
                 )
             else:
-                errors_boot[start:stop, s], words_boot[start:stop, s] = _gather_sums()(draws, member_errors, member_words)
+                errors_boot[start:stop, s], words_boot[start:stop, s] = _gather_sums()(
+                    draws, member_errors, member_words
+                )
     if jackknife:
         return errors_boot, words_boot, variance_boot
     return errors_boot, words_boot
 
 
-def _row_jackknife(draws: np.ndarray, errors: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _row_jackknife(
+    draws: np.ndarray, errors: np.ndarray, words: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row of ``draws``: error and word sums, and the jackknife variance of their ratio.
 
     Leaving draw ``j`` out gives ``(E − e_j) / (W − w_j)``; the jackknife variance is

@@ -44,9 +44,27 @@ RARE_VALUES = "(values under {n} speakers)"
 #: Speaker-table columns that are never attributes.
 NOT_ATTRIBUTES = frozenset(
     {
-        "speaker_id", "utt_id", "utterances", "ref_words", "errors", "substitutions", "deletions",
-        "insertions", "hits", "wer", "lat", "lon", "zip", "audio", "ref", "hyp", "system",
-        "embedding", "embedded_utterances", "cohort", "duration",
+        "speaker_id",
+        "utt_id",
+        "utterances",
+        "ref_words",
+        "errors",
+        "substitutions",
+        "deletions",
+        "insertions",
+        "hits",
+        "wer",
+        "lat",
+        "lon",
+        "zip",
+        "audio",
+        "ref",
+        "hyp",
+        "system",
+        "embedding",
+        "embedded_utterances",
+        "cohort",
+        "duration",
     }
 )
 #: Most distinct values an automatically chosen text attribute may have.

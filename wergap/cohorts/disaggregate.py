@@ -157,15 +157,24 @@ def disaggregate(
     too_few = {str(v): int(n) for v, n in sizes[sizes < min_speakers].items()}
     groups = sorted(units["value"].unique())
     codes = pd.Categorical(units["value"], categories=groups).codes
-    totals = units.groupby("value").agg(
-        speakers=("speaker_id", "nunique"),
-        utterances=("utterances", lambda s: s.sum(min_count=1)),
-        ref_words=("ref_words", "sum"),
-        errors=("errors", "sum"),
-    ).reindex(groups)
+    totals = (
+        units.groupby("value")
+        .agg(
+            speakers=("speaker_id", "nunique"),
+            utterances=("utterances", lambda s: s.sum(min_count=1)),
+            ref_words=("ref_words", "sum"),
+            errors=("errors", "sum"),
+        )
+        .reindex(groups)
+    )
     errors_boot, words_boot, variance_boot = stratified_totals(
-        codes, units["errors"].to_numpy(), units["ref_words"].to_numpy(), len(groups), n_boot,
-        np.random.default_rng(seed), jackknife=True,
+        codes,
+        units["errors"].to_numpy(),
+        units["ref_words"].to_numpy(),
+        len(groups),
+        n_boot,
+        np.random.default_rng(seed),
+        jackknife=True,
     )
     wer = ratio(totals["errors"], totals["ref_words"])
     boot_wer = ratio(errors_boot, words_boot)
@@ -179,7 +188,12 @@ def disaggregate(
         gap = relative_gap_pct(wer, wer[best])
         boot_gap = relative_gap_pct(boot_wer, boot_wer[:, [best]])
     wer_low, wer_high = studentized_intervals(
-        codes, units["errors"].to_numpy(), units["ref_words"].to_numpy(), errors_boot, words_boot, variance_boot,
+        codes,
+        units["errors"].to_numpy(),
+        units["ref_words"].to_numpy(),
+        errors_boot,
+        words_boot,
+        variance_boot,
         confidence,
     )
     gap_low, gap_high = column_intervals(boot_gap, confidence)

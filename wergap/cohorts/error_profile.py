@@ -102,8 +102,14 @@ def word_errors(scored: pd.DataFrame, *, normalization: str | None = None) -> Wo
         normalization = meta.get("normalization", "default")
         if normalization not in ("default", "none", "whisper"):
             normalization = "default"
-    empty = pd.DataFrame({"row": pd.Series(dtype="int64"), "kind": pd.Series(dtype="str"),
-                          "ref_word": pd.Series(dtype="str"), "hyp_word": pd.Series(dtype="str")})
+    empty = pd.DataFrame(
+        {
+            "row": pd.Series(dtype="int64"),
+            "kind": pd.Series(dtype="str"),
+            "ref_word": pd.Series(dtype="str"),
+            "hyp_word": pd.Series(dtype="str"),
+        }
+    )
     if not {"ref", "hyp"} <= set(scored.columns):
         return WordErrors(empty, [], normalization, reason=NO_TEXT)
     if meta.get("unit", "word") == "char":

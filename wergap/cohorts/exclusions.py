@@ -49,11 +49,23 @@ def exclusion_table(provenance: Mapping[str, Any], excluded: Mapping[str, Mappin
         rows.append({"stage": READ, "reason": INVALID_ZIP, "count": int(provenance["invalid_zip"]), "unit": "rows"})
     emb = provenance.get("embeddings") or {}
     if emb.get("embeddings_without_speaker"):
-        rows.append({"stage": EMBEDDINGS, "reason": WITHOUT_SPEAKER, "count": int(emb["embeddings_without_speaker"]),
-                     "unit": "embeddings"})
+        rows.append(
+            {
+                "stage": EMBEDDINGS,
+                "reason": WITHOUT_SPEAKER,
+                "count": int(emb["embeddings_without_speaker"]),
+                "unit": "embeddings",
+            }
+        )
     if emb.get("speakers_without_embedding"):
-        rows.append({"stage": EMBEDDINGS, "reason": WITHOUT_EMBEDDING, "count": int(emb["speakers_without_embedding"]),
-                     "unit": "speakers"})
+        rows.append(
+            {
+                "stage": EMBEDDINGS,
+                "reason": WITHOUT_EMBEDDING,
+                "count": int(emb["speakers_without_embedding"]),
+                "unit": "speakers",
+            }
+        )
     for method, reasons in excluded.items():
         for reason, n in (reasons or {}).items():
             if n:

@@ -84,7 +84,9 @@ class Explanation:
 
 def default_covariates(scored: pd.DataFrame, attributes: Sequence[str]) -> list[str]:
     """Utterance length, speaking rate when ``duration`` is given, and the known attributes in the log."""
-    return ["length"] + (["rate"] if "duration" in scored.columns else []) + [a for a in attributes if a in scored.columns]
+    return (
+        ["length"] + (["rate"] if "duration" in scored.columns else []) + [a for a in attributes if a in scored.columns]
+    )
 
 
 def explain_methods(
@@ -130,8 +132,9 @@ def explain_methods(
         gap = gaps[method]
         bottom = tuple(gap.bottom_cohorts) or ((gap.bottom,) if gap.bottom else ())
         if not bottom:
-            out[method] = Explanation(method, "", error_profile_reason=NO_BOTTOM, adjusted_reason=NO_BOTTOM,
-                                      profile_reason=NO_BOTTOM)
+            out[method] = Explanation(
+                method, "", error_profile_reason=NO_BOTTOM, adjusted_reason=NO_BOTTOM, profile_reason=NO_BOTTOM
+            )
             continue
         item = Explanation(method, " + ".join(bottom))
         if scored is None:
@@ -142,18 +145,35 @@ def explain_methods(
             item.error_profile_reason = errors.reason
             if errors.reason is None:
                 item.error_profile = _guarded(
-                    item, "error_profile_reason",
-                    error_profile, scored, partition, cohort=bottom, min_speakers=min_speakers, errors=errors,
+                    item,
+                    "error_profile_reason",
+                    error_profile,
+                    scored,
+                    partition,
+                    cohort=bottom,
+                    min_speakers=min_speakers,
+                    errors=errors,
                 )
             chosen = covariates if covariates is not None else default_covariates(scored, attributes)
             item.adjusted = _guarded(
-                item, "adjusted_reason",
-                adjusted_gap, scored, partition, cohort=bottom, covariates=chosen, confidence=confidence,
+                item,
+                "adjusted_reason",
+                adjusted_gap,
+                scored,
+                partition,
+                cohort=bottom,
+                covariates=chosen,
+                confidence=confidence,
             )
         profile_attributes = [a for a in attributes if a in speakers.columns]
         item.profile = _guarded(
-            item, "profile_reason",
-            cohort_profile, speakers, partition, cohort=bottom, attributes=profile_attributes,
+            item,
+            "profile_reason",
+            cohort_profile,
+            speakers,
+            partition,
+            cohort=bottom,
+            attributes=profile_attributes,
             census=census if census is not None and "zip" in speakers.columns else None,
         )
         out[method] = item

@@ -152,8 +152,12 @@ def _fold(
         row["reason"] = FIT_FAILED.format(half=found, error=error)
         return row, no_boot
     summary = gap_summary(
-        half_a, fitted.partition_, bottom_share=bottom_share, min_speakers=min_speakers,
-        max_bottom_share=max_bottom_share, n_boot=0,
+        half_a,
+        fitted.partition_,
+        bottom_share=bottom_share,
+        min_speakers=min_speakers,
+        max_bottom_share=max_bottom_share,
+        n_boot=0,
     )
     if summary.bottom is None:
         row["reason"] = NO_GAP_ON_DISCOVERY.format(half=found, reason=summary.reason)
@@ -253,9 +257,18 @@ def held_out_gap(
     rows, boots = [], []
     for fold, (discover, measure, names) in enumerate(((half_1, half_2, ("A", "B")), (half_2, half_1, ("B", "A"))), 1):
         row, boot = _fold(
-            estimator, speakers, counts, discover, measure, names,
-            bottom_share=bottom_share, min_speakers=min_speakers, max_bottom_share=max_bottom_share,
-            confidence=confidence, n_boot=n_boot, rng=rng,
+            estimator,
+            speakers,
+            counts,
+            discover,
+            measure,
+            names,
+            bottom_share=bottom_share,
+            min_speakers=min_speakers,
+            max_bottom_share=max_bottom_share,
+            confidence=confidence,
+            n_boot=n_boot,
+            rng=rng,
         )
         row["fold"] = fold
         rows.append(row)

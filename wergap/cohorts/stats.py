@@ -42,9 +42,7 @@ MISSING_COLUMN = "missing required column {column!r} (a speaker table needs spea
 BAD_COUNT = "expected a non-negative whole number, got {value!r}"
 MISSING_SPEAKER = "expected a speaker id, got a missing value"
 DUPLICATE_SPEAKER = "speaker {speaker!r} appears on more than one row of the speaker table"
-UNKNOWN_SPEAKERS = (
-    "the partition assigns {n} speaker(s) that are not in the speaker table (e.g. {example!r})"
-)
+UNKNOWN_SPEAKERS = "the partition assigns {n} speaker(s) that are not in the speaker table (e.g. {example!r})"
 BAD_CONFIDENCE = "confidence must be strictly between 0 and 1, got {value!r}"
 BAD_N_BOOT = "n_boot must be a non-negative integer, got {value!r}"
 BAD_BOTTOM_SHARE = "bottom_share must be strictly between 0 and 1, got {value!r}"
@@ -160,14 +158,11 @@ class _CohortBoot:
 
 def _cohort_boot(data: pd.DataFrame, cohorts: list[str], n_boot: int, seed: int) -> _CohortBoot:
     codes = pd.Categorical(data["cohort"], categories=cohorts).codes
-    totals = (
-        data.groupby(pd.Categorical(data["cohort"], categories=cohorts), observed=False)
-        .agg(
-            speakers=("speaker_id", "size"),
-            utterances=("utterances", lambda s: s.sum(min_count=1)),
-            ref_words=("ref_words", "sum"),
-            errors=("errors", "sum"),
-        )
+    totals = data.groupby(pd.Categorical(data["cohort"], categories=cohorts), observed=False).agg(
+        speakers=("speaker_id", "size"),
+        utterances=("utterances", lambda s: s.sum(min_count=1)),
+        ref_words=("ref_words", "sum"),
+        errors=("errors", "sum"),
     )
     totals.index = pd.Index(cohorts, name="cohort", dtype="str")
     rng = np.random.default_rng(seed)
@@ -425,11 +420,25 @@ def gap_summary(
 
     def no_gap(reason: str) -> GapSummary:
         return GapSummary(
-            method=part.method, bottom=None, top=None, bottom_definition=None, top_definition=None,
-            wer_bottom=nan, wer_top=nan, gap_pct=nan, gap_ci_low=nan, gap_ci_high=nan,
-            gap_vs_rest_pct=nan, gap_vs_rest_ci_low=nan, gap_vs_rest_ci_high=nan,
-            bottom_share_pct=nan, bottom_utterance_share_pct=nan, n_speakers=n_speakers,
-            n_cohorts=n_reported, confidence=confidence, reason=reason,
+            method=part.method,
+            bottom=None,
+            top=None,
+            bottom_definition=None,
+            top_definition=None,
+            wer_bottom=nan,
+            wer_top=nan,
+            gap_pct=nan,
+            gap_ci_low=nan,
+            gap_ci_high=nan,
+            gap_vs_rest_pct=nan,
+            gap_vs_rest_ci_low=nan,
+            gap_vs_rest_ci_high=nan,
+            bottom_share_pct=nan,
+            bottom_utterance_share_pct=nan,
+            n_speakers=n_speakers,
+            n_cohorts=n_reported,
+            confidence=confidence,
+            reason=reason,
         )
 
     if len(table) < 2:
@@ -469,12 +478,16 @@ def gap_summary(
         reasons.append(ZERO_REST)
     boot_bottom = wer_of(boot.errors_boot, boot.words_boot, in_pool)
     gap_low, gap_high = (
-        percentile_interval(relative_gap_pct(boot_bottom, wer_of(boot.errors_boot, boot.words_boot, top_mask)), confidence)
+        percentile_interval(
+            relative_gap_pct(boot_bottom, wer_of(boot.errors_boot, boot.words_boot, top_mask)), confidence
+        )
         if not math.isnan(gap)
         else (nan, nan)
     )
     rest_low, rest_high = (
-        percentile_interval(relative_gap_pct(boot_bottom, wer_of(boot.errors_boot, boot.words_boot, ~in_pool)), confidence)
+        percentile_interval(
+            relative_gap_pct(boot_bottom, wer_of(boot.errors_boot, boot.words_boot, ~in_pool)), confidence
+        )
         if not math.isnan(gap_rest)
         else (nan, nan)
     )
@@ -514,9 +527,7 @@ def gap_summary(
     )
 
 
-def overall_wer(
-    speakers: pd.DataFrame, *, confidence: float = 0.95, n_boot: int = 1000, seed: int = 0
-) -> pd.Series:
+def overall_wer(speakers: pd.DataFrame, *, confidence: float = 0.95, n_boot: int = 1000, seed: int = 0) -> pd.Series:
     """WER over every speaker, with a speaker-bootstrap percentile interval.
 
     Returns
@@ -581,8 +592,9 @@ def split_intervals(
     out = splits.head(top).reset_index(drop=True).copy()
     values = {column: np.full(len(out), np.nan) for column in SPLIT_INTERVAL_COLUMNS}
     for i in range(len(out)):
-        table = cohort_table(speakers, partitions[i], min_speakers=1, confidence=confidence, n_boot=n_boot,
-                             seed=seed).set_index("cohort")
+        table = cohort_table(
+            speakers, partitions[i], min_speakers=1, confidence=confidence, n_boot=n_boot, seed=seed
+        ).set_index("cohort")
         for side in ("in", "out"):
             cohort = out.at[i, f"cohort_{side}"]
             if cohort in table.index:

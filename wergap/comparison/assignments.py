@@ -1,5 +1,4 @@
-"""Cohorts read back from an ``assignments`` export, so a comparison can reuse them.
-"""
+"""Cohorts read back from an ``assignments`` export, so a comparison can reuse them."""
 
 from __future__ import annotations
 
@@ -9,6 +8,7 @@ from wergap.cohorts.partition import Partition
 from wergap.errors import InputError
 
 ASSIGNMENTS_NO_SPEAKER = "assignments table has no 'speaker_id' column"
+
 
 def partitions_from_assignments(assignments: pd.DataFrame) -> dict[str, Partition]:
     """Partitions from an ``assignments.parquet`` written by ``wergap audit --outdir``.
@@ -34,7 +34,9 @@ def partitions_from_assignments(assignments: pd.DataFrame) -> dict[str, Partitio
             continue
         values = assignments[method]
         present = values.notna().to_numpy()
-        labels = pd.Series(values[present].astype("str").to_numpy(dtype=object), index=ids[present].to_numpy(dtype=object))
+        labels = pd.Series(
+            values[present].astype("str").to_numpy(dtype=object), index=ids[present].to_numpy(dtype=object)
+        )
         missing = int((~present).sum())
         out[str(method)] = Partition(
             method=str(method),

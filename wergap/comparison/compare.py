@@ -49,6 +49,7 @@ SYSTEMS_AND_CANDIDATE = "give either a list of systems' tables or a baseline and
 NO_CANDIDATE = "give a candidate table, a list of systems' tables, or one table with a 'system' column"
 NO_PARTITIONS = "no cohorts to compare: no discovery method ran on the baseline ({skipped})"
 
+
 def compare(
     base_scored: pd.DataFrame | Sequence[pd.DataFrame] | Mapping[str, pd.DataFrame],
     cand_scored: pd.DataFrame | None = None,
@@ -136,9 +137,20 @@ def compare(
         if cand_scored is not None:
             raise InputError(SYSTEMS_AND_CANDIDATE)
         return compare_systems(
-            base_scored, names=names, audit=audit, partitions=partitions, census=census, embeddings=embeddings,
-            methods=methods, min_speakers=min_speakers, bottom_share=bottom_share, confidence=confidence,
-            n_boot=n_boot, seed=seed, held_out=held_out, **audit_options,
+            base_scored,
+            names=names,
+            audit=audit,
+            partitions=partitions,
+            census=census,
+            embeddings=embeddings,
+            methods=methods,
+            min_speakers=min_speakers,
+            bottom_share=bottom_share,
+            confidence=confidence,
+            n_boot=n_boot,
+            seed=seed,
+            held_out=held_out,
+            **audit_options,
         )
     if cand_scored is None:
         raise InputError(NO_CANDIDATE)
@@ -151,17 +163,28 @@ def compare(
     skipped: dict[str, str] = {}
     if partitions is None:
         if audit is None:
-            shared = base_table[isin(base_table["utt_id"].astype("str"), merged["utt_id"].astype("str"))].reset_index(drop=True)
+            shared = base_table[isin(base_table["utt_id"].astype("str"), merged["utt_id"].astype("str"))].reset_index(
+                drop=True
+            )
             audit = run_audit(
-                shared, census=census, embeddings=embeddings, methods=methods, min_speakers=min_speakers,
-                seed=seed, n_boot=0, confidence=confidence,  # only its partitions are used
-                bottom_share=bottom_share, **audit_options,
+                shared,
+                census=census,
+                embeddings=embeddings,
+                methods=methods,
+                min_speakers=min_speakers,
+                seed=seed,
+                n_boot=0,
+                confidence=confidence,  # only its partitions are used
+                bottom_share=bottom_share,
+                **audit_options,
             )
         chosen = [m for m in (methods or audit.methods) if m in audit.methods]
         parts = [audit.partition(m) for m in chosen]
         skipped = dict(audit.skipped)
         if not parts:
-            raise InputError(NO_PARTITIONS.format(skipped="; ".join(f"{m}: {r}" for m, r in skipped.items()) or "none ran"))
+            raise InputError(
+                NO_PARTITIONS.format(skipped="; ".join(f"{m}: {r}" for m, r in skipped.items()) or "none ran")
+            )
     elif isinstance(partitions, Mapping):
         parts = [p for m, p in partitions.items() if methods is None or m in methods]
     else:
@@ -171,21 +194,39 @@ def compare(
     meta = None
     if held_out and partitions is None and audit is not None:  # the audit is set when partitions is None
         meta = audit.speakers.assign(speaker_id=audit.speakers["speaker_id"].astype("str"))
-        meta = meta[isin(meta["speaker_id"], spk["speaker_id"].astype("str"))].drop(columns=["ref_words", "errors", "wer"], errors="ignore")
-        base_counts = spk[["speaker_id", "words_base", "errors_base"]].rename(columns={"words_base": "ref_words", "errors_base": "errors"})
+        meta = meta[isin(meta["speaker_id"], spk["speaker_id"].astype("str"))].drop(
+            columns=["ref_words", "errors", "wer"], errors="ignore"
+        )
+        base_counts = spk[["speaker_id", "words_base", "errors_base"]].rename(
+            columns={"words_base": "ref_words", "errors_base": "errors"}
+        )
         meta = base_counts.merge(meta, on="speaker_id", how="left")
         meta["wer"] = ratio(meta["errors"], meta["ref_words"])
     for part in parts:
         table, row, why = compare_partition(
-            spk, part, min_speakers=min_speakers, bottom_share=bottom_share, confidence=confidence, n_boot=n_boot, rng=rng
+            spk,
+            part,
+            min_speakers=min_speakers,
+            bottom_share=bottom_share,
+            confidence=confidence,
+            n_boot=n_boot,
+            rng=rng,
         )
         if meta is not None and audit is not None and part.method in getattr(audit, "estimators", {}):
             numbers, reason = held_out_change(
-                audit.estimators[part.method], meta, spk, bottom_share=bottom_share, min_speakers=min_speakers,
-                confidence=confidence, n_boot=n_boot, seed=seed,
+                audit.estimators[part.method],
+                meta,
+                spk,
+                bottom_share=bottom_share,
+                min_speakers=min_speakers,
+                confidence=confidence,
+                n_boot=n_boot,
+                seed=seed,
             )
             row.update(numbers)
-            row["held_out_outcome"] = outcome(numbers["held_out_change_ci_low"], numbers["held_out_change_ci_high"], numbers["held_out_change_pts"])
+            row["held_out_outcome"] = outcome(
+                numbers["held_out_change_ci_low"], numbers["held_out_change_ci_high"], numbers["held_out_change_pts"]
+            )
             if reason:
                 row["note"] = "; ".join(n for n in (row["note"], reason) if n)
         else:
@@ -194,9 +235,17 @@ def compare(
         summaries.append(row)
         excluded[part.method] = why
     totals = spk[["errors_base", "words_base", "errors_cand", "words_cand"]].to_numpy(dtype=np.float64)
-    wer_b, wer_c = float(ratio(totals[:, 0].sum(), totals[:, 1].sum())), float(ratio(totals[:, 2].sum(), totals[:, 3].sum()))
-    overall = {"wer_base": wer_b, "wer_candidate": wer_c, "change_pts": 100 * (wer_c - wer_b),
-               "change_ci_low": math.nan, "change_ci_high": math.nan}
+    wer_b, wer_c = (
+        float(ratio(totals[:, 0].sum(), totals[:, 1].sum())),
+        float(ratio(totals[:, 2].sum(), totals[:, 3].sum())),
+    )
+    overall = {
+        "wer_base": wer_b,
+        "wer_candidate": wer_c,
+        "change_pts": 100 * (wer_c - wer_b),
+        "change_ci_low": math.nan,
+        "change_ci_high": math.nan,
+    }
     if n_boot:
         boot = paired_totals(np.zeros(len(spk), dtype=np.intp), totals, 1, n_boot, np.random.default_rng(seed))[:, 0, :]
         diff = 100 * (ratio(boot[:, 2], boot[:, 3]) - ratio(boot[:, 0], boot[:, 1]))
@@ -204,6 +253,14 @@ def compare(
     cohorts = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=COMPARE_COLUMNS)
     summary = pd.DataFrame(summaries, columns=COMPARE_SUMMARY_COLUMNS)
     return Comparison(
-        names=names, counts=counts, overall=overall, confidence=confidence, n_boot=n_boot, seed=seed,
-        _cohorts=cohorts, _summary=summary, excluded=excluded, skipped=skipped,
+        names=names,
+        counts=counts,
+        overall=overall,
+        confidence=confidence,
+        n_boot=n_boot,
+        seed=seed,
+        _cohorts=cohorts,
+        _summary=summary,
+        excluded=excluded,
+        skipped=skipped,
     )

@@ -19,6 +19,7 @@ from wergap.errors import InputError
 BAD_MAX_GAP = "max_gap must be a non-negative number of percent, got {value!r}"
 UNKNOWN_CHECK_METHOD = "method {method!r} was not requested from the audit (it ran: {ran})"
 
+
 @dataclass
 class MethodCheck:
     """The gate's decision for one discovery method.
@@ -80,8 +81,11 @@ class CheckResult:
         if not self.measured:
             out.append("FAIL  no method could be measured: nothing was gated")
         else:
-            out.append(("PASS" if self.passed else "FAIL") + f"  held-out gap threshold {self.max_gap:g} %"
-                       + (" (strict: CI lower bound)" if self.strict else ""))
+            out.append(
+                ("PASS" if self.passed else "FAIL")
+                + f"  held-out gap threshold {self.max_gap:g} %"
+                + (" (strict: CI lower bound)" if self.strict else "")
+            )
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,7 +139,9 @@ def check(audit: Audit, max_gap: float, *, methods: Sequence[str] | None = None,
     for method in chosen:
         nan = math.nan
         if method not in audit.methods:
-            reason = audit.skipped.get(method) or UNKNOWN_CHECK_METHOD.format(method=method, ran=", ".join(audit.methods) or "none")
+            reason = audit.skipped.get(method) or UNKNOWN_CHECK_METHOD.format(
+                method=method, ran=", ".join(audit.methods) or "none"
+            )
             if methods is None:  # not asked for by name: its inputs are absent, nothing to gate
                 line = f"SKIPPED  {method}: did not run ({reason})"
                 checks.append(MethodCheck(method, "skipped", False, nan, nan, nan, nan, line))

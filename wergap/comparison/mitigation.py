@@ -83,7 +83,10 @@ def utterance_cohorts(scored: pd.DataFrame, audit: Audit) -> pd.DataFrame:
     """
     require_scored(scored)
     out = pd.DataFrame(
-        {"utt_id": scored["utt_id"].astype("str").to_numpy(), "speaker_id": scored["speaker_id"].astype("str").to_numpy()}
+        {
+            "utt_id": scored["utt_id"].astype("str").to_numpy(),
+            "speaker_id": scored["speaker_id"].astype("str").to_numpy(),
+        }
     )
     for method in audit.methods:
         labels = _reported_partition(audit, method).labels
@@ -93,9 +96,7 @@ def utterance_cohorts(scored: pd.DataFrame, audit: Audit) -> pd.DataFrame:
     return out
 
 
-def oversampling_weights(
-    scored: pd.DataFrame, audit: Audit, method: str, target_share: float = 0.2
-) -> pd.DataFrame:
+def oversampling_weights(scored: pd.DataFrame, audit: Audit, method: str, target_share: float = 0.2) -> pd.DataFrame:
     """Sampling weights that raise the bottom cohorts' share of utterances to ``target_share``.
 
     Bottom-cohort utterances get weight ``w`` and every other utterance weight 1, where

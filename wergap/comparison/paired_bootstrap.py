@@ -67,7 +67,6 @@ def paired_totals(
 # --------------------------------------------------------------------------- alignment
 
 
-
 def outcome(low: float, high: float, change: float) -> str:
     if math.isnan(change):
         return "unmeasured"
@@ -103,7 +102,12 @@ def compare_partition(
     part = Partition(method, labels, partition.definitions, excluded=excluded, binary=partition.binary)
     part = part.merge_small(min_speakers)
     base_table = pd.DataFrame(
-        {"speaker_id": spk["speaker_id"], "ref_words": spk["words_base"], "errors": spk["errors_base"], "utterances": spk["utterances"]}
+        {
+            "speaker_id": spk["speaker_id"],
+            "ref_words": spk["words_base"],
+            "errors": spk["errors_base"],
+            "utterances": spk["utterances"],
+        }
     )
     base_gap = gap_summary(base_table, part, bottom_share=bottom_share, min_speakers=min_speakers, n_boot=0)
     cohorts = part.cohorts
@@ -130,17 +134,27 @@ def compare_partition(
         low, high = percentile_interval(100 * (boot_c[:, j] - boot_b[:, j]), confidence) if n_boot else (math.nan,) * 2
         rel = float(relative_gap_pct(wer_c[j], wer_b[j]))
         rel_low, rel_high = (
-            percentile_interval(relative_gap_pct(boot_c[:, j], boot_b[:, j]), confidence) if n_boot and math.isfinite(rel) else (math.nan,) * 2
+            percentile_interval(relative_gap_pct(boot_c[:, j], boot_b[:, j]), confidence)
+            if n_boot and math.isfinite(rel)
+            else (math.nan,) * 2
         )
         role = "bottom" if cohort in bottom_set else ("top" if cohort == base_gap.top else "")
         rows.append(
             {
-                "method": method, "cohort": cohort, "definition": part.definitions[cohort], "role": role,
-                "speakers": int(n_spk[j]), "utterances": int(n_utt[j]),
-                "wer_base": float(wer_b[j]), "wer_candidate": float(wer_c[j]),
-                "change_pts": float(change), "change_ci_low": low, "change_ci_high": high,
+                "method": method,
+                "cohort": cohort,
+                "definition": part.definitions[cohort],
+                "role": role,
+                "speakers": int(n_spk[j]),
+                "utterances": int(n_utt[j]),
+                "wer_base": float(wer_b[j]),
+                "wer_candidate": float(wer_c[j]),
+                "change_pts": float(change),
+                "change_ci_low": low,
+                "change_ci_high": high,
                 "relative_change_pct": rel if math.isfinite(rel) else math.nan,
-                "relative_change_ci_low": rel_low, "relative_change_ci_high": rel_high,
+                "relative_change_ci_low": rel_low,
+                "relative_change_ci_high": rel_high,
             }
         )
     table = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
@@ -172,8 +186,13 @@ def compare_partition(
     gap_b = gap_b if math.isfinite(gap_b) and wb_top > 0 else nan
     gap_c = gap_c if math.isfinite(gap_c) and wc_top > 0 else nan
     summary.update(
-        wer_bottom_base=wb_bottom, wer_bottom_candidate=wc_bottom, wer_top_base=wb_top, wer_top_candidate=wc_top,
-        gap_base_pct=gap_b, gap_candidate_pct=gap_c, gap_change_pts=gap_c - gap_b,
+        wer_bottom_base=wb_bottom,
+        wer_bottom_candidate=wc_bottom,
+        wer_top_base=wb_top,
+        wer_top_candidate=wc_top,
+        gap_base_pct=gap_b,
+        gap_candidate_pct=gap_c,
+        gap_change_pts=gap_c - gap_b,
     )
     if n_boot and not math.isnan(gap_b - gap_c):
         boot_gap_b = gap_of(boot, 0, 1)[2]
@@ -218,8 +237,13 @@ def held_out_change(
     from sklearn.base import clone
 
     nan = math.nan
-    keys = ("held_out_gap_base_pct", "held_out_gap_candidate_pct", "held_out_change_pts",
-            "held_out_change_ci_low", "held_out_change_ci_high")
+    keys = (
+        "held_out_gap_base_pct",
+        "held_out_gap_candidate_pct",
+        "held_out_change_pts",
+        "held_out_change_ci_low",
+        "held_out_change_ci_high",
+    )
     out = dict.fromkeys(keys, nan)
     ids = spk["speaker_id"].to_numpy(dtype=object)
     if len(ids) < 4:
@@ -252,13 +276,18 @@ def held_out_change(
         codes, vals = side[keep], values[measure][keep]
         totals = np.zeros((2, 4))
         np.add.at(totals, codes, vals)
-        gaps = [relative_gap_pct(ratio(totals[0, e], totals[0, w]), ratio(totals[1, e], totals[1, w])) for e, w in ((0, 1), (2, 3))]
+        gaps = [
+            relative_gap_pct(ratio(totals[0, e], totals[0, w]), ratio(totals[1, e], totals[1, w]))
+            for e, w in ((0, 1), (2, 3))
+        ]
         if not all(np.isfinite(gaps)):
             reasons.append(f"fold {fold}: bottom or top cohort empty, or top WER 0, on the other half")
             continue
         estimates.append([float(gaps[0]), float(gaps[1])])
         b = paired_totals(codes, vals, 2, n_boot, rng) if n_boot else np.zeros((0, 2, 4))
-        boot_gap = [relative_gap_pct(ratio(b[:, 0, e], b[:, 0, w]), ratio(b[:, 1, e], b[:, 1, w])) for e, w in ((0, 1), (2, 3))]
+        boot_gap = [
+            relative_gap_pct(ratio(b[:, 0, e], b[:, 0, w]), ratio(b[:, 1, e], b[:, 1, w])) for e, w in ((0, 1), (2, 3))
+        ]
         boots.append(boot_gap[1] - boot_gap[0])
     if not estimates:
         return out, "held-out: " + "; ".join(reasons)

@@ -11,13 +11,16 @@ import pandas as pd
 
 from wergap.errors import InputError
 
-MISSING_COLUMN = "{which} table has no {column!r} column (compare needs scored utterances: utt_id, speaker_id, ref_words, errors)"
+MISSING_COLUMN = (
+    "{which} table has no {column!r} column (compare needs scored utterances: utt_id, speaker_id, ref_words, errors)"
+)
 DUPLICATE_UTT = "{which} table repeats utt_id {utt_id!r} (row {row})"
 SPEAKER_MISMATCH = (
     "utt_id {utt_id!r} belongs to speaker {base!r} in the {base_name} log but {cand!r} in the "
     "{cand_name} log ({n} such utterances): the logs do not describe the same utterances"
 )
 NO_SHARED = "the two logs share no utt_id ({n_base} in {base_name}, {n_cand} in {cand_name})"
+
 
 def require_scored(table: pd.DataFrame, which: str) -> pd.DataFrame:
     if not isinstance(table, pd.DataFrame):
@@ -33,9 +36,7 @@ def require_scored(table: pd.DataFrame, which: str) -> pd.DataFrame:
     return table
 
 
-def align_logs(
-    base: pd.DataFrame, cand: pd.DataFrame, names: tuple[str, str]
-) -> tuple[pd.DataFrame, dict[str, int]]:
+def align_logs(base: pd.DataFrame, cand: pd.DataFrame, names: tuple[str, str]) -> tuple[pd.DataFrame, dict[str, int]]:
     """Per-utterance counts of both systems on the utterances both logs hold."""
     base = require_scored(base, names[0])
     cand = require_scored(cand, names[1])
@@ -63,8 +64,12 @@ def align_logs(
         i = int(differ.argmax())
         raise InputError(
             SPEAKER_MISMATCH.format(
-                utt_id=merged["utt_id"].iloc[i], base=merged["speaker_id"].iloc[i], cand=merged["speaker_cand"].iloc[i],
-                base_name=names[0], cand_name=names[1], n=int(differ.sum()),
+                utt_id=merged["utt_id"].iloc[i],
+                base=merged["speaker_id"].iloc[i],
+                cand=merged["speaker_cand"].iloc[i],
+                base_name=names[0],
+                cand_name=names[1],
+                n=int(differ.sum()),
             ),
             column="speaker_id",
         )

@@ -1,5 +1,4 @@
-"""The result of a comparison: per-cohort changes, per-method gaps and the verdict prose.
-"""
+"""The result of a comparison: per-cohort changes, per-method gaps and the verdict prose."""
 
 from __future__ import annotations
 

@@ -60,7 +60,9 @@ MIN_GROUP_SPEAKERS = 10
 TOO_FEW_SYSTEMS = "a comparison needs at least two systems, got {n}"
 BAD_NAMES = "names must give one distinct name per system ({n} systems), got {names}"
 BAD_DISCOVER_ON = "discover_on must be one of {choices}, got {value!r}"
-NOT_TABLES = "systems must be a list of scored tables, a mapping name -> table, or one table with a 'system' column; got {kind}"
+NOT_TABLES = (
+    "systems must be a list of scored tables, a mapping name -> table, or one table with a 'system' column; got {kind}"
+)
 SPEAKER_MISMATCH = (
     "utt_id {utt_id!r} belongs to speaker {first!r} in the {first_name} log but {other!r} in the "
     "{other_name} log ({n} such utterances): the logs do not describe the same utterances"
@@ -100,7 +102,9 @@ def _names_from_tables(tables: list[pd.DataFrame]) -> list[str]:
     """Each table's one ``system`` value when every table has a distinct one, else "system 1", ..."""
     found = []
     for table in tables:
-        values = table["system"].dropna().unique() if isinstance(table, pd.DataFrame) and "system" in table.columns else []
+        values = (
+            table["system"].dropna().unique() if isinstance(table, pd.DataFrame) and "system" in table.columns else []
+        )
         if len(values) == 1:
             found.append(str(values[0]))
     if len(found) == len(tables) and len(set(found)) == len(found):
@@ -151,8 +155,12 @@ def align_systems(tables: Sequence[pd.DataFrame], names: Sequence[str]) -> tuple
             row = int(differ.argmax())
             raise InputError(
                 SPEAKER_MISMATCH.format(
-                    utt_id=merged["utt_id"].iloc[row], first=merged["speaker_0"].iloc[row],
-                    other=merged[f"speaker_{i}"].iloc[row], first_name=names[0], other_name=names[i], n=int(differ.sum()),
+                    utt_id=merged["utt_id"].iloc[row],
+                    first=merged["speaker_0"].iloc[row],
+                    other=merged[f"speaker_{i}"].iloc[row],
+                    first_name=names[0],
+                    other_name=names[i],
+                    n=int(differ.sum()),
                 ),
                 column="speaker_id",
             )
@@ -163,7 +171,9 @@ def align_systems(tables: Sequence[pd.DataFrame], names: Sequence[str]) -> tuple
             name: int((merged[f"words_{i}"] != merged["words_0"]).sum()) for i, name in enumerate(names) if i
         },
     }
-    merged = merged.drop(columns=[f"speaker_{i}" for i in range(1, len(frames))]).rename(columns={"speaker_0": "speaker_id"})
+    merged = merged.drop(columns=[f"speaker_{i}" for i in range(1, len(frames))]).rename(
+        columns={"speaker_0": "speaker_id"}
+    )
     return merged, counts
 
 
@@ -204,7 +214,9 @@ def _attribute_partitions(
         for value, n in small.items():
             dropped[TOO_FEW_IN_GROUP.format(column=column, value=value, floor=floor)] = int(n)
         labels = part.labels[~part.labels.isin(small.index)]
-        parts.append(Partition(part.method, labels, {c: part.definitions[c] for c in labels.unique()}, excluded=dropped))
+        parts.append(
+            Partition(part.method, labels, {c: part.definitions[c] for c in labels.unique()}, excluded=dropped)
+        )
         excluded[part.method] = dropped
     return parts, excluded
 
@@ -315,9 +327,17 @@ def compare_systems(
     if partitions is None:
         if audit is None:
             audit = run_audit(
-                _discovery_table(tables[0], merged, basis_utt, discover_on), census=census, embeddings=embeddings,
-                methods=methods, min_speakers=min_speakers, seed=seed, n_boot=0, confidence=confidence,
-                bottom_share=bottom_share, known_attributes=known_attributes, **audit_options,
+                _discovery_table(tables[0], merged, basis_utt, discover_on),
+                census=census,
+                embeddings=embeddings,
+                methods=methods,
+                min_speakers=min_speakers,
+                seed=seed,
+                n_boot=0,
+                confidence=confidence,
+                bottom_share=bottom_share,
+                known_attributes=known_attributes,
+                **audit_options,
             )
         chosen = [m for m in (methods or audit.methods) if m in audit.methods]
         parts = [audit.partition(m) for m in chosen]
@@ -326,20 +346,33 @@ def compare_systems(
         meta_source = audit.speakers
         attributes = list(known_attributes) if known_attributes is not None else list(audit.disaggregated)
     else:
-        parts = [p for m, p in partitions.items() if methods is None or m in methods] if isinstance(partitions, Mapping) else list(partitions)
+        parts = (
+            [p for m, p in partitions.items() if methods is None or m in methods]
+            if isinstance(partitions, Mapping)
+            else list(partitions)
+        )
         meta_source = None
         attributes = list(known_attributes or [])
     if attributes and meta_source is None:
         meta_source = speaker_table(tables[0][isin(tables[0]["utt_id"].astype("str"), merged["utt_id"])])
-    attribute_parts, attribute_excluded = _attribute_partitions(meta_source, attributes, min_group_speakers) if attributes else ([], {})
+    attribute_parts, attribute_excluded = (
+        _attribute_partitions(meta_source, attributes, min_group_speakers) if attributes else ([], {})
+    )
 
     basis_table = pd.DataFrame(
-        {"speaker_id": spk["speaker_id"], "ref_words": basis[:, 1], "errors": basis[:, 0], "utterances": spk["utterances"]}
+        {
+            "speaker_id": spk["speaker_id"],
+            "ref_words": basis[:, 1],
+            "errors": basis[:, 0],
+            "utterances": spk["utterances"],
+        }
     )
     meta = None
     if held_out and estimators:
         meta = meta_source.assign(speaker_id=meta_source["speaker_id"].astype("str"))
-        meta = meta[isin(meta["speaker_id"], spk["speaker_id"])].drop(columns=["ref_words", "errors", "wer"], errors="ignore")
+        meta = meta[isin(meta["speaker_id"], spk["speaker_id"])].drop(
+            columns=["ref_words", "errors", "wer"], errors="ignore"
+        )
         meta = basis_table[["speaker_id", "ref_words", "errors"]].merge(meta, on="speaker_id", how="left")
         meta["wer"] = ratio(meta["errors"], meta["ref_words"])
 
@@ -349,20 +382,37 @@ def compare_systems(
     kinds = [("discovered", p) for p in parts] + [("known attribute", p) for p in attribute_parts]
     if not parts and not any(p.labels.nunique() >= 2 for p in attribute_parts):
         raise InputError(
-            NO_COHORTS.format(skipped="; ".join(f"{m}: {r}" for m, r in skipped.items()) or "none ran", floor=min_group_speakers)
+            NO_COHORTS.format(
+                skipped="; ".join(f"{m}: {r}" for m, r in skipped.items()) or "none ran", floor=min_group_speakers
+            )
         )
     for kind, part in kinds:
         floor = min_speakers if kind == "discovered" else min_group_speakers
         measured, why = _measure_partition(
-            spk, values, basis_table, part, names, floor=floor, rng=rng,
-            bottom_share=bottom_share, confidence=confidence, n_boot=n_boot,
+            spk,
+            values,
+            basis_table,
+            part,
+            names,
+            floor=floor,
+            rng=rng,
+            bottom_share=bottom_share,
+            confidence=confidence,
+            n_boot=n_boot,
         )
         if kind == "discovered":
             estimator = estimators.get(part.method)
             if meta is not None and estimator is not None:
                 held, reason = held_out_systems(
-                    estimator, meta, values, names, min_speakers=min_speakers, seed=seed,
-                    bottom_share=bottom_share, confidence=confidence, n_boot=n_boot,
+                    estimator,
+                    meta,
+                    values,
+                    names,
+                    min_speakers=min_speakers,
+                    seed=seed,
+                    bottom_share=bottom_share,
+                    confidence=confidence,
+                    n_boot=n_boot,
                 )
             else:
                 held, reason = None, HELD_OUT_NO_ESTIMATOR if held_out else None
@@ -382,9 +432,20 @@ def compare_systems(
 
     gaps = _rank(cat("gaps", SYSTEM_GAP_COLUMNS))
     return SystemsComparison(
-        names=tuple(names), counts=counts, discover_on=discover_on, confidence=confidence, n_boot=n_boot, seed=seed,
-        overall=overall, excluded=excluded, skipped=skipped, estimators=estimators, speakers=_coordinates(meta_source, spk),
-        _cohorts=cat("cohorts", SYSTEM_COHORT_COLUMNS), _gaps=gaps, _changes=cat("changes", SYSTEM_CHANGE_COLUMNS),
+        names=tuple(names),
+        counts=counts,
+        discover_on=discover_on,
+        confidence=confidence,
+        n_boot=n_boot,
+        seed=seed,
+        overall=overall,
+        excluded=excluded,
+        skipped=skipped,
+        estimators=estimators,
+        speakers=_coordinates(meta_source, spk),
+        _cohorts=cat("cohorts", SYSTEM_COHORT_COLUMNS),
+        _gaps=gaps,
+        _changes=cat("changes", SYSTEM_CHANGE_COLUMNS),
         _cohort_changes=cat("cohort_changes", SYSTEM_COHORT_CHANGE_COLUMNS),
     )
 
@@ -420,7 +481,9 @@ def _measure_partition(
     unplaced = int((~isin(spk["speaker_id"], partition.labels.index)).sum())
     if unplaced:
         excluded["not in the partition"] = excluded.get("not in the partition", 0) + unplaced
-    part = Partition(method, partition.labels[in_logs], partition.definitions, excluded=excluded, binary=partition.binary)
+    part = Partition(
+        method, partition.labels[in_logs], partition.definitions, excluded=excluded, binary=partition.binary
+    )
     part = part.merge_small(floor)
     found = gap_summary(basis_table, part, bottom_share=bottom_share, min_speakers=floor, n_boot=0)
     cohorts = part.cohorts
@@ -442,8 +505,10 @@ def _measure_partition(
         return percentile_interval(draws, confidence) if n_boot else nan2
 
     bottom_set = set(found.bottom_cohorts)
-    basis_wer = ratio(np.bincount(codes, weights=basis_table["errors"].to_numpy(dtype=np.float64)[keep], minlength=k),
-                      np.bincount(codes, weights=basis_table["ref_words"].to_numpy(dtype=np.float64)[keep], minlength=k))
+    basis_wer = ratio(
+        np.bincount(codes, weights=basis_table["errors"].to_numpy(dtype=np.float64)[keep], minlength=k),
+        np.bincount(codes, weights=basis_table["ref_words"].to_numpy(dtype=np.float64)[keep], minlength=k),
+    )
     order = sorted(range(k), key=lambda j: (-np.nan_to_num(basis_wer[j], nan=-1.0), cohorts[j]))
     cohort_rows, change_rows = [], []
     for j in order:
@@ -454,18 +519,34 @@ def _measure_partition(
         common = {"method": method, "cohort": cohort, "role": role}
         for s, name in enumerate(names):
             low, high = interval(boot_wer[:, j, s])
-            cohort_rows.append({
-                "system": name, **common, "definition": part.definitions[cohort], "speakers": int(n_spk[j]),
-                "utterances": int(n_utt[j]), "ref_words": float(totals[j, 2 * s + 1]), "errors": float(totals[j, 2 * s]),
-                "wer": float(wer[j, s]), "wer_ci_low": low, "wer_ci_high": high,
-            })
+            cohort_rows.append(
+                {
+                    "system": name,
+                    **common,
+                    "definition": part.definitions[cohort],
+                    "speakers": int(n_spk[j]),
+                    "utterances": int(n_utt[j]),
+                    "ref_words": float(totals[j, 2 * s + 1]),
+                    "errors": float(totals[j, 2 * s]),
+                    "wer": float(wer[j, s]),
+                    "wer_ci_low": low,
+                    "wer_ci_high": high,
+                }
+            )
             if s:
                 low, high = interval(100 * (boot_wer[:, j, s] - boot_wer[:, j, 0]))
-                change_rows.append({
-                    "system": name, "baseline": names[0], **common, "wer_baseline": float(wer[j, 0]),
-                    "wer": float(wer[j, s]), "change_pts": float(100 * (wer[j, s] - wer[j, 0])),
-                    "change_ci_low": low, "change_ci_high": high,
-                })
+                change_rows.append(
+                    {
+                        "system": name,
+                        "baseline": names[0],
+                        **common,
+                        "wer_baseline": float(wer[j, 0]),
+                        "wer": float(wer[j, s]),
+                        "change_pts": float(100 * (wer[j, s] - wer[j, 0])),
+                        "change_ci_low": low,
+                        "change_ci_high": high,
+                    }
+                )
 
     gap_rows: list[dict[str, Any]] = []
     sys_rows: list[dict[str, Any]] = []
@@ -474,7 +555,9 @@ def _measure_partition(
         for name in names:
             gap_rows.append({"system": name, **base, "note": found.reason})
         for name in names[1:]:
-            sys_rows.append({"system": name, "baseline": names[0], "method": method, "outcome": "unmeasured", "note": found.reason})
+            sys_rows.append(
+                {"system": name, "baseline": names[0], "method": method, "outcome": "unmeasured", "note": found.reason}
+            )
     else:
         position = {c: i for i, c in enumerate(cohorts)}
         bottom_mask = np.zeros(k, dtype=bool)
@@ -493,19 +576,35 @@ def _measure_partition(
         for s, name in enumerate(names):
             note = None if w_top[s] > 0 else f"the top cohort {found.top!r} has WER 0 on {name}: relative gap infinite"
             low, high = interval(boot_gap[:, s]) if math.isfinite(gap[s]) else nan2
-            gap_rows.append({
-                "system": name, **base, "wer_bottom": float(w_bottom[s]), "wer_top": float(w_top[s]),
-                "gap_pct": float(gap[s]), "gap_ci_low": low, "gap_ci_high": high, "note": note,
-            })
+            gap_rows.append(
+                {
+                    "system": name,
+                    **base,
+                    "wer_bottom": float(w_bottom[s]),
+                    "wer_top": float(w_top[s]),
+                    "gap_pct": float(gap[s]),
+                    "gap_ci_low": low,
+                    "gap_ci_high": high,
+                    "note": note,
+                }
+            )
             if s:
                 change = float(gap[s] - gap[0])
                 diff = boot_gap[:, s] - boot_gap[:, 0]
                 diff = diff[np.isfinite(diff)]
                 low, high = interval(diff) if math.isfinite(change) and len(diff) else nan2
-                sys_rows.append({
-                    "system": name, "baseline": names[0], "method": method, "gap_change_pts": change,
-                    "gap_change_ci_low": low, "gap_change_ci_high": high, "outcome": outcome(low, high, change), "note": None,
-                })
+                sys_rows.append(
+                    {
+                        "system": name,
+                        "baseline": names[0],
+                        "method": method,
+                        "gap_change_pts": change,
+                        "gap_change_ci_low": low,
+                        "gap_change_ci_high": high,
+                        "outcome": outcome(low, high, change),
+                        "note": None,
+                    }
+                )
     return {
         "cohorts": pd.DataFrame(cohort_rows, columns=SYSTEM_COHORT_COLUMNS),
         "gaps": pd.DataFrame(gap_rows, columns=SYSTEM_GAP_COLUMNS),
@@ -603,7 +702,9 @@ def held_out_systems(
     return out, ("held-out on one fold only: " + "; ".join(reasons)) if reasons else None
 
 
-def _attach_held_out(measured: dict[str, pd.DataFrame], held: dict[str, np.ndarray] | None, reason: str | None, kind: str) -> None:
+def _attach_held_out(
+    measured: dict[str, pd.DataFrame], held: dict[str, np.ndarray] | None, reason: str | None, kind: str
+) -> None:
     """Fill the held-out columns of a partition's gap and change rows, and its verdict."""
     gaps, changes = measured["gaps"], measured["changes"]
     gaps["kind"] = kind
@@ -616,7 +717,8 @@ def _attach_held_out(measured: dict[str, pd.DataFrame], held: dict[str, np.ndarr
         changes["held_out_change_ci_low"] = held["change_ci_low"][1:]
         changes["held_out_change_ci_high"] = held["change_ci_high"][1:]
         changes["held_out_outcome"] = [
-            outcome(lo, hi, c) for lo, hi, c in zip(held["change_ci_low"][1:], held["change_ci_high"][1:], held["change"][1:])
+            outcome(lo, hi, c)
+            for lo, hi, c in zip(held["change_ci_low"][1:], held["change_ci_high"][1:], held["change"][1:])
         ]
     else:
         changes["held_out_outcome"] = "not computed"
@@ -655,10 +757,19 @@ def _overall(
         if boot is not None:
             low, high = percentile_interval(boot[:, s], confidence)
             c_low, c_high = percentile_interval(100 * (boot[:, s] - boot[:, 0]), confidence)
-        rows.append({
-            "system": name, "speakers": len(spk), "utterances": int(spk["utterances"].sum()),
-            "ref_words": float(totals[2 * s + 1]), "errors": float(totals[2 * s]), "wer": float(wer[s]),
-            "wer_ci_low": low, "wer_ci_high": high, "change_pts": float(100 * (wer[s] - wer[0])),
-            "change_ci_low": c_low, "change_ci_high": c_high,
-        })
+        rows.append(
+            {
+                "system": name,
+                "speakers": len(spk),
+                "utterances": int(spk["utterances"].sum()),
+                "ref_words": float(totals[2 * s + 1]),
+                "errors": float(totals[2 * s]),
+                "wer": float(wer[s]),
+                "wer_ci_low": low,
+                "wer_ci_high": high,
+                "change_pts": float(100 * (wer[s] - wer[0])),
+                "change_ci_low": c_low,
+                "change_ci_high": c_high,
+            }
+        )
     return pd.DataFrame(rows, columns=SYSTEM_OVERALL_COLUMNS)

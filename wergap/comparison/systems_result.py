@@ -1,5 +1,4 @@
-"""The result of comparing N systems: tidy tables, verdicts against the first system, ranking.
-"""
+"""The result of comparing N systems: tidy tables, verdicts against the first system, ranking."""
 
 from __future__ import annotations
 
@@ -15,30 +14,83 @@ from wergap._json import jsonable
 
 #: Columns of :meth:`SystemsComparison.cohorts`: one row per system × method × cohort.
 SYSTEM_COHORT_COLUMNS = [
-    "system", "method", "cohort", "definition", "role", "speakers", "utterances", "ref_words", "errors",
-    "wer", "wer_ci_low", "wer_ci_high",
+    "system",
+    "method",
+    "cohort",
+    "definition",
+    "role",
+    "speakers",
+    "utterances",
+    "ref_words",
+    "errors",
+    "wer",
+    "wer_ci_low",
+    "wer_ci_high",
 ]
 #: Columns of :meth:`SystemsComparison.gaps`: one row per system × method, held-out gap first.
 SYSTEM_GAP_COLUMNS = [
-    "system", "method", "kind", "bottom", "top",
-    "held_out_gap_pct", "held_out_ci_low", "held_out_ci_high",
-    "gap_pct", "gap_ci_low", "gap_ci_high",
-    "wer_bottom", "wer_top", "rank", "ranked_by", "speakers", "note",
+    "system",
+    "method",
+    "kind",
+    "bottom",
+    "top",
+    "held_out_gap_pct",
+    "held_out_ci_low",
+    "held_out_ci_high",
+    "gap_pct",
+    "gap_ci_low",
+    "gap_ci_high",
+    "wer_bottom",
+    "wer_top",
+    "rank",
+    "ranked_by",
+    "speakers",
+    "note",
 ]
 #: Columns of :meth:`SystemsComparison.changes`: each system but the first, against the first, per method.
 SYSTEM_CHANGE_COLUMNS = [
-    "system", "baseline", "method", "kind", "verdict", "verdict_from",
-    "held_out_change_pts", "held_out_change_ci_low", "held_out_change_ci_high", "held_out_outcome",
-    "gap_change_pts", "gap_change_ci_low", "gap_change_ci_high", "outcome", "note",
+    "system",
+    "baseline",
+    "method",
+    "kind",
+    "verdict",
+    "verdict_from",
+    "held_out_change_pts",
+    "held_out_change_ci_low",
+    "held_out_change_ci_high",
+    "held_out_outcome",
+    "gap_change_pts",
+    "gap_change_ci_low",
+    "gap_change_ci_high",
+    "outcome",
+    "note",
 ]
 #: Columns of :meth:`SystemsComparison.cohort_changes`: each cohort's WER change against the first system.
 SYSTEM_COHORT_CHANGE_COLUMNS = [
-    "system", "baseline", "method", "cohort", "role", "wer_baseline", "wer", "change_pts", "change_ci_low", "change_ci_high",
+    "system",
+    "baseline",
+    "method",
+    "cohort",
+    "role",
+    "wer_baseline",
+    "wer",
+    "change_pts",
+    "change_ci_low",
+    "change_ci_high",
 ]
 #: Columns of :attr:`SystemsComparison.overall`.
 SYSTEM_OVERALL_COLUMNS = [
-    "system", "speakers", "utterances", "ref_words", "errors", "wer", "wer_ci_low", "wer_ci_high",
-    "change_pts", "change_ci_low", "change_ci_high",
+    "system",
+    "speakers",
+    "utterances",
+    "ref_words",
+    "errors",
+    "wer",
+    "wer_ci_low",
+    "wer_ci_high",
+    "change_pts",
+    "change_ci_low",
+    "change_ci_high",
 ]
 
 NOT_COMPARED = "no comparison for method {method!r}; compared: {methods}"
@@ -178,7 +230,9 @@ class SystemsComparison:
         head = f"{method}: {system} vs {self.names[0]}: "
         if row["verdict"] == "unmeasured":
             return head + f"gap not measurable ({row['note']})"
-        word = "no detectable change in the gap" if row["verdict"] == "no detectable change" else f"gap {row['verdict']}"
+        word = (
+            "no detectable change in the gap" if row["verdict"] == "no detectable change" else f"gap {row['verdict']}"
+        )
         parts = []
         if row["verdict_from"] == "held-out":
             parts.append(
@@ -204,8 +258,10 @@ class SystemsComparison:
         """The systems of ``method`` from smallest to largest gap, in one line."""
         ranked = self.ranking(method)
         column = "held_out_gap_pct" if (ranked["ranked_by"] == "held-out").all() else "gap_pct"
-        items = [f"{r['rank']}. {r['system']} {_pct(r[column])}" if not pd.isna(r["rank"]) else f"– {r['system']} n/a"
-                 for _, r in ranked.iterrows()]
+        items = [
+            f"{r['rank']}. {r['system']} {_pct(r[column])}" if not pd.isna(r["rank"]) else f"– {r['system']} n/a"
+            for _, r in ranked.iterrows()
+        ]
         how = "held-out gap" if column == "held_out_gap_pct" else "gap"
         return f"{method}: ranked by {how}, smallest first: " + ", ".join(items)
 

@@ -31,6 +31,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "system": (),
 }
 
+
 #: Names that hold a transcript, an id or a path in some tool's logs: never a speaker
 #: attribute in a report (a transcript column beside the canonical ``ref`` keeps its name).
 def private_column_names() -> dict[str, str]:
@@ -51,9 +52,7 @@ SPLIT_COLUMNS = ("substitutions", "deletions", "insertions")
 
 MAPPED_COLUMN_MISSING = "columns= maps {column!r}, which the log does not have (it has: {have})"
 DUPLICATE_COLUMN = "column name {column!r} appears more than once in the header"
-AMBIGUOUS_ALIASES = (
-    "columns {found} all mean {canonical!r}; choose one with columns={{name: {canonical!r}}}"
-)
+AMBIGUOUS_ALIASES = "columns {found} all mean {canonical!r}; choose one with columns={{name: {canonical!r}}}"
 TARGET_TWICE = "columns {found} are all mapped to {canonical!r}; map only one"
 
 
@@ -87,18 +86,14 @@ def rename_map(
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            raise InputError(
-                DUPLICATE_COLUMN.format(column=name), file=file, row=1 if file else None
-            )
+            raise InputError(DUPLICATE_COLUMN.format(column=name), file=file, row=1 if file else None)
         seen.add(name)
 
     renames: dict[str, str] = {}
     for theirs, ours in (columns or {}).items():
         match = theirs if theirs in seen else _casefold_match(theirs, names)
         if match is None:
-            raise InputError(
-                MAPPED_COLUMN_MISSING.format(column=theirs, have=", ".join(names)), file=file
-            )
+            raise InputError(MAPPED_COLUMN_MISSING.format(column=theirs, have=", ".join(names)), file=file)
         renames[match] = ours
     targets = list(renames.values())
     for target in set(targets):

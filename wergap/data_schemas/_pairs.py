@@ -101,9 +101,7 @@ def _markup_around(words: str, at: int) -> str:
     return words[start : end if end > 0 else len(words)]
 
 
-def read_entries(
-    path: Path, parse: Callable[[str], tuple[str, str] | str], *, drop_invalid: bool
-) -> Entries:
+def read_entries(path: Path, parse: Callable[[str], tuple[str, str] | str], *, drop_invalid: bool) -> Entries:
     """Parse every non-blank line of ``path`` with ``parse``; duplicates keep the first."""
     file = str(path)
     entries = Entries(file)
@@ -133,9 +131,7 @@ def read_entries(
     return entries
 
 
-def pair(
-    ref: Entries, hyp: Entries, fmt: str, *, drop_invalid: bool, spk: Entries | None = None
-) -> Raw:
+def pair(ref: Entries, hyp: Entries, fmt: str, *, drop_invalid: bool, spk: Entries | None = None) -> Raw:
     """Join references and hypotheses (and speakers) by utt_id, in reference order."""
     dropped: dict[str, int] = {}
     for entries in (ref, hyp):
@@ -146,19 +142,16 @@ def pair(
     extra = [u for u in hyp.texts if u not in ref.texts]
     if missing and not drop_invalid:
         u = missing[0]
-        raise InputError(NO_HYPOTHESIS.format(utt_id=u, other=hyp.file), file=ref.file,
-                         row=ref.lines[u])
+        raise InputError(NO_HYPOTHESIS.format(utt_id=u, other=hyp.file), file=ref.file, row=ref.lines[u])
     if extra and not drop_invalid:
         u = extra[0]
-        raise InputError(NO_REFERENCE.format(utt_id=u, other=ref.file), file=hyp.file,
-                         row=hyp.lines[u])
+        raise InputError(NO_REFERENCE.format(utt_id=u, other=ref.file), file=hyp.file, row=hyp.lines[u])
     ids = [u for u in ref.texts if u in hyp.texts]
     no_speaker = [u for u in ids if spk is not None and u not in spk.texts]
     if spk is not None and no_speaker:  # empty without spk
         if not drop_invalid:
             u = no_speaker[0]
-            raise InputError(NO_SPEAKER.format(utt_id=u, other=spk.file), file=ref.file,
-                             row=ref.lines[u])
+            raise InputError(NO_SPEAKER.format(utt_id=u, other=spk.file), file=ref.file, row=ref.lines[u])
         lost = set(no_speaker)
         ids = [u for u in ids if u not in lost]
     for reason, n in ((NO_HYP, len(missing)), (NO_REF, len(extra)), (NO_SPK, len(no_speaker))):
@@ -179,5 +172,4 @@ def pair(
     # Bad utt2spk lines skipped under drop_invalid are not utterances; their utterances
     # are counted under NO_SPK. Say how many there were all the same.
     notes = {"utt2spk_lines_skipped": sum(spk.dropped.values())} if spk and spk.dropped else {}
-    return Raw(frame, sources, fmt, rows_read, lambda pos: (ref.file, int(lines[pos])),
-               dropped, ref.file, notes)
+    return Raw(frame, sources, fmt, rows_read, lambda pos: (ref.file, int(lines[pos])), dropped, ref.file, notes)

@@ -38,7 +38,7 @@ NOT_PARQUET = "cannot be read as Parquet: {reason}"
 BAD_HEADER = "cannot read the header line: {reason}"
 UNCLOSED_QUOTE = (
     "a quote opened on this line runs on to line {end}, taking {swallowed} line(s) that look like "
-    "rows into one field: close the quote, or double a quote inside a field (\"\")"
+    'rows into one field: close the quote, or double a quote inside a field ("")'
 )
 CSV_ERROR = "cannot parse this line: {reason}"
 
@@ -64,9 +64,7 @@ class Raw:
     notes: dict = field(default_factory=dict)
 
 
-def read_delimited(
-    path: Path, *, sep: str, columns: Mapping[str, str] | None, drop_invalid: bool
-) -> Raw:
+def read_delimited(path: Path, *, sep: str, columns: Mapping[str, str] | None, drop_invalid: bool) -> Raw:
     """Read CSV (``sep=","``, RFC 4180 quoting) or TSV (``sep="\\t"``, no quoting: a quote
     character in a transcript is just a character, as in Kaldi/ESPnet/Common Voice TSVs)."""
     file = str(path)
@@ -151,8 +149,7 @@ def read_delimited(
         return file, int(lines[0][pos])
 
     dropped = {MALFORMED: len(invalid)} if invalid else {}
-    return Raw(frame, [file], "csv" if quoted else "tsv", len(frame) + len(invalid), locate,
-               dropped, file)
+    return Raw(frame, [file], "csv" if quoted else "tsv", len(frame) + len(invalid), locate, dropped, file)
 
 
 @contextlib.contextmanager
@@ -279,9 +276,7 @@ def read_jsonl(path: Path, *, drop_invalid: bool, fmt: str = "jsonl") -> Raw:
     def locate(pos: int) -> tuple[str, int]:
         nonlocal line_array
         if line_array is None:
-            line_array = np.array(
-                [i for i, line in enumerate(split_lines(text), start=1) if line.strip()]
-            )
+            line_array = np.array([i for i, line in enumerate(split_lines(text), start=1) if line.strip()])
         return file, int(line_array[pos])
 
     return Raw(frame, [file], fmt, len(frame) + sum(dropped.values()), locate, dropped, file)
@@ -295,9 +290,7 @@ def _jsonl_slow(lines: list[str], file: str, drop_invalid: bool):
             continue
         try:
             record = json.loads(line)
-            problem = None if isinstance(record, dict) else NOT_JSON_OBJECT.format(
-                kind=type(record).__name__
-            )
+            problem = None if isinstance(record, dict) else NOT_JSON_OBJECT.format(kind=type(record).__name__)
         except json.JSONDecodeError as err:
             problem = BAD_JSON.format(reason=f"{err.msg} at column {err.colno}")
         if problem is None:
@@ -321,8 +314,7 @@ def read_parquet(path: Path) -> Raw:
     if len(frame) == 0:
         raise InputError(EMPTY_FILE, file=file)
     frame = frame.reset_index(drop=True)
-    return Raw(frame, [file], "parquet", len(frame), lambda pos: (file, None), {}, file,
-               {"row_positions": True})
+    return Raw(frame, [file], "parquet", len(frame), lambda pos: (file, None), {}, file, {"row_positions": True})
 
 
 def from_frame(frame: pd.DataFrame) -> Raw:

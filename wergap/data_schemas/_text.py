@@ -25,8 +25,7 @@ NOT_UTF8 = "not UTF-8 text: byte 0x{byte:02x} at column {column} (re-encode the 
 BAD_COMPRESSION = "not a valid {kind} file: {reason}"
 
 #: Compression suffixes read transparently, and their decompressors.
-COMPRESSIONS = {".gz": ("gzip", gzip.decompress), ".bz2": ("bzip2", bz2.decompress),
-                ".xz": ("xz", lzma.decompress)}
+COMPRESSIONS = {".gz": ("gzip", gzip.decompress), ".bz2": ("bzip2", bz2.decompress), ".xz": ("xz", lzma.decompress)}
 
 _BOM = "\ufeff"
 
@@ -80,9 +79,7 @@ def read_text(path: Path, *, is_directory: str = IS_DIRECTORY, empty: str = EMPT
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        raise InputError(
-            NOT_UTF8.format(byte=data[err.start], column=column), file=str(path), row=line
-        ) from None
+        raise InputError(NOT_UTF8.format(byte=data[err.start], column=column), file=str(path), row=line) from None
     if text.startswith(_BOM):
         text = text[1:]
     if not text.strip():

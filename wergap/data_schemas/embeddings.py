@@ -266,7 +266,9 @@ def speaker_mean_embeddings(emb: pd.DataFrame, log: pd.DataFrame | None = None) 
             if column not in log.columns:
                 raise InputError(LOG_COLUMNS.format(column=column), column=column)
         pairs = log[["utt_id", "speaker_id"]].drop_duplicates("utt_id")
-        mapping = pd.Series(pairs["speaker_id"].astype("str").to_numpy(), index=pairs["utt_id"].astype("str").to_numpy())
+        mapping = pd.Series(
+            pairs["speaker_id"].astype("str").to_numpy(), index=pairs["utt_id"].astype("str").to_numpy()
+        )
         speaker = utt.map(mapping)
         known = speaker.notna().to_numpy()
         dropped = int((~known).sum())
@@ -293,7 +295,11 @@ def speaker_mean_embeddings(emb: pd.DataFrame, log: pd.DataFrame | None = None) 
     )
     carry(emb, out)
     add_drops(out, DROP_NOT_IN_LOG, dropped)
-    out.attrs["wergap"][PROVENANCE_KEY] = {"key": "speaker_id", "dim": int(means.shape[1]), "utterances": int(known.sum())}
+    out.attrs["wergap"][PROVENANCE_KEY] = {
+        "key": "speaker_id",
+        "dim": int(means.shape[1]),
+        "utterances": int(known.sum()),
+    }
     return out
 
 
@@ -331,8 +337,12 @@ def attach_embeddings(
     found = isin(ids, lookup.index)
     if len(lookup) and not found.any():
         sources = ", ".join(map(str, provenance(emb).get("sources", []))) or None
-        raise InputError(NO_MATCH.format(n=len(lookup), example=str(lookup.index[0]),
-                                         speaker=str(ids.iloc[0]) if len(ids) else "none"), file=sources)
+        raise InputError(
+            NO_MATCH.format(
+                n=len(lookup), example=str(lookup.index[0]), speaker=str(ids.iloc[0]) if len(ids) else "none"
+            ),
+            file=sources,
+        )
     column = np.full(len(speakers), None, dtype=object)
     column[found] = lookup.reindex(ids[found].to_numpy()).to_numpy()
     out = speakers.copy()
@@ -370,9 +380,21 @@ class _Vectors:
 class _Raw:
     """A table before validation: ids, optional speaker ids, vectors, where rows are."""
 
-    def __init__(self, *, ids: np.ndarray, key: str, vectors: _Vectors, file: str | None, fmt: str,
-                 vector_column: str, key_column: str | None = None, speaker: np.ndarray | None = None,
-                 ids_file: str | None = None, ids_first_line: int = 1, upstream: dict | None = None):
+    def __init__(
+        self,
+        *,
+        ids: np.ndarray,
+        key: str,
+        vectors: _Vectors,
+        file: str | None,
+        fmt: str,
+        vector_column: str,
+        key_column: str | None = None,
+        speaker: np.ndarray | None = None,
+        ids_file: str | None = None,
+        ids_first_line: int = 1,
+        upstream: dict | None = None,
+    ):
         self.ids, self.key, self.vectors = ids, key, vectors
         self.upstream = upstream or {}  # provenance stored in the file (e.g. by wergap embed)
         self.file, self.format, self.vector_column = file, fmt, vector_column
@@ -426,8 +448,16 @@ def _from_frame(frame: pd.DataFrame, *, key: str | None, file: str | None, fmt: 
                 speaker = _id_values(frame[names[name]])
                 break
     vector_column, vectors = _frame_vectors(frame, file)
-    return _Raw(ids=_id_values(frame[key_column]), key=canonical, vectors=vectors, file=file, fmt=fmt,
-                vector_column=vector_column, key_column=str(key_column), speaker=speaker)
+    return _Raw(
+        ids=_id_values(frame[key_column]),
+        key=canonical,
+        vectors=vectors,
+        file=file,
+        fmt=fmt,
+        vector_column=vector_column,
+        key_column=str(key_column),
+        speaker=speaker,
+    )
 
 
 def _frame_vectors(frame: pd.DataFrame, file: str | None) -> tuple[str, _Vectors]:
@@ -462,8 +492,11 @@ def _frame_vectors(frame: pd.DataFrame, file: str | None) -> tuple[str, _Vectors
             if bad.any():
                 pos = int(np.flatnonzero(bad.to_numpy())[0])
                 message = NOT_A_NUMBER_COLUMN.format(value=values.iloc[pos])
-                raise (InputError(message, row=pos, column=str(column)) if file is None
-                       else InputError(f"{message} (row {pos})", file=file, column=str(column)))
+                raise (
+                    InputError(message, row=pos, column=str(column))
+                    if file is None
+                    else InputError(f"{message} (row {pos})", file=file, column=str(column))
+                )
     matrix = block.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     lengths = np.full(len(frame), matrix.shape[1], dtype=np.int64)
     return f"{columns[0]}..{columns[-1]}", _Vectors(lengths, lambda rows, dim: matrix[rows].astype(np.float32))
@@ -568,8 +601,17 @@ def _from_parquet(path: Path, *, key: str | None) -> _Raw:
                 speaker = _id_values(table.column(lower[name]).to_pandas())
                 break
     ids = _id_values(table.column(key_column).to_pandas())
-    return _Raw(ids=ids, key=canonical, vectors=vectors, file=file, fmt="parquet", vector_column=vector_name,
-                key_column=key_column, speaker=speaker, upstream=upstream)
+    return _Raw(
+        ids=ids,
+        key=canonical,
+        vectors=vectors,
+        file=file,
+        fmt="parquet",
+        vector_column=vector_name,
+        key_column=key_column,
+        speaker=speaker,
+        upstream=upstream,
+    )
 
 
 def _stored_provenance(table: pa.Table) -> dict:
@@ -621,8 +663,16 @@ def _from_npy(path: Path, *, ids: Any, key: str) -> _Raw:
         raise InputError(ID_COUNT.format(n_ids=len(id_values), n_rows=matrix.shape[0]), file=ids_file or file)
     if matrix.shape[0] == 0:
         raise InputError(NO_ROWS, file=file)
-    return _Raw(ids=id_values, key=key, vectors=vectors, file=file, fmt="npy", vector_column="embedding",
-                ids_file=ids_file, ids_first_line=first_line)
+    return _Raw(
+        ids=id_values,
+        key=key,
+        vectors=vectors,
+        file=file,
+        fmt="npy",
+        vector_column="embedding",
+        ids_file=ids_file,
+        ids_first_line=first_line,
+    )
 
 
 def _read_ids(path: Path, key: str) -> tuple[np.ndarray, int]:
@@ -630,8 +680,13 @@ def _read_ids(path: Path, key: str) -> tuple[np.ndarray, int]:
     check_file(path, is_directory=IS_DIRECTORY, empty=EMPTY_FILE)
     if path.suffix.lower() in (".csv", ".tsv"):
         try:
-            table = pd.read_csv(path, sep="," if path.suffix.lower() == ".csv" else "\t", dtype=str,
-                                keep_default_na=False, skip_blank_lines=False)
+            table = pd.read_csv(
+                path,
+                sep="," if path.suffix.lower() == ".csv" else "\t",
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+            )
         except (ValueError, OSError) as err:
             raise InputError(f"cannot read ids: {str(err).splitlines()[0]}", file=str(path)) from None
         lower = {str(c).lower(): c for c in table.columns}
@@ -665,8 +720,7 @@ def _from_npz(path: Path, *, key: str) -> _Raw:
     if matrix.shape[0] == 0:
         raise InputError(NO_ROWS, file=file)
     ids = _id_values(pd.Series(id_array.astype(str) if id_array.dtype.kind in "US" else id_array, dtype=object))
-    return _Raw(ids=ids, key=key, vectors=vectors, file=file, fmt="npz", vector_column="embeddings",
-                key_column="ids")
+    return _Raw(ids=ids, key=key, vectors=vectors, file=file, fmt="npz", vector_column="embeddings", key_column="ids")
 
 
 def _id_values(values: pd.Series) -> np.ndarray:
@@ -696,8 +750,9 @@ def _validate(raw: _Raw, *, drop_invalid: bool) -> pd.DataFrame:
     keep = np.ones(n, dtype=bool)
     dropped: dict[str, int] = {}
 
-    def reject(bad: np.ndarray, reason: str, column: str, message: Callable[[int], str],
-               in_ids_file: bool = False) -> None:
+    def reject(
+        bad: np.ndarray, reason: str, column: str, message: Callable[[int], str], in_ids_file: bool = False
+    ) -> None:
         bad = bad & keep
         if not bad.any():
             return
@@ -709,20 +764,24 @@ def _validate(raw: _Raw, *, drop_invalid: bool) -> pd.DataFrame:
 
     in_ids = raw.ids_file is not None
     key_column = raw.key_column
-    reject(np.array([v is None for v in raw.ids], dtype=bool), DROP_MISSING_ID, key_column,
-           lambda pos: MISSING_ID, in_ids)
+    reject(
+        np.array([v is None for v in raw.ids], dtype=bool), DROP_MISSING_ID, key_column, lambda pos: MISSING_ID, in_ids
+    )
 
     lengths = raw.vectors.lengths
     column = raw.vector_column
     reject(lengths == _MISSING, DROP_MISSING_VECTOR, column, lambda pos: MISSING_VECTOR)
-    reject(lengths == _NOT_NUMERIC, DROP_NOT_NUMERIC, column,
-           lambda pos: NOT_NUMERIC.format(value="something else"))
+    reject(lengths == _NOT_NUMERIC, DROP_NOT_NUMERIC, column, lambda pos: NOT_NUMERIC.format(value="something else"))
     if keep.any():
         dim = _common_dimension(lengths[keep])
         if dim == 0:
             raise InputError(ZERO_DIMENSIONS, file=raw.file, column=column)
-        reject(lengths != dim, DROP_DIMENSION, column,
-               lambda pos: WRONG_DIMENSION.format(expected=dim, found=int(lengths[pos])))
+        reject(
+            lengths != dim,
+            DROP_DIMENSION,
+            column,
+            lambda pos: WRONG_DIMENSION.format(expected=dim, found=int(lengths[pos])),
+        )
     else:
         dim = 0
     if keep.any():

@@ -89,8 +89,7 @@ WER_LOOKS_PERCENT = (
     "divide percentages by 100 first"
 )
 NOT_TEXT = (
-    "expected text, got {kind} {value!r}: a transcript column holds words (word counts go in "
-    "'ref_words' and 'errors')"
+    "expected text, got {kind} {value!r}: a transcript column holds words (word counts go in 'ref_words' and 'errors')"
 )
 SPLIT_OVER_WORDS = (
     "substitutions + deletions = {total} but ref_words = {words}: a reference of {words} words "
@@ -653,9 +652,12 @@ class _Validator:
             words = numbers["ref_words"]
             with np.errstate(invalid="ignore"):
                 bad = ~np.isnan(total) & ~np.isnan(words) & (total > words)
-            self._reject(bad, INVALID_COUNTS, "ref_words",
-                         lambda pos: SPLIT_OVER_WORDS.format(total=int(total[pos]),
-                                                             words=int(words[pos])))
+            self._reject(
+                bad,
+                INVALID_COUNTS,
+                "ref_words",
+                lambda pos: SPLIT_OVER_WORDS.format(total=int(total[pos]), words=int(words[pos])),
+            )
         for name, num in numbers.items():
             kept = num[self.keep]
             if np.isnan(kept).any():
@@ -707,8 +709,11 @@ def _not_text(values: pd.Series) -> np.ndarray:
         return values.notna().to_numpy(dtype=bool)
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # in C: the usual case
         return np.zeros(len(values), dtype=bool)
-    return np.fromiter((not (isinstance(v, str) or v is None or v is pd.NA or (isinstance(v, float) and v != v))
-                        for v in values), dtype=bool, count=len(values))
+    return np.fromiter(
+        (not (isinstance(v, str) or v is None or v is pd.NA or (isinstance(v, float) and v != v)) for v in values),
+        dtype=bool,
+        count=len(values),
+    )
 
 
 def _kind(value) -> str:

@@ -41,8 +41,14 @@ def circle_llr(c: float, w: float, total_c: float, total_w: float) -> float:
 
 
 def best_per_centre(
-    loc_e: np.ndarray, loc_w: np.ndarray, loc_n: np.ndarray, ptr: np.ndarray, idx: np.ndarray,
-    total_c: float, total_w: float, min_n: int,
+    loc_e: np.ndarray,
+    loc_w: np.ndarray,
+    loc_n: np.ndarray,
+    ptr: np.ndarray,
+    idx: np.ndarray,
+    total_c: float,
+    total_w: float,
+    min_n: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per centre: the best circle's LLR and its length (neighbours included; 0 = none)."""
     k = ptr.shape[0] - 1
@@ -67,8 +73,14 @@ def best_per_centre(
 
 
 def scan_max(
-    loc_e: np.ndarray, loc_w: np.ndarray, loc_n: np.ndarray, ptr: np.ndarray, idx: np.ndarray,
-    total_c: float, total_w: float, min_n: int,
+    loc_e: np.ndarray,
+    loc_w: np.ndarray,
+    loc_n: np.ndarray,
+    ptr: np.ndarray,
+    idx: np.ndarray,
+    total_c: float,
+    total_w: float,
+    min_n: int,
 ) -> float:
     """The largest LLR over all circles."""
     best = 0.0
@@ -88,8 +100,16 @@ def scan_max(
 
 
 def replicate_maxima(
-    errors: np.ndarray, words: np.ndarray, starts: np.ndarray, loc_n: np.ndarray,
-    ptr: np.ndarray, idx: np.ndarray, total_c: float, total_w: float, min_n: int, seeds: np.ndarray,
+    errors: np.ndarray,
+    words: np.ndarray,
+    starts: np.ndarray,
+    loc_n: np.ndarray,
+    ptr: np.ndarray,
+    idx: np.ndarray,
+    total_c: float,
+    total_w: float,
+    min_n: int,
+    seeds: np.ndarray,
 ) -> np.ndarray:
     """Largest LLR of each permutation replicate.
 

@@ -395,9 +395,7 @@ class CensusSplits(BaseEstimator):
                 raise InputError(BAD_GROUP.format(item=(name, members)))
             for column in members:
                 if column not in have:
-                    raise InputError(
-                        UNKNOWN_ATTRIBUTE.format(column=column, have=", ".join(have)), column=str(column)
-                    )
+                    raise InputError(UNKNOWN_ATTRIBUTE.format(column=column, have=", ".join(have)), column=str(column))
                 if not pd.api.types.is_numeric_dtype(census[column].dtype):
                     raise InputError(GROUP_NOT_NUMERIC.format(group=name, column=column), column=str(column))
             groups[str(name)] = [str(c) for c in members]

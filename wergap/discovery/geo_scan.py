@@ -82,8 +82,20 @@ NOTE_NO_AREA = "no area has a WER above the rest of the map"
 NOTE_NO_TEST = "p-value not computed (n_replicates = 0)"
 #: Columns of :attr:`GeoScan.areas_`.
 AREA_COLUMNS = (
-    "cohort", "definition", "centre_lat", "centre_lon", "radius_km", "speakers", "ref_words", "errors",
-    "wer", "wer_outside", "llr", "p_value", "significant", "geometry",
+    "cohort",
+    "definition",
+    "centre_lat",
+    "centre_lon",
+    "radius_km",
+    "speakers",
+    "ref_words",
+    "errors",
+    "wer",
+    "wer_outside",
+    "llr",
+    "p_value",
+    "significant",
+    "geometry",
 )
 
 MISSING_COLUMN = "missing required column {column!r}: GeoScan reads speaker_id, ref_words, errors, lat, lon"
@@ -227,8 +239,19 @@ class GeoScan(BaseEstimator):
         order = np.argsort(loc_of, kind="stable")
         starts = np.concatenate([[0], np.cumsum(loc_n)]).astype(np.int64)
         self.replicate_llr_ = _replicates(
-            kern, errors[order], words[order], starts, loc_n, ptr, idx, total_c, total_w, min_speakers,
-            replicates, self.random_state, self.n_jobs,
+            kern,
+            errors[order],
+            words[order],
+            starts,
+            loc_n,
+            ptr,
+            idx,
+            total_c,
+            total_w,
+            min_speakers,
+            replicates,
+            self.random_state,
+            self.n_jobs,
         )
 
         # Candidate circles: each centre's best, most likely first; keep those that overlap
@@ -438,9 +461,19 @@ def _neighbours(
 
 
 def _replicates(
-    kern: SimpleNamespace, errors: np.ndarray, words: np.ndarray, starts: np.ndarray, loc_n: np.ndarray,
-    ptr: np.ndarray, idx: np.ndarray, total_c: float, total_w: float, min_n: int, replicates: int,
-    random_state: int | None, n_jobs: int | None,
+    kern: SimpleNamespace,
+    errors: np.ndarray,
+    words: np.ndarray,
+    starts: np.ndarray,
+    loc_n: np.ndarray,
+    ptr: np.ndarray,
+    idx: np.ndarray,
+    total_c: float,
+    total_w: float,
+    min_n: int,
+    replicates: int,
+    random_state: int | None,
+    n_jobs: int | None,
 ) -> np.ndarray:
     """Largest LLR of ``replicates`` permutations, spread over threads (same values for any thread count)."""
     if replicates == 0:
@@ -467,7 +500,11 @@ def _p_value(llr: float, replicate_llr: np.ndarray) -> float:
 
 def _areas(
     circles: list[tuple[float, float, float, float, float]],
-    lat: np.ndarray, lon: np.ndarray, words: np.ndarray, errors: np.ndarray, alpha: float,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    words: np.ndarray,
+    errors: np.ndarray,
+    alpha: float,
 ) -> gpd.GeoDataFrame:
     rows = []
     total_w, total_e = words.sum(), errors.sum()

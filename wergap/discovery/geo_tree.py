@@ -50,8 +50,17 @@ REGION_LABEL = "region {number}"
 REGION_DEFINITION = "lat {lat_min:.2f} to {lat_max:.2f}, lon {lon_min:.2f} to {lon_max:.2f}"
 #: Columns of :attr:`GeoTree.regions_`.
 REGION_COLUMNS = (
-    "cohort", "definition", "speakers", "ref_words", "errors", "wer",
-    "lat_min", "lat_max", "lon_min", "lon_max", "geometry",
+    "cohort",
+    "definition",
+    "speakers",
+    "ref_words",
+    "errors",
+    "wer",
+    "lat_min",
+    "lat_max",
+    "lon_min",
+    "lon_max",
+    "geometry",
 )
 
 # Exclusion reasons (keys of Partition.excluded).
@@ -276,7 +285,12 @@ def _tree(regions: int, min_speakers: int, random_state: int | None) -> Decision
 
 
 def _cv_errors(
-    X: np.ndarray, y: np.ndarray, w: np.ndarray, max_regions: int, min_speakers: int, folds: int,
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    max_regions: int,
+    min_speakers: int,
+    folds: int,
     random_state: int | None,
 ) -> pd.DataFrame | None:
     """Held-out error of trees of 2..max_regions leaves, and the one-SE choice among them.

@@ -102,8 +102,7 @@ def inspect(path: str | os.PathLike[str], min_seconds: float) -> AudioInfo:
     return info
 
 
-def read_mono(path: Path, start: int = 0,
-              stop: int | None = None) -> tuple[np.ndarray | None, int, str | None]:
+def read_mono(path: Path, start: int = 0, stop: int | None = None) -> tuple[np.ndarray | None, int, str | None]:
     """Decode frames ``start:stop`` of ``path`` to mono float32 (channel mean) at its own rate.
 
     Only the requested frames are decoded (soundfile seeks), so cropping a long recording
@@ -121,8 +120,7 @@ def read_mono(path: Path, start: int = 0,
     import soundfile as sf
 
     try:
-        data, rate = sf.read(str(path), start=start, stop=stop, dtype="float32",
-                             always_2d=True)
+        data, rate = sf.read(str(path), start=start, stop=stop, dtype="float32", always_2d=True)
     except (OSError, RuntimeError, sf.SoundFileError, ValueError):
         return None, 0, UNREADABLE
     if data.shape[0] == 0:

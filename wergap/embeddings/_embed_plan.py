@@ -27,9 +27,7 @@ from pathlib import Path
 SELECT_CHOICES = ("longest", "random")
 BAD_SELECT = "select must be one of {choices}, got {got!r}"
 BAD_CAP = "max_per_speaker must be a positive integer or None, got {got!r}"
-BAD_MAX_SECONDS = (
-    "max_seconds must be None or at least twice min_seconds ({min_seconds:g} s), got {got!r}"
-)
+BAD_MAX_SECONDS = "max_seconds must be None or at least twice min_seconds ({min_seconds:g} s), got {got!r}"
 BAD_BATCH_SECONDS = "batch_seconds must be a positive number, got {got!r}"
 
 
@@ -94,8 +92,7 @@ def select_per_speaker(
     if select == "longest":
         rank = [(-float(s), i) for i, s in enumerate(seconds)]
     else:
-        rank = [(hashlib.sha256(f"{seed}\0{u}".encode()).hexdigest(), i)
-                for i, u in enumerate(utt_ids)]
+        rank = [(hashlib.sha256(f"{seed}\0{u}".encode()).hexdigest(), i) for i, u in enumerate(utt_ids)]
     keep = [False] * n
     taken: dict[str, int] = {}
     for _, i in sorted(rank):
@@ -106,8 +103,7 @@ def select_per_speaker(
     return keep
 
 
-def crop(key: str, path: Path, frames: int, samplerate: int,
-         max_seconds: float | None) -> Segment:
+def crop(key: str, path: Path, frames: int, samplerate: int, max_seconds: float | None) -> Segment:
     """The segment to encode: the whole file, or its central ``max_seconds``.
 
     The centre is taken (rather than the start) because recordings often open and close
@@ -120,8 +116,7 @@ def crop(key: str, path: Path, frames: int, samplerate: int,
     return Segment(f"{key}-crop{max_seconds:g}", path, start, start + keep, keep / samplerate)
 
 
-def plan_batches(segments: Sequence[Segment], *, batch_size: int,
-                 batch_seconds: float) -> list[list[Segment]]:
+def plan_batches(segments: Sequence[Segment], *, batch_size: int, batch_seconds: float) -> list[list[Segment]]:
     """Group segments, longest first, into batches of at most ``batch_size`` segments
     whose padded size (segments x longest) stays within ``batch_seconds``.
 
@@ -133,8 +128,7 @@ def plan_batches(segments: Sequence[Segment], *, batch_size: int,
     current: list[Segment] = []
     for seg in ordered:
         longest = current[0].seconds if current else seg.seconds
-        if current and (len(current) >= batch_size
-                        or (len(current) + 1) * longest > batch_seconds):
+        if current and (len(current) >= batch_size or (len(current) + 1) * longest > batch_seconds):
             batches.append(current)
             current = []
         current.append(seg)

@@ -100,8 +100,9 @@ def resolve_device(torch: Any, device: str | None) -> str:
     raise InputError(BAD_DEVICE.format(device=device))
 
 
-def _load(torch: Any, taf: Any, batch: Sequence[Segment], rate: int, min_seconds: float,
-          pin: bool) -> tuple[Any, Any, list[Segment], dict[str, str], float]:
+def _load(
+    torch: Any, taf: Any, batch: Sequence[Segment], rate: int, min_seconds: float, pin: bool
+) -> tuple[Any, Any, list[Segment], dict[str, str], float]:
     """Decode one planned batch: padded tensor, relative lengths, segments kept, failures."""
     wavs: list[Any] = []
     kept: list[Segment] = []
@@ -181,8 +182,14 @@ def encode_batches(
 
     thread = threading.Thread(target=reader, name="wergap-embed-reader", daemon=True)
     total = float(sum(s.seconds for b in batches for s in b))
-    bar = tqdm(total=round(total, 1), disable=not progress, unit="s", unit_scale=True,
-               desc="embedding audio", dynamic_ncols=True)
+    bar = tqdm(
+        total=round(total, 1),
+        disable=not progress,
+        unit="s",
+        unit_scale=True,
+        desc="embedding audio",
+        dynamic_ncols=True,
+    )
     bad: dict[str, str] = {}
     thread.start()
     try:
@@ -196,8 +203,7 @@ def encode_batches(
             bad.update(failed)
             if padded is not None:
                 with torch.inference_mode():
-                    out = classifier.encode_batch(padded.to(device, non_blocking=pin),
-                                                  rel.to(device))
+                    out = classifier.encode_batch(padded.to(device, non_blocking=pin), rel.to(device))
                     out = out.reshape(len(kept), -1).to("cpu", torch.float32).numpy()
                 for seg, row in zip(kept, out):
                     on_vector(seg, np.array(row, dtype=np.float32))

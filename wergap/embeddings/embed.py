@@ -59,11 +59,11 @@ import pandas as pd
 from wergap._io import atomic_path
 from wergap._json import jsonable
 from wergap.data_schemas.embeddings import embedding_matrix
-from wergap.errors import InputError, WergapError
-from wergap.provenance import add_drops, provenance
 from wergap.embeddings import _audio
 from wergap.embeddings import _embed_plan as _plan
 from wergap.embeddings import _embed_run as _run
+from wergap.errors import InputError, WergapError
+from wergap.provenance import add_drops, provenance
 
 DEFAULT_MODEL = "speechbrain/spkrec-ecapa-voxceleb"
 #: Shortest usable audio, in seconds. ECAPA-TDNN's 80-band filterbank uses 25 ms windows
@@ -219,8 +219,7 @@ def embed_audio(
     >>> emb.attrs["wergap"]["embed"]["computed"], emb.attrs["wergap"]["dropped"]  # doctest: +SKIP
     (1200, {'audio missing': 3})
     """
-    _check_options(batch_size, batch_seconds, min_seconds, max_seconds, max_per_speaker,
-                   select)
+    _check_options(batch_size, batch_seconds, min_seconds, max_seconds, max_per_speaker, select)
     require_extra()
     items, sources = _collect(log_or_paths, base_dir)
     encoder = _Encoder(model, cache_dir=cache_dir, device=device)
@@ -239,9 +238,13 @@ def embed_audio(
 
     usable = sorted(infos)
     keep = _plan.select_per_speaker(
-        [items[i]["speaker_id"] for i in usable], [items[i]["utt_id"] for i in usable],
-        [infos[i].seconds for i in usable], max_per_speaker=max_per_speaker, select=select,
-        seed=seed)
+        [items[i]["speaker_id"] for i in usable],
+        [items[i]["utt_id"] for i in usable],
+        [infos[i].seconds for i in usable],
+        max_per_speaker=max_per_speaker,
+        select=select,
+        seed=seed,
+    )
     not_selected = 0
     for i, k in zip(usable, keep):
         if not k:
@@ -249,8 +252,7 @@ def embed_audio(
             not_selected += 1
 
     segments: dict[int, _plan.Segment] = {
-        i: _plan.crop(info.sha256, info.path, info.frames, info.samplerate, max_seconds)
-        for i, info in infos.items()
+        i: _plan.crop(info.sha256, info.path, info.frames, info.samplerate, max_seconds) for i, info in infos.items()
     }
     cache = _Cache(cache_dir, encoder.model_key) if cache_dir is not None else None
     vectors: dict[str, np.ndarray] = {}  # segment key -> embedding
@@ -284,14 +286,19 @@ def embed_audio(
             if cache is not None:
                 cache.put(seg.key, vec)
 
-        batches = _plan.plan_batches(list(todo.values()), batch_size=batch_size,
-                                     batch_seconds=batch_seconds)
+        batches = _plan.plan_batches(list(todo.values()), batch_size=batch_size, batch_seconds=batch_seconds)
         encoded_seconds = float(sum(s.seconds for s in todo.values()))
         torch.set_num_threads(threads_used)
         try:
             bad_keys = _run.encode_batches(
-                classifier, batches, rate=encoder.sample_rate, min_seconds=min_seconds,
-                device=encoder.device_used or "cpu", progress=progress, on_vector=keep_vector)
+                classifier,
+                batches,
+                rate=encoder.sample_rate,
+                min_seconds=min_seconds,
+                device=encoder.device_used or "cpu",
+                progress=progress,
+                on_vector=keep_vector,
+            )
         finally:
             torch.set_num_threads(previous)
 
@@ -310,7 +317,10 @@ def embed_audio(
         rows.append((item["utt_id"], item["speaker_id"], item["audio"], vectors[seg.key]))
 
     if items and not rows:
-        raise InputError(NOTHING_EMBEDDED.format(n=len(items), reasons=_reasons_text(failures)), file=sources[0] if len(sources) == 1 else None)
+        raise InputError(
+            NOTHING_EMBEDDED.format(n=len(items), reasons=_reasons_text(failures)),
+            file=sources[0] if len(sources) == 1 else None,
+        )
     out = pd.DataFrame(
         {
             "utt_id": pd.array([r[0] for r in rows], dtype="str"),
@@ -375,18 +385,18 @@ def require_extra() -> None:
         raise WergapError(MISSING_EXTRA.format(error="missing: " + ", ".join(missing)))
 
 
-def _check_options(batch_size: Any, batch_seconds: Any, min_seconds: float,
-                   max_seconds: Any, max_per_speaker: Any, select: Any) -> None:
+def _check_options(
+    batch_size: Any, batch_seconds: Any, min_seconds: float, max_seconds: Any, max_per_speaker: Any, select: Any
+) -> None:
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
     if not isinstance(batch_seconds, (int, float)) or not batch_seconds > 0:
         raise InputError(_plan.BAD_BATCH_SECONDS.format(got=batch_seconds))
-    if max_seconds is not None and (not isinstance(max_seconds, (int, float))
-                                    or not max_seconds >= 2 * min_seconds):
+    if max_seconds is not None and (not isinstance(max_seconds, (int, float)) or not max_seconds >= 2 * min_seconds):
         raise InputError(_plan.BAD_MAX_SECONDS.format(min_seconds=min_seconds, got=max_seconds))
-    if max_per_speaker is not None and (not isinstance(max_per_speaker, (int, np.integer))
-                                        or isinstance(max_per_speaker, bool)
-                                        or max_per_speaker < 1):
+    if max_per_speaker is not None and (
+        not isinstance(max_per_speaker, (int, np.integer)) or isinstance(max_per_speaker, bool) or max_per_speaker < 1
+    ):
         raise InputError(_plan.BAD_CAP.format(got=max_per_speaker))
     if select not in _plan.SELECT_CHOICES:
         raise InputError(_plan.BAD_SELECT.format(choices=_plan.SELECT_CHOICES, got=select))
@@ -432,15 +442,17 @@ def write_embeddings(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     matrix, present = embedding_matrix(df["embedding"])
     if not present.all():
         row = int(np.flatnonzero(~present)[0])
-        raise InputError(BAD_EMBEDDING.format(dim=matrix.shape[1] if matrix.size else "n", got="no vector"),
-                         row=row, column="embedding")
+        raise InputError(
+            BAD_EMBEDDING.format(dim=matrix.shape[1] if matrix.size else "n", got="no vector"),
+            row=row,
+            column="embedding",
+        )
     columns = [c for c in WRITE_COLUMNS if c in df.columns]
     arrays = []
     for column in columns:
         if column == "embedding":
             flat = pa.array(matrix.reshape(-1), type=pa.float32())
-            offsets = pa.array(np.arange(len(df) + 1, dtype=np.int64) * matrix.shape[1],
-                               type=pa.int32())
+            offsets = pa.array(np.arange(len(df) + 1, dtype=np.int64) * matrix.shape[1], type=pa.int32())
             arrays.append(pa.ListArray.from_arrays(offsets, flat))
         else:
             arrays.append(pa.array(df[column].astype(str).tolist(), type=pa.string()))
@@ -466,8 +478,7 @@ def _collect(source: Any, base_dir: Any) -> tuple[list[dict[str, Any]], list[str
     if isinstance(source, (str, os.PathLike)):
         p = Path(source).expanduser()
         if p.is_dir():
-            files = sorted(f for f in p.rglob("*") if f.is_file()
-                           and f.suffix.lower() in AUDIO_SUFFIXES)
+            files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
             base = Path(base_dir) if base_dir is not None else p
             return _from_paths([str(f) for f in files], base), [str(p)]
         if p.suffix.lower() in AUDIO_SUFFIXES:
@@ -486,8 +497,7 @@ def _collect(source: Any, base_dir: Any) -> tuple[list[dict[str, Any]], list[str
         paths = [os.fspath(x) for x in source]
     except TypeError as err:
         raise InputError(
-            f"expected a DataFrame, a file, a folder or a list of audio paths, got "
-            f"{type(source).__name__}"
+            f"expected a DataFrame, a file, a folder or a list of audio paths, got {type(source).__name__}"
         ) from err
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     return _from_paths(paths, base), []
@@ -527,9 +537,8 @@ def _from_paths(paths: Sequence[str], base: Path) -> list[dict[str, Any]]:
     utts: set[str] = set()
     for row, item in enumerate(items):
         if item["utt_id"] in utts:
-            raise InputError(DUPLICATE_UTT.format(utt_id=item["utt_id"]), row=row,
-                             column="audio")
-        utts.add(item["utt_id"])
+            raise InputError(DUPLICATE_UTT.format(utt_id=item["utt_id"]), row=row, column="audio")
+        utts.add(str(item["utt_id"]))
     return items
 
 
@@ -542,10 +551,16 @@ def _from_table(df: pd.DataFrame, base: Path, file: str | None) -> list[dict[str
     for a in audio:
         ok = isinstance(a, (str, os.PathLike)) and str(a).strip() != ""
         paths.append(_resolve(str(a).strip(), base) if ok else None)
-    utt = (df["utt_id"].astype(str).tolist() if "utt_id" in df.columns
-           else [p.stem if p is not None else f"row{k}" for k, p in enumerate(paths)])
-    spk = (df["speaker_id"].astype(str).tolist() if "speaker_id" in df.columns
-           else [p.parent.name if p is not None else "" for p in paths])
+    utt = (
+        df["utt_id"].astype(str).tolist()
+        if "utt_id" in df.columns
+        else [p.stem if p is not None else f"row{k}" for k, p in enumerate(paths)]
+    )
+    spk = (
+        df["speaker_id"].astype(str).tolist()
+        if "speaker_id" in df.columns
+        else [p.parent.name if p is not None else "" for p in paths]
+    )
     seen: set[str] = set()
     for row, u in enumerate(utt):
         if u in seen:
@@ -619,8 +634,7 @@ class _Encoder:
         kwargs: dict[str, Any] = {"run_opts": {"device": self.device_used}}
         if folder.is_dir():
             # Load in place: no copies or symlinks, and never the network.
-            kwargs.update(source=str(folder.resolve()), savedir=None,
-                          local_strategy=LocalStrategy.NO_LINK)
+            kwargs.update(source=str(folder.resolve()), savedir=None, local_strategy=LocalStrategy.NO_LINK)
             if _yaml_has_key(folder / "hyperparams.yaml", "pretrained_path"):
                 kwargs["overrides"] = {"pretrained_path": str(folder.resolve())}
         else:
@@ -636,8 +650,9 @@ class _Encoder:
         if self._classifier is None:
             raise WergapError(MODEL_LOAD_FAILED.format(model=str(self.model), error="None"))
         normalizer = getattr(self._classifier, "audio_normalizer", None)
-        rate = getattr(normalizer, "sample_rate", None) or getattr(
-            self._classifier.hparams, "sample_rate", None) or 16000
+        rate = (
+            getattr(normalizer, "sample_rate", None) or getattr(self._classifier.hparams, "sample_rate", None) or 16000
+        )
         self._sample_rate = int(rate)
         self._classifier.eval()
         return self._classifier
@@ -690,4 +705,3 @@ __all__ = [
     "require_extra",
     "write_embeddings",
 ]
-

@@ -33,7 +33,9 @@ def _bars(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(bars), np.maximum(bars, 0), 0)
 
 
-def cohort_wer_dots(cohorts: pd.DataFrame, names: Sequence[str], *, label: str = "definition", title: str = "") -> Figure:
+def cohort_wer_dots(
+    cohorts: pd.DataFrame, names: Sequence[str], *, label: str = "definition", title: str = ""
+) -> Figure:
     """Each cohort's WER (%) for every system, a dot with its interval, worst cohort at the top.
 
     Parameters
@@ -59,8 +61,20 @@ def cohort_wer_dots(cohorts: pd.DataFrame, names: Sequence[str], *, label: str =
         y = np.arange(n) + 0.35 - step * (s + 0.5)
         wer = 100 * rows["wer"].to_numpy(dtype=np.float64)
         ax.errorbar(
-            wer, y, xerr=_bars(wer, 100 * rows["wer_ci_low"].to_numpy(dtype=np.float64), 100 * rows["wer_ci_high"].to_numpy(dtype=np.float64)),
-            fmt="o", ms=5, color=colours[name], ecolor=colours[name], elinewidth=1.2, capsize=2, label=_literal(name),
+            wer,
+            y,
+            xerr=_bars(
+                wer,
+                100 * rows["wer_ci_low"].to_numpy(dtype=np.float64),
+                100 * rows["wer_ci_high"].to_numpy(dtype=np.float64),
+            ),
+            fmt="o",
+            ms=5,
+            color=colours[name],
+            ecolor=colours[name],
+            elinewidth=1.2,
+            capsize=2,
+            label=_literal(name),
         )
     ticks = [f"{_short(first.loc[c, label])} (n={int(first.loc[c, 'speakers'])})" for c in order]
     ax.set_yticks(np.arange(n), ticks)
@@ -101,8 +115,18 @@ def gap_intervals(gaps: pd.DataFrame, names: Sequence[str], *, title: str = "") 
     held = rows["held_out_gap_pct"].to_numpy(dtype=np.float64)
     kinds = []
     if np.isfinite(held).any():
-        kinds.append(("held_out_gap_pct", "held_out_ci", HELD_OUT_MARKER, "held out (found on one half, measured on the other)", 0.13))
-        kinds.append(("gap_pct", "gap_ci", IN_SAMPLE_MARKER, "in-sample (found and measured on the same speakers)", -0.13))
+        kinds.append(
+            (
+                "held_out_gap_pct",
+                "held_out_ci",
+                HELD_OUT_MARKER,
+                "held out (found on one half, measured on the other)",
+                0.13,
+            )
+        )
+        kinds.append(
+            ("gap_pct", "gap_ci", IN_SAMPLE_MARKER, "in-sample (found and measured on the same speakers)", -0.13)
+        )
     else:
         kinds.append(("gap_pct", "gap_ci", HELD_OUT_MARKER, "gap (no search: nothing to hold out)", 0.0))
     for column, ci, marker, _text, offset in kinds:
@@ -111,16 +135,26 @@ def gap_intervals(gaps: pd.DataFrame, names: Sequence[str], *, title: str = "") 
         filled = marker == HELD_OUT_MARKER
         for i, name in enumerate(names):
             ax.errorbar(
-                v[i], y[i] + offset, xerr=bars[:, i : i + 1], fmt=marker, ms=6 if filled else 5, color=colours[name],
-                mfc=colours[name] if filled else "white", ecolor=colours[name], elinewidth=1.4 if filled else 0.9,
-                capsize=2, alpha=1.0 if filled else 0.75,
+                v[i],
+                y[i] + offset,
+                xerr=bars[:, i : i + 1],
+                fmt=marker,
+                ms=6 if filled else 5,
+                color=colours[name],
+                mfc=colours[name] if filled else "white",
+                ecolor=colours[name],
+                elinewidth=1.4 if filled else 0.9,
+                capsize=2,
+                alpha=1.0 if filled else 0.75,
             )
     ax.axvline(0, color="#888888", lw=0.8)
     ax.set_yticks(y, [_literal(n) for n in names])
     for tick, name in zip(ax.get_yticklabels(), names):
         tick.set_color(colours[name])
-    legend = [Line2D([], [], marker=mk, ls="", color="#444444", mfc="#444444" if mk == HELD_OUT_MARKER else "white", label=t)
-              for _, _, mk, t, _ in kinds]
+    legend = [
+        Line2D([], [], marker=mk, ls="", color="#444444", mfc="#444444" if mk == HELD_OUT_MARKER else "white", label=t)
+        for _, _, mk, t, _ in kinds
+    ]
     ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     ax.set_xlabel("gap: 100 × (WER bottom − WER top) / WER top (%)")
     ax.set_ylim(-0.7, n - 0.3)
@@ -150,9 +184,16 @@ def cohort_change(changes: pd.DataFrame, *, label_of: dict[str, str] | None = No
     colours = [BOTTOM_COLOUR if r == "bottom" else "#3b528b" for r in rows["role"]]
     ax.barh(y, v, color=colours, alpha=0.8, xerr=bars, error_kw={"ecolor": "#333333", "capsize": 3, "lw": 1})
     if "bottom" in set(rows["role"]):
-        ax.legend(handles=[Line2D([], [], color=BOTTOM_COLOUR, lw=6, alpha=0.8, label="bottom cohort"),
-                           Line2D([], [], color="#3b528b", lw=6, alpha=0.8, label="other cohorts")],
-                  loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+        ax.legend(
+            handles=[
+                Line2D([], [], color=BOTTOM_COLOUR, lw=6, alpha=0.8, label="bottom cohort"),
+                Line2D([], [], color="#3b528b", lw=6, alpha=0.8, label="other cohorts"),
+            ],
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=8,
+            frameon=False,
+        )
     labels = label_of or {}
     ax.set_yticks(y, [_short(labels.get(c, c)) for c in rows["cohort"]])
     ax.axvline(0, color="#444444", lw=0.9)
@@ -209,7 +250,14 @@ def maps_side_by_side(
     faint = keyed.index[~keyed["significant"].astype(bool)] if "significant" in keyed else []
     notes = {c: f"p = {p:.3g}" for c, p in keyed["p_value"].items() if np.isfinite(p)} if "p_value" in keyed else None
     return cohort_maps(
-        shapes, wers, speakers=speakers, bottom=set(cohorts.loc[cohorts["role"] == "bottom", "cohort"]), faint=faint,
-        notes=notes, reference=shapeless["wer"].to_numpy(dtype=np.float64), subtitles=subtitles, boundaries=boundaries,
+        shapes,
+        wers,
+        speakers=speakers,
+        bottom=set(cohorts.loc[cohorts["role"] == "bottom", "cohort"]),
+        faint=faint,
+        notes=notes,
+        reference=shapeless["wer"].to_numpy(dtype=np.float64),
+        subtitles=subtitles,
+        boundaries=boundaries,
         title=title,
     )

@@ -49,11 +49,13 @@ def _ci(low: Any, high: Any, scale: float = 1.0, digits: int = 1) -> str:
 def method_title(method: str) -> str:
     """Display name of a compared method: the registry's title, or "Known attribute: <column>"."""
     if method.startswith(ATTRIBUTE_PREFIX):
-        return f"Known attribute: {method[len(ATTRIBUTE_PREFIX):]}"
+        return f"Known attribute: {method[len(ATTRIBUTE_PREFIX) :]}"
     return registry.title(method)
 
 
-def _maps(comparison: Any, method: str, cohorts: pd.DataFrame, boundaries: str | os.PathLike[str] | None) -> list[dict[str, str]]:
+def _maps(
+    comparison: Any, method: str, cohorts: pd.DataFrame, boundaries: str | os.PathLike[str] | None
+) -> list[dict[str, str]]:
     """Side-by-side maps of a geographic method's cohorts (any registered method with a ``geometry``), one per system."""
     if method not in registry.METHODS or not len(cohorts):
         return []
@@ -63,10 +65,16 @@ def _maps(comparison: Any, method: str, cohorts: pd.DataFrame, boundaries: str |
     if shapes is None or not len(shapes):
         return []
     fig = compare_figures.maps_side_by_side(
-        shapes, cohorts, list(comparison.names), speakers=comparison.speakers, boundaries=boundaries,
+        shapes,
+        cohorts,
+        list(comparison.names),
+        speakers=comparison.speakers,
+        boundaries=boundaries,
         title=f"{method_title(method)}: WER by {'area' if 'radius_km' in shapes else 'region'}",
     )
-    alt = f"Maps of the {method_title(method)} cohorts, one per system, one WER scale, on outlines with speakers' density"
+    alt = (
+        f"Maps of the {method_title(method)} cohorts, one per system, one WER scale, on outlines with speakers' density"
+    )
     return [{"uri": figures.to_data_uri(fig), "alt": alt}]
 
 
@@ -90,19 +98,30 @@ def _method_section(comparison: Any, method: str, boundaries: str | os.PathLike[
         figs.append({"uri": figures.to_data_uri(fig), "alt": f"WER of each cohort on every system, {title}"})
     if gaps["gap_pct"].notna().any():
         fig = compare_figures.gap_intervals(gaps, names, title=f"{title}: gap by system")
-        figs.append({"uri": figures.to_data_uri(fig), "alt": f"Gap between the bottom and top cohorts on every system, {title}"})
+        figs.append(
+            {"uri": figures.to_data_uri(fig), "alt": f"Gap between the bottom and top cohorts on every system, {title}"}
+        )
     if len(names) == 2:
         change = comparison.cohort_changes(method)
         if len(change):
             defs = dict(zip(cohorts["cohort"], cohorts[label]))
-            fig = compare_figures.cohort_change(change, label_of=defs, title=f"{title}: WER change per cohort, {names[1]} vs {names[0]}")
-            figs.append({"uri": figures.to_data_uri(fig), "alt": f"WER change of each cohort, {names[1]} against {names[0]}"})
+            fig = compare_figures.cohort_change(
+                change, label_of=defs, title=f"{title}: WER change per cohort, {names[1]} vs {names[0]}"
+            )
+            figs.append(
+                {"uri": figures.to_data_uri(fig), "alt": f"WER change of each cohort, {names[1]} against {names[0]}"}
+            )
     gap_rows = [
         {
-            "rank": "" if pd.isna(r["rank"]) else int(r["rank"]), "system": r["system"],
-            "held": _pct(r["held_out_gap_pct"]), "held_ci": _ci(r["held_out_ci_low"], r["held_out_ci_high"]),
-            "gap": _pct(r["gap_pct"]), "gap_ci": _ci(r["gap_ci_low"], r["gap_ci_high"]),
-            "wer_bottom": _pct(100 * r["wer_bottom"], 2), "wer_top": _pct(100 * r["wer_top"], 2), "note": r["note"] or "",
+            "rank": "" if pd.isna(r["rank"]) else int(r["rank"]),
+            "system": r["system"],
+            "held": _pct(r["held_out_gap_pct"]),
+            "held_ci": _ci(r["held_out_ci_low"], r["held_out_ci_high"]),
+            "gap": _pct(r["gap_pct"]),
+            "gap_ci": _ci(r["gap_ci_low"], r["gap_ci_high"]),
+            "wer_bottom": _pct(100 * r["wer_bottom"], 2),
+            "wer_top": _pct(100 * r["wer_top"], 2),
+            "note": r["note"] or "",
         }
         for _, r in comparison.ranking(method).iterrows()
     ]
@@ -110,13 +129,21 @@ def _method_section(comparison: Any, method: str, boundaries: str | os.PathLike[
     for cohort, group in cohorts.groupby("cohort", sort=False):
         first = group.iloc[0]
         by_system = group.set_index("system")
-        cohort_rows.append({
-            "cohort": cohort, "definition": first["definition"], "role": first["role"], "speakers": int(first["speakers"]),
-            "cells": [
-                {"wer": _pct(100 * by_system.loc[n, "wer"], 2), "ci": _ci(by_system.loc[n, "wer_ci_low"], by_system.loc[n, "wer_ci_high"], 100)}
-                for n in names
-            ],
-        })
+        cohort_rows.append(
+            {
+                "cohort": cohort,
+                "definition": first["definition"],
+                "role": first["role"],
+                "speakers": int(first["speakers"]),
+                "cells": [
+                    {
+                        "wer": _pct(100 * by_system.loc[n, "wer"], 2),
+                        "ci": _ci(by_system.loc[n, "wer_ci_low"], by_system.loc[n, "wer_ci_high"], 100),
+                    }
+                    for n in names
+                ],
+            }
+        )
     excluded = comparison.excluded.get(method) or {}
     return {
         "id": re.sub(r"[^a-z0-9]+", "-", method.lower()).strip("-"),
@@ -149,8 +176,11 @@ def render_systems_html(
         rows.append({"system": name, "cells": cells})
     overall = [
         {
-            "system": r["system"], "wer": _pct(100 * r["wer"], 2), "wer_ci": _ci(r["wer_ci_low"], r["wer_ci_high"], 100, 2),
-            "change": _pts(r["change_pts"]) if i else "", "change_ci": _ci(r["change_ci_low"], r["change_ci_high"]) if i else "",
+            "system": r["system"],
+            "wer": _pct(100 * r["wer"], 2),
+            "wer_ci": _ci(r["wer_ci_low"], r["wer_ci_high"], 100, 2),
+            "change": _pts(r["change_pts"]) if i else "",
+            "change_ci": _ci(r["change_ci_low"], r["change_ci_high"]) if i else "",
         }
         for i, (_, r) in enumerate(comparison.overall.iterrows())
     ]
@@ -160,8 +190,12 @@ def render_systems_html(
         "title": title or f"wergap: {len(names)} systems compared ({', '.join(names)})",
         "version": __version__,
         "generated": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "level": level, "n_boot": comparison.n_boot, "seed": comparison.seed, "names": names,
-        "shared": f"{counts['shared']:,}", "speakers": f"{counts['speakers']:,}",
+        "level": level,
+        "n_boot": comparison.n_boot,
+        "seed": comparison.seed,
+        "names": names,
+        "shared": f"{counts['shared']:,}",
+        "speakers": f"{counts['speakers']:,}",
         "not_shared": "; ".join(f"{n:,} of {s}" for s, n in counts.get("not_shared", {}).items() if n),
         "ref_differ": "; ".join(f"{n:,} of {s}" for s, n in counts.get("reference_words_differ", {}).items() if n),
         "found_on": found_on.get(comparison.discover_on, comparison.discover_on),
@@ -175,7 +209,10 @@ def render_systems_html(
 
 
 def write_systems_html(
-    comparison: Any, path: str | os.PathLike[str], *, title: str | None = None,
+    comparison: Any,
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
     boundaries: str | os.PathLike[str] | None = None,
 ) -> None:
     """Write the comparison report to ``path`` atomically (temp file + rename)."""

@@ -50,7 +50,9 @@ def explanation_section(explanation: Any, min_speakers: int) -> dict[str, Any] |
             "cohort": count(r["errors_cohort"]),
             "rest": count(r["errors_rest"]),
             "speakers": count(r["speakers_cohort"]),
-            "rate": "" if missing(r["rate_cohort"]) else f"{100 * r['rate_cohort']:.0f} % vs {100 * r['rate_rest']:.0f} %",
+            "rate": ""
+            if missing(r["rate_cohort"])
+            else f"{100 * r['rate_cohort']:.0f} % vs {100 * r['rate_rest']:.0f} %",
             "z": num(r["z"], 1),
         }
         for _, r in (top.iterrows() if top is not None else [])
@@ -70,8 +72,9 @@ def explanation_section(explanation: Any, min_speakers: int) -> dict[str, Any] |
     profile = explanation.profile
     profile_rows = []
     if profile is not None and len(profile):
-        shown = pd.concat([profile[profile["source"] == "attribute"],
-                           profile[profile["source"] == "census"].head(TOP_CENSUS)])
+        shown = pd.concat(
+            [profile[profile["source"] == "attribute"], profile[profile["source"] == "census"].head(TOP_CENSUS)]
+        )
         profile_rows = [
             {
                 "attribute": r["attribute"] + ("" if r["source"] == "attribute" else " (census)"),
@@ -87,11 +90,21 @@ def explanation_section(explanation: Any, min_speakers: int) -> dict[str, Any] |
         "min_speakers": min_speakers,
         "errors": errors,
         "errors_reason": explanation.error_profile_reason
-        or (None if errors else f"no word error is over-represented for at least {min_speakers} of the cohort's speakers"),
-        "raw": None if adjusted is None else _ratio(adjusted.ratio_raw, adjusted.ratio_raw_ci_low, adjusted.ratio_raw_ci_high),
+        or (
+            None
+            if errors
+            else f"no word error is over-represented for at least {min_speakers} of the cohort's speakers"
+        ),
+        "raw": None
+        if adjusted is None
+        else _ratio(adjusted.ratio_raw, adjusted.ratio_raw_ci_low, adjusted.ratio_raw_ci_high),
         "adjusted": None if adjusted is None else _ratio(adjusted.ratio, adjusted.ci_low, adjusted.ci_high),
-        "adjusted_for": "" if adjusted is None else ", ".join(c for c in adjusted.covariates if c not in adjusted.dropped_covariates),
-        "adjusted_rows": "" if adjusted is None else f"{adjusted.utterances:,} utterances of {adjusted.speakers:,} speakers"
+        "adjusted_for": ""
+        if adjusted is None
+        else ", ".join(c for c in adjusted.covariates if c not in adjusted.dropped_covariates),
+        "adjusted_rows": ""
+        if adjusted is None
+        else f"{adjusted.utterances:,} utterances of {adjusted.speakers:,} speakers"
         + ("" if not adjusted.dropped else "; left out: " + dropped_text(adjusted.dropped)),
         "adjusted_reason": explanation.adjusted_reason or (None if adjusted is None else adjusted.reason),
         "covariates": covariates,

@@ -26,9 +26,20 @@ from wergap.discovery import registry
 SUMMARY_SCHEMA_VERSION = 2
 #: Keys of the audit's provenance copied into ``summary.json``.
 PROVENANCE_KEYS = (
-    "sources", "format", "rows_read", "dropped", "normalization", "normalization_detail", "drop_tokens",
-    "dropped_tokens", "unit", "empty_references", "aligner",
-    "simulated", "note", "invalid_zip",
+    "sources",
+    "format",
+    "rows_read",
+    "dropped",
+    "normalization",
+    "normalization_detail",
+    "drop_tokens",
+    "dropped_tokens",
+    "unit",
+    "empty_references",
+    "aligner",
+    "simulated",
+    "note",
+    "invalid_zip",
 )
 
 

@@ -187,7 +187,10 @@ def split_pairs(splits: pd.DataFrame, *, n: int = 8, title: str = "Census splits
     y = np.arange(len(top))
     fig, ax = _subplots((8.5, 1.0 + 0.75 * max(len(top), 2)))
     height = 0.38
-    for offset, side, colour, name in ((height / 2, "in", INSIDE_COLOUR, "inside"), (-height / 2, "out", OUTSIDE_COLOUR, "outside")):
+    for offset, side, colour, name in (
+        (height / 2, "in", INSIDE_COLOUR, "inside"),
+        (-height / 2, "out", OUTSIDE_COLOUR, "outside"),
+    ):
         ax.barh(
             y + offset,
             100 * top[f"wer_{side}"].astype("float64"),
@@ -245,14 +248,22 @@ def embedding_scatter(
     worst = labels.isin(set(map(str, bottom))).to_numpy()
     if worst.any():
         ax.scatter(
-            projection["x"][worst], projection["y"][worst], s=14, facecolors="none", edgecolors=BOTTOM_COLOUR,
-            linewidths=0.6, label="bottom cohort",
+            projection["x"][worst],
+            projection["y"][worst],
+            s=14,
+            facecolors="none",
+            edgecolors=BOTTOM_COLOUR,
+            linewidths=0.6,
+            label="bottom cohort",
         )
     for cohort, group in projection.groupby(labels):
         if cohort in wer.index:
             ax.annotate(
-                f"{_short(cohort)}: {100 * wer[cohort]:.1f}%", (group["x"].median(), group["y"].median()),
-                fontsize=8, ha="center", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+                f"{_short(cohort)}: {100 * wer[cohort]:.1f}%",
+                (group["x"].median(), group["y"].median()),
+                fontsize=8,
+                ha="center",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
             )
     fig.colorbar(points, ax=ax, shrink=0.8).set_label("cluster WER (%)")
     ax.set_xlabel("first principal component (unitless)")

@@ -174,8 +174,15 @@ def _embedding_scatter(
     )
 
 
-def _scan_map(audit: Audit, method: str, estimator: Any, table: pd.DataFrame, bottom: set[str],
-              boundaries: str | os.PathLike[str] | None, section: dict[str, Any]) -> None:
+def _scan_map(
+    audit: Audit,
+    method: str,
+    estimator: Any,
+    table: pd.DataFrame,
+    bottom: set[str],
+    boundaries: str | os.PathLike[str] | None,
+    section: dict[str, Any],
+) -> None:
     """The spatial scan's areas on a map, labelled with WER and p-value, and what the scan concluded."""
     areas = getattr(estimator, "areas_", None)
     if areas is None:
@@ -332,13 +339,18 @@ def _data_summary(audit: Audit) -> dict[str, Any]:
         "counts_only": str(prov.get("aligner") or "").startswith("as logged"),
         "errors_from": prov.get("errors_from"),
         "exclusions": [
-            {"stage": registry.title(r["stage"]) if r["stage"] in registry.METHODS else str(r["stage"]),
-             "reason": str(r["reason"]), "count": count(r["count"]), "unit": str(r["unit"])}
+            {
+                "stage": registry.title(r["stage"]) if r["stage"] in registry.METHODS else str(r["stage"]),
+                "reason": str(r["reason"]),
+                "count": count(r["count"]),
+                "unit": str(r["unit"]),
+            }
             for _, r in audit.exclusions().iterrows()
             if r["stage"] != "read" or not str(r["reason"]).startswith("dropped: ")
         ],
-        "attributes_left_out": [{"column": str(c), "reason": str(r)}
-                                for c, r in getattr(audit, "attributes_left_out", {}).items()],
+        "attributes_left_out": [
+            {"column": str(c), "reason": str(r)} for c, r in getattr(audit, "attributes_left_out", {}).items()
+        ],
     }
 
 

@@ -86,11 +86,16 @@ def map_extent(
     y0, y1 = min(b[2] for b in boxes), max(b[3] for b in boxes)
     wide, tall = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
     return (
-        max(x0 - pad * wide, -180.0), min(x1 + pad * wide, 180.0), max(y0 - pad * tall, -90.0), min(y1 + pad * tall, 90.0)
+        max(x0 - pad * wide, -180.0),
+        min(x1 + pad * wide, 180.0),
+        max(y0 - pad * tall, -90.0),
+        min(y1 + pad * tall, 90.0),
     )
 
 
-def draw_base(ax: Any, extent: tuple[float, float, float, float], boundaries: str | os.PathLike[str] | None = None) -> None:
+def draw_base(
+    ax: Any, extent: tuple[float, float, float, float], boundaries: str | os.PathLike[str] | None = None
+) -> None:
     """Water, land and outlines within ``extent``; ``boundaries`` (a GeoJSON path) replaces the shipped ones."""
     import geopandas as gpd
 
@@ -119,8 +124,13 @@ def draw_cities(ax: Any, extent: tuple[float, float, float, float]) -> None:
     for _, city in cities.iterrows():
         ax.plot(city.geometry.x, city.geometry.y, marker="s", ms=2.5, color="#333333", zorder=4)
         ax.annotate(
-            city["name"], (city.geometry.x, city.geometry.y), xytext=(3, 2), textcoords="offset points",
-            fontsize=7, color="#333333", zorder=4,
+            city["name"],
+            (city.geometry.x, city.geometry.y),
+            xytext=(3, 2),
+            textcoords="offset points",
+            fontsize=7,
+            color="#333333",
+            zorder=4,
         )
 
 
@@ -133,8 +143,17 @@ def draw_speakers(ax: Any, lat: np.ndarray, lon: np.ndarray, extent: tuple[float
         return "speakers"
     x0, x1, y0, y1 = extent
     ax.hexbin(
-        lon, lat, gridsize=70, extent=(x0, x1, y0, y1), bins="log", mincnt=1, cmap="Greys", alpha=0.55,
-        linewidths=0, zorder=2, vmin=0.5,
+        lon,
+        lat,
+        gridsize=70,
+        extent=(x0, x1, y0, y1),
+        bins="log",
+        mincnt=1,
+        cmap="Greys",
+        alpha=0.55,
+        linewidths=0,
+        zorder=2,
+        vmin=0.5,
     )
     return "speakers (darker = more)"
 
@@ -211,11 +230,22 @@ def draw_cohort_map(
         left, low, right, high = row.geometry.bounds
         small = (right - left) < 0.2 * (extent[1] - extent[0])
         ax.annotate(
-            text, (point.x, point.y), ha="left" if small else "center", va="center", fontsize=fontsize, zorder=5,
-            xytext=(28, 22) if small else (0, 0), textcoords="offset points",
+            text,
+            (point.x, point.y),
+            ha="left" if small else "center",
+            va="center",
+            fontsize=fontsize,
+            zorder=5,
+            xytext=(28, 22) if small else (0, 0),
+            textcoords="offset points",
             arrowprops={"arrowstyle": "-", "color": "#333333", "lw": 0.8} if small else None,
             fontweight="bold" if cohort in bottom else "normal",
-            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": BOTTOM_COLOUR if cohort in bottom else "none", "alpha": 0.85},
+            bbox={
+                "boxstyle": "round,pad=0.2",
+                "fc": "white",
+                "ec": BOTTOM_COLOUR if cohort in bottom else "none",
+                "alpha": 0.85,
+            },
         )
     draw_cities(ax, extent)
     x0, x1, y0, y1 = extent
@@ -282,7 +312,16 @@ def cohort_map(
         values = pd.concat([values, pd.Series([reference])])
     norm = wer_scale(values)
     handles = draw_cohort_map(
-        ax, shown, norm=norm, extent=extent, lat=lat, lon=lon, bottom=bottom, faint=faint, notes=notes, boundaries=boundaries
+        ax,
+        shown,
+        norm=norm,
+        extent=extent,
+        lat=lat,
+        lon=lon,
+        bottom=bottom,
+        faint=faint,
+        notes=notes,
+        boundaries=boundaries,
     )
     fig.colorbar(ScalarMappable(norm=norm, cmap=CMAP), ax=ax, shrink=0.75).set_label("WER (%)")
     if handles:
@@ -291,7 +330,16 @@ def cohort_map(
     ax.set_ylabel("latitude (° N)")
     ax.set_title(str(title).replace("$", r"\$"))
     if caption:
-        ax.text(0.0, -0.14, caption.replace("$", r"\$"), transform=ax.transAxes, fontsize=8, va="top", color="#333333", wrap=True)
+        ax.text(
+            0.0,
+            -0.14,
+            caption.replace("$", r"\$"),
+            transform=ax.transAxes,
+            fontsize=8,
+            va="top",
+            color="#333333",
+            wrap=True,
+        )
     return fig
 
 
@@ -356,8 +404,17 @@ def cohort_maps(
             continue
         name, wer = list(wers.items())[i]
         drawn = draw_cohort_map(
-            ax, _shown(shapes, wer), norm=norm, extent=extent, lat=lat, lon=lon, bottom=bottom, faint=faint,
-            notes=notes, boundaries=boundaries, fontsize=7.5,
+            ax,
+            _shown(shapes, wer),
+            norm=norm,
+            extent=extent,
+            lat=lat,
+            lon=lon,
+            bottom=bottom,
+            faint=faint,
+            notes=notes,
+            boundaries=boundaries,
+            fontsize=7.5,
         )
         handles += [h for h in drawn if h.get_label() not in {k.get_label() for k in handles}]
         sub = (subtitles or {}).get(name)
@@ -406,6 +463,14 @@ def scan_map(
             f"over all circles ({verdict})."
         )
     return cohort_map(
-        areas, wer, speakers=speakers, bottom=bottom, faint=faint, notes=notes, boundaries=boundaries, title=title,
-        caption=caption, reference=float(areas["wer_outside"].iloc[0]) if len(areas) else None,
+        areas,
+        wer,
+        speakers=speakers,
+        bottom=bottom,
+        faint=faint,
+        notes=notes,
+        boundaries=boundaries,
+        title=title,
+        caption=caption,
+        reference=float(areas["wer_outside"].iloc[0]) if len(areas) else None,
     )
