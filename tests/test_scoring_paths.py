@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -62,11 +63,14 @@ def test_edge_rows(rows, monkeypatch):
     assert fast[COLUMNS].shape == (len(rows), 4)
 
 
-def test_a_large_uncompiled_call_preloads_the_kernels(monkeypatch):
+def test_a_large_uncompiled_call_preloads_the_kernels_for_the_next(monkeypatch):
     monkeypatch.setattr(scoring, "_KERNELS_LOADED", False)
     monkeypatch.setattr(scoring, "_PRELOAD", __import__("threading").Lock())
-    assert not scoring._use_compiled(scoring.PRELOAD_FROM)
-    for thread in __import__("threading").enumerate():
-        if thread.name == "wergap-kernels":
-            thread.join()
+    monkeypatch.setattr(scoring, "_LOADER", None)
+    monkeypatch.setattr(scoring, "PRELOAD_FROM", 4)
+    text = pa.array(["a b c", "a c", "b", "c c"], pa.large_string())
+    assert not scoring._use_compiled(4)  # the call itself runs uncompiled: no loading thread competes
+    scoring._counts(text, text, "default", "word", 1)  # ... and starts the load when it is done
+    assert scoring._LOADER is not None
+    assert scoring._use_compiled(4)  # the next large call waits for the load and runs compiled
     assert scoring._KERNELS_LOADED

@@ -233,14 +233,13 @@ def _use_compiled(n: int) -> bool:
     Loading them costs about 0.5 s once per process; below :data:`COMPILED_FROM` pairs
     the uncompiled path finishes sooner, unless the kernels are loaded already.
     """
-    if _KERNELS_LOADED or n >= COMPILED_FROM:
-        return True
-    if n >= PRELOAD_FROM:
-        _preload_kernels()
-    return False
+    if not _KERNELS_LOADED and n >= PRELOAD_FROM and _LOADER is not None and _LOADER.is_alive():
+        _LOADER.join()  # a load an earlier call started is further along than this call would get
+    return _KERNELS_LOADED or n >= COMPILED_FROM
 
 
 _PRELOAD = threading.Lock()
+_LOADER: threading.Thread | None = None
 
 
 def _preload_kernels() -> None:
@@ -256,8 +255,10 @@ def _preload_kernels() -> None:
         kern.forced_counts(codes, bounds, np.array([0], np.int64), np.array([1], np.int64))
         _KERNELS_LOADED = True
 
+    global _LOADER
     if _PRELOAD.acquire(blocking=False):  # never released: one preload per process
-        threading.Thread(target=load, name="wergap-kernels", daemon=True).start()
+        _LOADER = threading.Thread(target=load, name="wergap-kernels", daemon=True)
+        _LOADER.start()
 
 
 def _sequences(codes: np.ndarray, row_start: np.ndarray, rows: np.ndarray, vocabulary: int | None) -> list:
@@ -354,6 +355,10 @@ def _counts(
     finally:
         if bar is not None:
             bar.close()
+    if not compiled and n >= PRELOAD_FROM:
+        # Load the kernels for the next large call, after this one: a loading thread
+        # competes for the GIL with the uncompiled path (0.52 s -> 0.90 s on 180k pairs).
+        _preload_kernels()
     return np.concatenate(parts)
 
 

@@ -24,6 +24,8 @@ import pyarrow.compute as pc
 BOUNDARY = -1  # the byte-table classes of wergap.scoring_kernels
 DELETE = -2
 _SPACE = 32
+#: Bytes Arrow's ``ascii_split_whitespace`` splits on besides the space.
+_ARROW_SPACES = np.array([9, 10, 11, 12, 13], np.uint8)
 _DELETED = 0  # placeholder byte of a deleted byte (a log holding NUL bytes takes the compiled path)
 
 
@@ -57,6 +59,24 @@ def word_codes(offsets: np.ndarray, data: np.ndarray, table: np.ndarray) -> tupl
         np.cumsum(kept, out=cum[1:])
         text = text[kept]
         off = cum[off]
+    if np.isin(lut, _ARROW_SPACES).any():  # a kept byte Arrow would split on: split here instead
+        return _split_in_numpy(text, off)
+    # Arrow splits every row at runs of spaces in C++; it keeps an empty token where a row
+    # starts or ends with a space (and for an empty row), which are dropped here.
+    lists = pc.ascii_split_whitespace(
+        pa.LargeStringArray.from_buffers(off.size - 1, pa.py_buffer(off), pa.py_buffer(text))
+    )
+    words = lists.flatten()
+    keep = np.asarray(pc.binary_length(words)) > 0
+    cum = np.zeros(keep.size + 1, np.int64)
+    np.cumsum(keep, out=cum[1:])
+    row_start = cum[np.asarray(lists.offsets)]
+    encoded = pc.dictionary_encode(words.filter(pa.array(keep)))
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), row_start, len(encoded.dictionary)
+
+
+def _split_in_numpy(text: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`word_codes`' split done with numpy alone: words where word bytes and spaces alternate."""
     n_rows = off.size - 1
     # A space between rows, so that words never run from one row into the next.
     text = np.insert(text, off[1:-1], _SPACE)
