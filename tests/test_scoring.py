@@ -278,3 +278,13 @@ def test_non_text_values_are_an_input_error():
     # A hypothesis column with no value at all (read as float NaN) is all empty.
     all_missing = pd.DataFrame({"utt_id": ["a"], "speaker_id": "s", "ref": ["x y"], "hyp": [np.nan]})
     assert wg.score(all_missing)["deletions"].tolist() == [2]
+
+
+@pytest.mark.parametrize("normalization", ["default", "none", "whisper", "kaldi"])
+@settings(max_examples=60, deadline=None)
+@given(st.lists(sentences(), min_size=0, max_size=12))
+def test_normalized_words_are_normalize_split(normalization, texts):
+    from wergap.scoring import normalize, normalized_words
+
+    expected = [[w for w in t.split(" ") if w] for t in normalize(texts, normalization)]
+    assert normalized_words(texts, normalization) == expected

@@ -89,6 +89,29 @@ def normalize(texts: Iterable[str], normalization: str = "default") -> list[str]
     return [" ".join(w for w in words if w) for words in lists.to_pylist()]
 
 
+def normalized_words(texts: Iterable[str], normalization: str = "default") -> list[list[str]]:
+    """Each text's words after :func:`normalize` (the words :func:`score` aligns).
+
+    Each distinct text is normalised once, and the split stays in Arrow: for re-aligning a
+    whole log (the error profile) this is several times faster than splitting
+    :func:`normalize`'s strings in Python.
+    """
+    _normalizer(normalization)
+    codes, uniques = pd.factorize(pd.Series(list(texts), dtype=object).fillna(""), use_na_sentinel=False)
+    if len(uniques) == 0:
+        return []
+    lists = _normalized_tokens(np.asarray(uniques, dtype=object), normalization)
+    flat = lists.flatten()
+    keep = np.asarray(pc.binary_length(flat)) > 0  # Arrow's split keeps an empty word at a space-edged end
+    kept = np.zeros(len(flat) + 1, np.int64)
+    np.cumsum(keep, out=kept[1:])
+    starts = np.asarray(lists.offsets, dtype=np.int64)
+    offsets = kept[starts - starts[0]]
+    words = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), flat.filter(pa.array(keep)))
+    per_text = words.to_pylist()
+    return [per_text[c] for c in codes]
+
+
 def _normalizer(name: str) -> str:
     if name not in _NORMALIZERS and name != norm.PRENORMALIZED:
         raise InputError(UNKNOWN_NORMALIZATION.format(name=name, choices=", ".join(NORMALIZATIONS)))

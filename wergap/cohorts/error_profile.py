@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain, compress
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,7 @@ from wergap.cohorts._target import in_cohort
 from wergap.cohorts.partition import Partition
 from wergap.errors import InputError
 from wergap.provenance import provenance
+from wergap.scoring import normalized_words
 
 #: Event kinds, in the order the profile lists ties.
 KINDS = ("missed", "substitution", "insertion")
@@ -231,11 +233,7 @@ def _empty(reason: str, **info: Any) -> pd.DataFrame:
 
 def _tokens(texts: np.ndarray, normalization: str) -> list[list[str]]:
     """Each text's words after :func:`wergap.normalize` (each distinct text normalised once)."""
-    from wergap.scoring import normalize  # imports flow one way: scoring sits below cohorts
-
-    codes, uniques = pd.factorize(pd.Series(texts, dtype=object).fillna(""), use_na_sentinel=False)
-    words = [[w for w in t.split(" ") if w] for t in normalize(list(uniques), normalization)]
-    return [words[c] for c in codes]
+    return normalized_words(texts, normalization)
 
 
 def _events(refs: list[list[str]], hyps: list[list[str]], errors: np.ndarray | None) -> tuple[pd.DataFrame, int, int]:
@@ -291,7 +289,9 @@ def _log_odds(events: pd.DataFrame, prior_scale: float) -> pd.DataFrame:
     counts = counts.reindex(columns=[True, False], fill_value=0)
     counts.columns = ["errors_cohort", "errors_rest"]
     spk = cohort_events.groupby(keys, dropna=False)["speaker"].nunique().rename("speakers_cohort")
-    table = counts.join(spk).fillna({"speakers_cohort": 0}).reset_index()
+    # merge on columns (missing words match each other), not a join on a MultiIndex holding
+    # NaN, which pandas sorts and rebuilds in Python
+    table = counts.reset_index().merge(spk.reset_index(), on=keys, how="left").fillna({"speakers_cohort": 0})
     table["speakers_cohort"] = table["speakers_cohort"].astype("int64")
     y_c = table["errors_cohort"].to_numpy(dtype="float64")
     y_r = table["errors_rest"].to_numpy(dtype="float64")
@@ -314,15 +314,11 @@ def _log_odds(events: pd.DataFrame, prior_scale: float) -> pd.DataFrame:
 
 def _add_rates(table: pd.DataFrame, refs: list[list[str]], keep: np.ndarray, side: np.ndarray) -> None:
     """``ref_count_*`` and ``rate_*`` for the listed rows with a reference word."""
-    wanted = set(table["ref_word"].dropna())
     cohort_counts: Counter[str] = Counter()
     rest_counts: Counter[str] = Counter()
-    if wanted:
-        for words, labelled, inside in zip(refs, keep, side):
-            if not labelled:
-                continue
-            target = cohort_counts if inside else rest_counts
-            target.update(w for w in words if w in wanted)
+    if table["ref_word"].notna().any():  # one C-level count per side over every reference word
+        cohort_counts = Counter(chain.from_iterable(compress(refs, keep & side)))
+        rest_counts = Counter(chain.from_iterable(compress(refs, keep & ~side)))
     ref_c = table["ref_word"].map(lambda w: cohort_counts.get(w, 0) if isinstance(w, str) else np.nan)
     ref_r = table["ref_word"].map(lambda w: rest_counts.get(w, 0) if isinstance(w, str) else np.nan)
     table["ref_count_cohort"] = ref_c.astype("float64")
