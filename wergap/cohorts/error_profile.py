@@ -28,10 +28,8 @@ transcript or a speaker id — only words and counts.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain, compress
 from typing import Any
 
 import numpy as np
@@ -41,10 +39,13 @@ from wergap.cohorts._target import in_cohort
 from wergap.cohorts.partition import Partition
 from wergap.errors import InputError
 from wergap.provenance import provenance
-from wergap.scoring import normalized_words
+from wergap.scoring import NORMALIZATIONS, encoded_words
+from wergap.scoring_numpy import code_strings
 
 #: Event kinds, in the order the profile lists ties.
 KINDS = ("missed", "substitution", "insertion")
+#: Event kinds by the code ``_events`` gives them.
+KINDS_BY_CODE = KINDS
 
 #: Columns of :func:`error_profile`, in order.
 ERROR_PROFILE_COLUMNS = [
@@ -72,6 +73,24 @@ BAD_MIN_SPEAKERS = "min_speakers must be a positive integer, got {value!r}"
 
 
 @dataclass
+class RefWords:
+    """Reference words of every row as integer codes: row ``i``'s words are
+    ``codes[starts[text_of[i]]:starts[text_of[i] + 1]]`` and code ``c`` is ``vocabulary[c]``."""
+
+    text_of: np.ndarray
+    starts: np.ndarray
+    codes: np.ndarray
+    vocabulary: Any
+
+    def counts(self, rows: np.ndarray) -> np.ndarray:
+        """How often each word code occurs in the references of the rows flagged in ``rows``."""
+        per_text = np.bincount(self.text_of[rows], minlength=len(self.starts) - 1)
+        lengths = np.diff(self.starts)
+        weights = np.repeat(per_text, lengths).astype(np.float64)
+        return np.bincount(self.codes, weights=weights, minlength=len(self.vocabulary)) if len(self.codes) else weights
+
+
+@dataclass
 class WordErrors:
     """Every error event of a scored log, re-aligned once and shared by several cohorts.
 
@@ -79,8 +98,8 @@ class WordErrors:
     ----------
     events : DataFrame
         ``row`` (position in the scored table), ``kind``, ``ref_word``, ``hyp_word``.
-    ref_tokens : list of list of str
-        Each row's normalised reference words (for per-occurrence rates).
+    ref_words : RefWords
+        Each row's normalised reference words, as codes (for per-occurrence rates).
     normalization : str
     realigned, count_mismatches : int
         Utterances re-aligned, and how many of them disagree with the scored error count
@@ -90,7 +109,7 @@ class WordErrors:
     """
 
     events: pd.DataFrame
-    ref_tokens: list[list[str]]
+    ref_words: RefWords | None
     normalization: str
     realigned: int = 0
     count_mismatches: int = 0
@@ -102,7 +121,7 @@ def word_errors(scored: pd.DataFrame, *, normalization: str | None = None) -> Wo
     meta = provenance(scored)
     if normalization is None:
         normalization = meta.get("normalization", "default")
-        if normalization not in ("default", "none", "whisper"):
+        if normalization not in NORMALIZATIONS:
             normalization = "default"
     empty = pd.DataFrame(
         {
@@ -113,14 +132,15 @@ def word_errors(scored: pd.DataFrame, *, normalization: str | None = None) -> Wo
         }
     )
     if not {"ref", "hyp"} <= set(scored.columns):
-        return WordErrors(empty, [], normalization, reason=NO_TEXT)
+        return WordErrors(empty, None, normalization, reason=NO_TEXT)
     if meta.get("unit", "word") == "char":
-        return WordErrors(empty, [], normalization, reason=CHAR_UNIT)
-    refs = _tokens(scored["ref"].to_numpy(dtype=object), normalization)
-    hyps = _tokens(scored["hyp"].to_numpy(dtype=object), normalization)
+        return WordErrors(empty, None, normalization, reason=CHAR_UNIT)
+    n = len(scored)
+    both = np.concatenate([scored["ref"].to_numpy(dtype=object), scored["hyp"].to_numpy(dtype=object)])
+    text_of, starts, codes, vocabulary = encoded_words(both, normalization)
     errors = scored["errors"].to_numpy() if "errors" in scored.columns else None
-    events, realigned, mismatches = _events(refs, hyps, errors)
-    return WordErrors(events, refs, normalization, realigned, mismatches)
+    events, realigned, mismatches = _events(text_of[:n], text_of[n:], starts, codes, vocabulary, errors)
+    return WordErrors(events, RefWords(text_of[:n], starts, codes, vocabulary), normalization, realigned, mismatches)
 
 
 def error_profile(
@@ -213,7 +233,7 @@ def error_profile(
     shown = table["speakers_cohort"] >= min_speakers
     info["hidden"] = int((~shown).sum())
     table = table[shown].copy()
-    _add_rates(table, errors.ref_tokens, keep, side)
+    _add_rates(table, errors.ref_words, keep, side)
     table["kind"] = pd.Categorical(table["kind"], categories=KINDS)
     table = table.sort_values(["z", "kind"], ascending=[False, True], kind="stable").reset_index(drop=True)
     table["kind"] = table["kind"].astype("str")
@@ -231,51 +251,77 @@ def _empty(reason: str, **info: Any) -> pd.DataFrame:
     return out
 
 
-def _tokens(texts: np.ndarray, normalization: str) -> list[list[str]]:
-    """Each text's words after :func:`wergap.normalize` (each distinct text normalised once)."""
-    return normalized_words(texts, normalization)
+def _events(
+    ref_text: np.ndarray,
+    hyp_text: np.ndarray,
+    starts: np.ndarray,
+    codes: np.ndarray,
+    vocabulary: Any,
+    errors: np.ndarray | None,
+) -> tuple[pd.DataFrame, int, int]:
+    """One row per error event (row, kind, ref_word, hyp_word); utterances re-aligned; count mismatches.
 
-
-def _events(refs: list[list[str]], hyps: list[list[str]], errors: np.ndarray | None) -> tuple[pd.DataFrame, int, int]:
-    """One row per error event (row, kind, ref_word, hyp_word); utterances re-aligned; count mismatches."""
+    Each distinct text becomes one string with a code point per word (what rapidfuzz
+    compares fastest, and its backtrace depends only on which words are equal, so the
+    alignment is jiwer's); events carry word codes until the end.
+    """
     from rapidfuzz.distance import Levenshtein
 
+    strings = code_strings(codes, starts, len(vocabulary))
+    if strings is None:  # more words than code points: lists of codes, as jiwer passes them
+        strings = [codes[a:b].tolist() for a, b in zip(starts[:-1].tolist(), starts[1:].tolist())]
+    word_start = starts.tolist()
     editops = Levenshtein.editops
-    kinds: list[str] = []
-    ref_words: list[Any] = []
-    hyp_words: list[Any] = []
+    kind: list[int] = []  # 0 missed, 1 substitution, 2 insertion
+    ref_pos: list[int] = []  # index into codes, or -1
+    hyp_pos: list[int] = []
     where: list[int] = []
     realigned = mismatches = 0
-    for k, (r, h) in enumerate(zip(refs, hyps)):
-        if (errors is not None and errors[k] == 0) or r == h:
+    candidates = range(len(ref_text)) if errors is None else np.flatnonzero(errors != 0).tolist()
+    for k in candidates:
+        rt, ht = int(ref_text[k]), int(hyp_text[k])
+        if rt == ht:
             continue
+        r, h = strings[rt], strings[ht]
         realigned += 1
         ops = editops(r, h)
         if errors is not None and len(ops) != errors[k]:
             mismatches += 1
-        for op in ops:  # Editop attributes are typed (unpacking one yields int | str)
-            tag, a, b = op.tag, op.src_pos, op.dest_pos
+        r0, h0 = word_start[rt], word_start[ht]
+        for op in ops:
+            tag = op.tag
             if tag == "replace":
-                kinds += ("missed", "substitution")
-                ref_words += (r[a], r[a])
-                hyp_words += (None, h[b])
+                a, b = r0 + op.src_pos, h0 + op.dest_pos
+                kind += (0, 1)
+                ref_pos += (a, a)
+                hyp_pos += (-1, b)
                 where += (k, k)
             elif tag == "delete":
-                kinds.append("missed")
-                ref_words.append(r[a])
-                hyp_words.append(None)
+                kind.append(0)
+                ref_pos.append(r0 + op.src_pos)
+                hyp_pos.append(-1)
                 where.append(k)
             else:
-                kinds.append("insertion")
-                ref_words.append(None)
-                hyp_words.append(h[b])
+                kind.append(2)
+                ref_pos.append(-1)
+                hyp_pos.append(h0 + op.dest_pos)
                 where.append(k)
+    words = np.asarray(vocabulary.to_pylist(), dtype=object)
+    names = np.asarray(KINDS_BY_CODE, dtype=object)
+
+    def word(pos: list[int]) -> pd.Series:
+        at = np.asarray(pos, dtype=np.int64)
+        out = np.full(at.size, None, dtype=object)
+        hit = at >= 0
+        out[hit] = words[codes[at[hit]]]
+        return pd.Series(out, dtype="str")
+
     events = pd.DataFrame(
         {
             "row": np.asarray(where, dtype=np.int64),
-            "kind": pd.Series(kinds, dtype="str"),
-            "ref_word": pd.Series(ref_words, dtype="str"),
-            "hyp_word": pd.Series(hyp_words, dtype="str"),
+            "kind": pd.Series(names[np.asarray(kind, dtype=np.int64)], dtype="str"),
+            "ref_word": word(ref_pos),
+            "hyp_word": word(hyp_pos),
         }
     )
     return events, realigned, mismatches
@@ -312,13 +358,14 @@ def _log_odds(events: pd.DataFrame, prior_scale: float) -> pd.DataFrame:
     return table
 
 
-def _add_rates(table: pd.DataFrame, refs: list[list[str]], keep: np.ndarray, side: np.ndarray) -> None:
+def _add_rates(table: pd.DataFrame, refs: RefWords | None, keep: np.ndarray, side: np.ndarray) -> None:
     """``ref_count_*`` and ``rate_*`` for the listed rows with a reference word."""
-    cohort_counts: Counter[str] = Counter()
-    rest_counts: Counter[str] = Counter()
-    if table["ref_word"].notna().any():  # one C-level count per side over every reference word
-        cohort_counts = Counter(chain.from_iterable(compress(refs, keep & side)))
-        rest_counts = Counter(chain.from_iterable(compress(refs, keep & ~side)))
+    cohort_counts: dict[str, float] = {}
+    rest_counts: dict[str, float] = {}
+    if refs is not None and table["ref_word"].notna().any():  # counted per side over every reference word
+        vocabulary = refs.vocabulary.to_pylist()
+        cohort_counts = dict(zip(vocabulary, refs.counts(np.flatnonzero(keep & side)).tolist()))
+        rest_counts = dict(zip(vocabulary, refs.counts(np.flatnonzero(keep & ~side)).tolist()))
     ref_c = table["ref_word"].map(lambda w: cohort_counts.get(w, 0) if isinstance(w, str) else np.nan)
     ref_r = table["ref_word"].map(lambda w: rest_counts.get(w, 0) if isinstance(w, str) else np.nan)
     table["ref_count_cohort"] = ref_c.astype("float64")
