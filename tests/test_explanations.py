@@ -95,3 +95,12 @@ def test_cli_adjust_for(tmp_path, capsys):
     capsys.readouterr()
     assert main(args + ["--adjust-for", "length,nope"]) == 2
     assert "cannot adjust for 'nope'" in capsys.readouterr().err
+
+
+def test_cli_no_explain_leaves_the_explanations_out(tmp_path):
+    log = tmp_path / "decode.tsv"
+    regional_log(n_speakers=200, per_speaker=5).to_csv(log, sep="\t", index=False)
+    args = ["audit", str(log), "-o", str(tmp_path / "r.html"), "--outdir", str(tmp_path), "--methods", "geo_tree"]
+    assert main([*args, "--n-boot", "20", "--no-explain"]) == 0
+    data = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert not data["explanations"]

@@ -276,22 +276,28 @@ _PRELOAD = threading.Lock()
 _LOADER: threading.Thread | None = None
 
 
+def load_kernels() -> None:
+    """Load the compiled scoring kernels now (numba and its cached machine code, ~0.5 s once).
+
+    :func:`score` loads them by itself when a log is large enough to repay it; call this
+    first where a process should pay the load up front (a service warming up, a benchmark
+    timing throughput alone).
+    """
+    global _KERNELS_LOADED
+    from wergap import scoring_kernels as kern
+
+    codes = np.zeros(1, np.int64)
+    bounds = np.array([0, 1, 1], np.int64)
+    kern.split_words(np.array([0, 1], np.int64), np.frombuffer(b"a", np.uint8), kern.default_table())
+    kern.forced_counts(codes, bounds, np.array([0], np.int64), np.array([1], np.int64))
+    _KERNELS_LOADED = True
+
+
 def _preload_kernels() -> None:
     """Load the numba kernels on a background thread, once: later large calls then use them."""
-
-    def load() -> None:
-        global _KERNELS_LOADED
-        from wergap import scoring_kernels as kern
-
-        codes = np.zeros(1, np.int64)
-        bounds = np.array([0, 1, 1], np.int64)
-        kern.split_words(np.array([0, 1], np.int64), np.frombuffer(b"a", np.uint8), kern.default_table())
-        kern.forced_counts(codes, bounds, np.array([0], np.int64), np.array([1], np.int64))
-        _KERNELS_LOADED = True
-
     global _LOADER
     if _PRELOAD.acquire(blocking=False):  # never released: one preload per process
-        _LOADER = threading.Thread(target=load, name="wergap-kernels", daemon=True)
+        _LOADER = threading.Thread(target=load_kernels, name="wergap-kernels", daemon=True)
         _LOADER.start()
 
 

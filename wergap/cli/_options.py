@@ -414,7 +414,8 @@ def _audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[str
         max_bottom_share=getattr(args, "max_bottom_share", MAX_BOTTOM_SHARE),
         min_group_speakers=getattr(args, "min_group_speakers", MIN_GROUP_SPEAKERS),
         adjust_for=adjust_for_list(getattr(args, "adjust_for", None)),
-        explain=args.command == "audit",  # check, compare and export-weights show no explanation
+        # check, compare and export-weights show no explanation
+        explain=args.command == "audit" and not getattr(args, "no_explain", False),
         progress=step_progress(args, "audit"),
     )
 

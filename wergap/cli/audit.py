@@ -45,6 +45,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="covariates of each bottom cohort's adjusted gap: 'length', 'rate' (needs duration) and "
         "log columns (default: length, rate when duration is given, and the known attributes)",
     )
+    p.add_argument(
+        "--no-explain",
+        action="store_true",
+        help="skip explaining the bottom cohorts (error profile, adjusted gap, cohort profile): on a log of "
+        "millions of utterances they are most of the audit's time",
+    )
     p.set_defaults(func=run)
     return p
 
