@@ -51,6 +51,7 @@ FLAG_TERMS: tuple[tuple[str, str], ...] = (
     (r"\butt2spk=", "--utt2spk"),
     (r"\bspeaker_pattern\b", "--speaker-pattern"),
     (r"\(census=\)", "(--census)"),
+    (r"\(embeddings= or an", "(--embeddings or an"),
     (r"\bref= and hyp=", "--ref and --hyp"),
     (r"\bref=/hyp=", "--ref/--hyp"),
     (r"\bdrop_invalid=True\b", "--drop-invalid"),

@@ -14,6 +14,7 @@ from wergap.cli._options import (
     add_discovery_arguments,
     add_log_arguments,
     add_methods_argument,
+    in_flags,
     load_scored,
     refuse_skipped,
     write_json,
@@ -246,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
         if why:
             print(f"excluded    {method}: " + "; ".join(f"{n:,} speakers {reason}" for reason, n in why.items()))
     for method, reason in result.skipped.items():
-        print(f"skipped     {method}: {reason}")
+        print(f"skipped     {method}: {in_flags(reason)}")
     overall = "; ".join(f"{r['system']} {100 * r['wer']:.2f} %" for _, r in result.overall.iterrows())
     print(f"WER         {overall}")
     print(
