@@ -33,11 +33,11 @@ import pandas as pd
 from wergap._strings import isin
 from wergap.audit import Audit
 from wergap.audit import audit as run_audit
-from wergap.cohorts.bootstrap import comonotone_mean, percentile_interval, ratio, relative_gap_pct
+from wergap.cohorts.bootstrap import percentile_interval, ratio, relative_gap_pct
 from wergap.cohorts.partition import Partition, partition_from_column
 from wergap.cohorts.stats import check_options, gap_summary
 from wergap.comparison.assignments import partitions_from_assignments
-from wergap.comparison.paired_bootstrap import outcome, paired_totals
+from wergap.comparison.paired_bootstrap import held_out_systems, outcome, paired_totals
 from wergap.comparison.pairing import require_scored
 from wergap.comparison.systems_result import (
     SYSTEM_CHANGE_COLUMNS,
@@ -611,95 +611,6 @@ def _measure_partition(
         "changes": pd.DataFrame(sys_rows, columns=SYSTEM_CHANGE_COLUMNS),
         "cohort_changes": pd.DataFrame(change_rows, columns=SYSTEM_COHORT_CHANGE_COLUMNS),
     }, part.excluded
-
-
-def held_out_systems(
-    estimator: Any,
-    meta: pd.DataFrame,
-    values: np.ndarray,
-    names: Sequence[str],
-    *,
-    bottom_share: float | None,
-    min_speakers: int,
-    confidence: float,
-    n_boot: int,
-    seed: int,
-) -> tuple[dict[str, np.ndarray], str | None]:
-    """Two-fold held-out gap of every system and its paired change against the first.
-
-    Each fold fits a clone of the discovery estimator on one half of the speakers (the
-    discovery basis's counts, ``meta``), takes its bottom and top cohorts, assigns the
-    other half's speakers with ``predict`` and measures every system's gap between those
-    cohorts there, all systems from the same paired resamples. The folds' estimates are
-    averaged; their resample distributions are averaged quantile by quantile (comonotone
-    coupling, as :func:`wergap.comparison.paired_bootstrap.held_out_change` explains).
-
-    Returns
-    -------
-    numbers : dict of str to ndarray
-        ``gap``, ``gap_ci_low``, ``gap_ci_high`` (one per system), ``change``,
-        ``change_ci_low``, ``change_ci_high`` (system against the first; 0 for the first).
-    reason : str or None
-        Why some or all numbers are NaN.
-    """
-    from sklearn.base import clone
-
-    n_sys = len(names)
-    nan = np.full(n_sys, np.nan)
-    out = {key: nan.copy() for key in ("gap", "gap_ci_low", "gap_ci_high", "change", "change_ci_low", "change_ci_high")}
-    ids = meta["speaker_id"].to_numpy(dtype=object)
-    if len(ids) < 4:
-        return out, "fewer than 4 speakers: no held-out halves"
-    split_seed, boot_seed = np.random.SeedSequence(seed).spawn(2)
-    order = np.random.default_rng(split_seed).permutation(len(ids))
-    halves = (np.sort(order[: len(ids) // 2]), np.sort(order[len(ids) // 2 :]))
-    rng = np.random.default_rng(boot_seed)
-    estimates, gap_boots, reasons = [], [], []
-    for fold, (discover, measure) in enumerate((halves, halves[::-1]), 1):
-        half_a = meta.iloc[discover].reset_index(drop=True)
-        half_b = meta.iloc[measure].reset_index(drop=True)
-        try:
-            fitted = clone(estimator).fit(half_a)
-        except ValueError as error:
-            reasons.append(f"fold {fold}: discovery failed: {error}")
-            continue
-        found = gap_summary(half_a, fitted.partition_, bottom_share=bottom_share, min_speakers=min_speakers, n_boot=0)
-        if found.bottom is None:
-            reasons.append(f"fold {fold}: {found.reason}")
-            continue
-        predicted = fitted.predict(half_b)
-        labels = pd.Series(np.asarray(predicted, dtype=object), index=pd.Index(predicted.index).astype(str))
-        labels = labels.reindex(ids[measure]).to_numpy(dtype=object)
-        side = np.full(len(labels), -1)
-        side[np.isin(labels, list(found.bottom_cohorts))] = 0
-        side[labels == found.top] = 1
-        keep = side >= 0
-        codes, vals = side[keep], values[measure][keep]
-        totals = np.zeros((2, 2 * n_sys))
-        np.add.at(totals, codes, vals)
-        gaps = relative_gap_pct(ratio(totals[0, 0::2], totals[0, 1::2]), ratio(totals[1, 0::2], totals[1, 1::2]))
-        if not np.isfinite(gaps).all():
-            reasons.append(f"fold {fold}: bottom or top cohort empty, or top WER 0, on the other half")
-            continue
-        estimates.append(gaps)
-        b = paired_totals(codes, vals, 2, n_boot, rng) if n_boot else np.zeros((0, 2, 2 * n_sys))
-        gap_boots.append(relative_gap_pct(ratio(b[:, 0, 0::2], b[:, 0, 1::2]), ratio(b[:, 1, 0::2], b[:, 1, 1::2])))
-    if not estimates:
-        return out, "held-out: " + "; ".join(reasons)
-    mean = np.mean(estimates, axis=0)
-    out["gap"] = mean
-    out["change"] = mean - mean[0]
-    if n_boot:
-        for s in range(n_sys):
-            draws = comonotone_mean([g[:, s] for g in gap_boots], n_boot)
-            if draws is not None:
-                out["gap_ci_low"][s], out["gap_ci_high"][s] = percentile_interval(draws, confidence)
-            if s:
-                diff = comonotone_mean([g[:, s] - g[:, 0] for g in gap_boots], n_boot)
-                if diff is not None:
-                    out["change_ci_low"][s], out["change_ci_high"][s] = percentile_interval(diff, confidence)
-        out["change_ci_low"][0] = out["change_ci_high"][0] = 0.0
-    return out, ("held-out on one fold only: " + "; ".join(reasons)) if reasons else None
 
 
 def _attach_held_out(
