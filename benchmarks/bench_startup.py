@@ -111,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"first wg.score    {n / first:12,.0f} utt/s  ({first:.2f} s, fresh process, {n:,} utterances): {jw / first:.1f}x jiwer"
     )
-    print(f"warm wg.score     {n / warm:12,.0f} utt/s  ({warm:.2f} s, second call): {jw / warm:.1f}x jiwer")
+    print(
+        f"warm wg.score     {n / warm:12,.0f} utt/s  ({warm:.2f} s, a later call, kernels loaded): {jw / warm:.1f}x jiwer"
+    )
     print(f"jiwer             {n / jw:12,.0f} utt/s  ({jw:.2f} s, process_words per utterance, same process)")
     print(f"machine           load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end")
     return 0

@@ -106,10 +106,8 @@ def encoded_words(
     lists = _normalized_tokens(np.asarray(uniques, dtype=object), normalization)
     flat = lists.flatten()
     keep = np.asarray(pc.binary_length(flat)) > 0  # Arrow's split keeps an empty word at a space-edged end
-    kept = np.zeros(len(flat) + 1, np.int64)
-    np.cumsum(keep, out=kept[1:])
-    offsets = np.asarray(lists.offsets, dtype=np.int64)
-    starts = kept[offsets - offsets[0]]
+    offsets = np.asarray(lists.offsets, dtype=np.int64) - int(lists.offsets[0].as_py())
+    starts = offsets - np.searchsorted(np.flatnonzero(~keep), offsets)  # empty words are few
     encoded = pc.dictionary_encode(flat.filter(pa.array(keep)))
     codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
     return text_of.astype(np.int64), starts, codes, encoded.dictionary

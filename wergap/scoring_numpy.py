@@ -54,11 +54,11 @@ def word_codes(offsets: np.ndarray, data: np.ndarray, table: np.ndarray) -> tupl
     if text.size and not text.all():  # some byte maps to the placeholder
         if not data[base:stop].all():
             return None
-        kept = text != _DELETED
-        cum = np.zeros(text.size + 1, np.int64)
-        np.cumsum(kept, out=cum[1:])
-        text = text[kept]
-        off = cum[off]
+        # Deleted bytes (punctuation) are few: each row start moves back by the deleted
+        # bytes before it. (A cumulative sum over every byte cost ~40x more.)
+        deleted = np.flatnonzero(text == _DELETED)
+        off = off - np.searchsorted(deleted, off)
+        text = np.delete(text, deleted)
     if np.isin(lut, _ARROW_SPACES).any():  # a kept byte Arrow would split on: split here instead
         return _split_in_numpy(text, off)
     # Arrow splits every row at runs of spaces in C++; it keeps an empty token where a row
@@ -68,9 +68,8 @@ def word_codes(offsets: np.ndarray, data: np.ndarray, table: np.ndarray) -> tupl
     )
     words = lists.flatten()
     keep = np.asarray(pc.binary_length(words)) > 0
-    cum = np.zeros(keep.size + 1, np.int64)
-    np.cumsum(keep, out=cum[1:])
-    row_start = cum[np.asarray(lists.offsets)]
+    starts = np.asarray(lists.offsets, dtype=np.int64)
+    row_start = starts - np.searchsorted(np.flatnonzero(~keep), starts)  # empty words are few
     encoded = pc.dictionary_encode(words.filter(pa.array(keep)))
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), row_start, len(encoded.dictionary)
 
