@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from wergap.cohorts._target import in_cohort
-from wergap.cohorts.attributes import attribute_exclusion
+from wergap.cohorts.attributes import CONTRACT_COLUMNS, attribute_exclusion
 from wergap.cohorts.partition import Partition
 from wergap.errors import InputError
 
@@ -41,32 +41,10 @@ COHORT_PROFILE_COLUMNS = [
 ]
 #: Label of pooled rare values; ``{n}`` is ``min_group_speakers``.
 RARE_VALUES = "(values under {n} speakers)"
-#: Speaker-table columns that are never attributes.
-NOT_ATTRIBUTES = frozenset(
-    {
-        "speaker_id",
-        "utt_id",
-        "utterances",
-        "ref_words",
-        "errors",
-        "substitutions",
-        "deletions",
-        "insertions",
-        "hits",
-        "wer",
-        "lat",
-        "lon",
-        "zip",
-        "audio",
-        "ref",
-        "hyp",
-        "system",
-        "embedding",
-        "embedded_utterances",
-        "cohort",
-        "duration",
-    }
-)
+#: Speaker-table columns that are never attributes: the table's contract columns
+#: (:data:`wergap.cohorts.attributes.CONTRACT_COLUMNS`) and two a profile would misread
+#: as attributes (the embedding count and the speaking time).
+NOT_ATTRIBUTES = CONTRACT_COLUMNS | {"embedded_utterances", "duration"}
 #: Most distinct values an automatically chosen text attribute may have.
 MAX_VALUES = 12
 
