@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,3 +43,13 @@ def test_csv_round_trip(write, pairs):
     assert log["ref"].tolist() == frame["ref"].tolist()
     assert log["hyp"].tolist() == frame["hyp"].tolist()
     assert provenance(log)["rows_read"] == len(pairs)
+
+
+@pytest.mark.parametrize("ref", ["\n,", "a\nb,c,d\ne", 'say "hi"\nu2,b,c\n'])
+def test_a_well_quoted_field_with_line_breaks_is_not_an_unclosed_quote(write, ref):
+    """A field holding line breaks, even one whose middle line looks like a row, is legal
+    CSV when its quotes are well formed: only broken quoting is refused."""
+    frame = pd.DataFrame({"utt_id": ["s0-0", "s1-1"], "ref": [ref, "x"], "hyp": ["", "x"]})
+    path = write("log.csv", "")
+    frame.to_csv(path, index=False)
+    assert read_log(path)["ref"].tolist() == [ref, "x"]

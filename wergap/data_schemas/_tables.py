@@ -176,7 +176,15 @@ def _physical_lines(data: bytes, records: int = 0) -> int:
 
 def _check_spanning_records(text: str, sep: str, expected: int, file: str) -> None:
     """Raise :class:`InputError` at the first record that spans lines of which one, on
-    its own, has the header's number of fields: the signature of an unclosed quote."""
+    its own, has the header's number of fields, and whose quoting is broken: the
+    signature of an unclosed quote.
+
+    A field that legitimately holds line breaks (and commas) is written by every CSV
+    writer with its inner quotes doubled and its closing quote followed by a separator
+    or the line end, so it parses under the csv module's strict rules. A quote left open
+    swallows the rows after it until some later quote, meant to open a field, closes it
+    and is followed by that field's text, which strict parsing refuses.
+    """
     lines = None
     for start, end, _found in _walk(text, sep, True, ends=True):
         if end <= start:
@@ -185,8 +193,18 @@ def _check_spanning_records(text: str, sep: str, expected: int, file: str) -> No
             lines = split_lines(text)
         inner = lines[start:end]  # the lines after the first, 0-based start == line start+1
         swallowed = sum(1 for line in inner if len(line.split(sep)) >= expected)
-        if swallowed:
+        if swallowed and not _parses_strictly("\n".join(lines[start - 1 : end]), sep):
             raise InputError(UNCLOSED_QUOTE.format(end=end, swallowed=swallowed), file=file, row=start)
+
+
+def _parses_strictly(record: str, sep: str) -> bool:
+    """Whether one record's text is well-formed CSV (quotes closed before a separator)."""
+    try:
+        with _no_field_limit():
+            list(csv.reader(io.StringIO(record), delimiter=sep, strict=True))
+    except csv.Error:
+        return False
+    return True
 
 
 def _csv_error(text: str, sep: str, quoted: bool) -> str:
