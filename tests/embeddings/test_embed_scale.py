@@ -256,3 +256,63 @@ def test_ctrl_c_leaves_a_valid_cache_and_the_rerun_resumes(model_dir: Path, tmp_
     df = E.embed_audio(root, model=model_dir, cache_dir=cache)
     meta = df.attrs["wergap"]["embed"]
     assert meta["from_cache"] == len(entries) and meta["computed"] == 300 - len(entries)
+
+
+# --------------------------------------------------------------------------- threads and kernels
+
+
+def test_busy_cores_sees_another_process_spinning() -> None:
+    """The idle-core measure is of what other processes take now, not last minute's load."""
+    from wergap.embeddings import _embed_run as R
+
+    if R.busy_cores(0.05) is None:
+        pytest.skip("no /proc/stat on this system")
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)  # let it start
+        busy = R.busy_cores(0.5)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert busy is not None and 0.6 <= busy <= (os.cpu_count() or 1) + 0.01
+
+
+@needs_embed
+def test_threads_follow_idle_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from wergap.embeddings import _embed_run as R
+
+    cores = torch.get_num_threads()
+    monkeypatch.setattr(R.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(R, "busy_cores", lambda seconds=0.2: 0.0)
+    assert R.choose_threads(torch, None, "cpu") == cores
+    monkeypatch.setattr(R, "busy_cores", lambda seconds=0.2: float(cores))
+    assert R.choose_threads(torch, None, "cpu") == 1  # never fewer than one
+    monkeypatch.setattr(R, "busy_cores", lambda seconds=0.2: None)
+    assert R.choose_threads(torch, None, "cpu") == cores  # cannot tell: torch's own count
+    assert R.choose_threads(torch, 3, "cpu") == 3  # asked for: taken as given
+
+
+@needs_embed
+def test_cpu_convolutions_bypass_onednn_and_nnpack_and_restore(model_dir: Path) -> None:
+    """The flags are off while the encoder runs on the CPU, back afterwards; vectors agree."""
+    import torch
+
+    from wergap.embeddings import _embed_run as R
+
+    before = (torch.backends.mkldnn.enabled, torch._C._get_nnpack_enabled())
+    with R.cpu_convolutions(torch, "cpu"):
+        assert not torch.backends.mkldnn.enabled and not torch._C._get_nnpack_enabled()
+    assert (torch.backends.mkldnn.enabled, torch._C._get_nnpack_enabled()) == before
+    with R.cpu_convolutions(torch, "cuda"):
+        assert (torch.backends.mkldnn.enabled, torch._C._get_nnpack_enabled()) == before
+
+    classifier = E._Encoder(model_dir, cache_dir=None, device="cpu").load()
+    rng = np.random.default_rng(0)
+    batch = torch.from_numpy(rng.standard_normal((16, 8000)).astype(np.float32))  # NNPACK from 16 on
+    with torch.inference_mode():
+        theirs = classifier.encode_batch(batch).numpy()
+        with R.cpu_convolutions(torch, "cpu"):
+            ours = classifier.encode_batch(batch).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)

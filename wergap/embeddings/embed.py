@@ -183,11 +183,13 @@ def embed_audio(
         Seed of ``select="random"``.
     threads : int, optional
         CPU threads for the encoder. By default torch's own count (the physical cores),
-        lowered to the cores that are idle (CPUs minus the one-minute load average, at
-        least 1) when the machine is already busy: torch's threads wait for each other
-        at every layer, so one of them losing its core to another process stalls all
-        (measured on a 2-core machine under a load of 11: 4 s of audio took 12-15 s with
-        2 threads, 2-3 s with 1). Restored afterwards.
+        lowered to the cores that are idle (CPUs minus the cores other processes keep
+        busy over a 0.2 s sample, at least 1) when the machine is already busy: torch's
+        threads wait for each other at every layer, so one of them losing its core to
+        another process stalls all (on 2 cores with the other busy: 15.9x real time on
+        2 threads, 17.7x on 1). Restored afterwards. On the CPU the convolutions run on
+        torch's im2col + BLAS path, not oneDNN or NNPACK, which are several times slower
+        for this encoder (see ``_embed_run.cpu_convolutions``).
 
     Returns
     -------
