@@ -4,11 +4,11 @@ Every number wergap reports rests on these counts, so they follow ``jiwer.proces
 exactly — S/D/I split included, not only the totals — after the same normalisation on
 both sides. jiwer spends most of its time in Python, per utterance; wergap keeps the
 text in Arrow buffers and runs the per-byte and per-utterance work in compiled loops
-(:mod:`wergap.scoring_kernels`): one pass normalises and splits the text, Arrow encodes
-each word as an integer, and the edit distance fixes the S/D/I split of most pairs. The
-pairs it leaves open (several optimal alignments) go to rapidfuzz's Levenshtein
-backtrace, the one jiwer calls, so every tie breaks as in jiwer. The property tests in
-``tests/test_scoring.py`` check the equality against jiwer itself.
+(:mod:`wergap.scoring_kernels`): one pass normalises and splits the text and gives each
+word an integer code, and the edit distance fixes the S/D/I split of most pairs; the pairs
+it leaves open (several optimal alignments) are traced back by the rule of rapidfuzz's
+Levenshtein backtrace, the one jiwer calls, so every tie breaks as in jiwer. The property
+tests in ``tests/test_scoring.py`` check the equality against jiwer itself.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ NOT_TEXT = "column {column!r} must hold text (str) for scoring: {error}"
 # Pairs scored per unit of work: bounds the temporaries' memory, is the progress bar's
 # step, and is what threads share out (logs of 2+ chunks run on every core).
 CHUNK = 100_000
+# Logs shorter than twice this are not split between threads (a thread's start and a
+# chunk's Arrow set-up are not repaid below it).
+MIN_SHARE = 5_000
 # From this many pairs on, a process's first score() loads the numba kernels (~0.5 s once)
 # rather than taking the uncompiled numpy/Arrow/rapidfuzz path (benchmarks/bench_startup.py).
 COMPILED_FROM = 500_000
@@ -190,9 +193,10 @@ def _compiled_counts(
     ``default`` runs on every row in the compiled splitter (rows with non-ASCII text are
     first normalised by Arrow); the other conventions normalise each distinct string once
     (:mod:`wergap.normalization`) and split on single spaces, as jiwer does. Words become integer
-    codes (Arrow's dictionary_encode) — or, for ``unit="char"``, the text's code points
-    with single spaces between words; the distance fixes most pairs' counts and
-    rapidfuzz's backtrace settles the rest. ``compiled=False`` splits, encodes and
+    codes (:func:`wergap.scoring_kernels.encode_words`) — or, for ``unit="char"``, the
+    text's code points with single spaces between words; the distance fixes most pairs'
+    counts and a backtrace by rapidfuzz's rule settles the rest (rapidfuzz itself for
+    references of more than 64 words past their common prefix and suffix). ``compiled=False`` splits, encodes and
     measures the distance with numpy, Arrow and rapidfuzz (:mod:`wergap.scoring_numpy`)
     instead of the numba kernels, whose loading a small log does not repay.
     """
@@ -200,38 +204,37 @@ def _compiled_counts(
 
     n = len(refs)
     if normalization == "default":
-        rows = _prenormalize_non_ascii(pa.concat_arrays([refs, hyps]))
+        # References and hypotheses stay two columns: the encoder reads both into one
+        # code space, so their text is never concatenated (a copy per chunk).
+        columns = [_prenormalize_non_ascii(refs), _prenormalize_non_ascii(hyps)]
         table = kern.default_table()
         ref_rows = np.arange(n, dtype=np.int64)
         hyp_rows = np.arange(n, 2 * n, dtype=np.int64)
     else:
         both = pa.concat_arrays([refs, hyps]).to_numpy(zero_copy_only=False)
         which, uniques = pd.factorize(both, use_na_sentinel=False)
-        rows = norm.normalized_text(uniques, _normalizer(normalization))
+        columns = [norm.normalized_text(uniques, _normalizer(normalization))]
         table = kern.space_table()
         ref_rows = which[:n].astype(np.int64)
         hyp_rows = which[n:].astype(np.int64)
-    offsets, data = _buffers(rows)
     if not compiled and unit == "word":
+        offsets, data = _buffers(columns[0] if len(columns) == 1 else pa.concat_arrays(columns))
         counts = _uncompiled_counts(offsets, data, table, ref_rows, hyp_rows)
         if counts is not None:
             return counts
     global _KERNELS_LOADED
     _KERNELS_LOADED = True
-    word_bytes, word_start, row_start = kern.split_words(offsets, data, table)
     if unit == "char":
+        offsets, data = _buffers(columns[0] if len(columns) == 1 else pa.concat_arrays(columns))
+        word_bytes, word_start, row_start = kern.split_words(offsets, data, table)
         codes, row_start = kern.code_points(word_bytes, word_start, row_start)
         vocabulary = None  # already code points
     else:
-        words = pa.LargeStringArray.from_buffers(
-            len(word_start) - 1, pa.py_buffer(word_start), pa.py_buffer(word_bytes)
-        )
-        encoded = pc.dictionary_encode(words)
-        codes = encoded.indices.to_numpy(zero_copy_only=False)
-        vocabulary = len(encoded.dictionary)
-    counts, ambiguous = kern.forced_counts(codes, row_start, ref_rows, hyp_rows)
-    if ambiguous.any():
-        pick = np.flatnonzero(ambiguous)
+        offsets, data = _buffers(columns[0])
+        codes, row_start, vocabulary = kern.encode_words(offsets, data, table, *map(_buffers, columns[1:]))
+    counts, flagged = kern.aligned_counts(codes, row_start, ref_rows, hyp_rows)
+    if flagged.any():
+        pick = np.flatnonzero(flagged)
         seqs = _sequences(codes, row_start, np.concatenate([ref_rows[pick], hyp_rows[pick]]), vocabulary)
         counts[pick] = _align((seqs[: len(pick)], seqs[len(pick) :]))
     return counts
@@ -284,10 +287,10 @@ def load_kernels() -> None:
     global _KERNELS_LOADED
     from wergap import scoring_kernels as kern
 
-    codes = np.zeros(1, np.int64)
-    bounds = np.array([0, 1, 1], np.int64)
-    kern.split_words(np.array([0, 1], np.int64), np.frombuffer(b"a", np.uint8), kern.default_table())
-    kern.forced_counts(codes, bounds, np.array([0], np.int64), np.array([1], np.int64))
+    codes, bounds, _ = kern.encode_words(
+        np.array([0, 1, 2], np.int64), np.frombuffer(b"ab", np.uint8), kern.default_table()
+    )
+    kern.aligned_counts(codes, bounds, np.array([0], np.int64), np.array([1], np.int64))
     _KERNELS_LOADED = True
 
 
@@ -369,7 +372,10 @@ def _counts(
     share the text without copying it (no fork of a large process).
     """
     n = len(refs)
-    edges = list(range(0, n, CHUNK)) + [n]
+    # Chunks of at most CHUNK pairs, and at least one per thread: 180k pairs on 2 threads
+    # are 2 x 90k, not 100k + 80k (the longer chunk sets the wall time).
+    size = min(CHUNK, max(MIN_SHARE, -(-n // max(1, n_jobs))))
+    edges = list(range(0, n, size)) + [n]
     bounds = list(zip(edges[:-1], edges[1:])) or [(0, 0)]
 
     compiled = _use_compiled(n)

@@ -2,23 +2,25 @@
 
 Scoring a million utterances one at a time through Python costs microseconds per
 utterance in interpreter overhead alone, so the per-byte and per-utterance work runs in
-two compiled loops instead:
+two compiled loops instead, both without the GIL (threads score chunks side by side):
 
-- :func:`split_words` turns a column of normalised UTF-8 text (Arrow's offsets and data
-  buffers, no Python strings) into the bytes of its words and each row's word count. A
+- :func:`encode_words` turns a column of normalised UTF-8 text (Arrow's offsets and data
+  buffers, no Python strings) into integer word codes and each row's word count. A
   256-entry byte table says, per byte, "keep (as this byte)", "word boundary" or "delete":
   for the ``default`` normalisation that is ASCII lowercasing, ASCII punctuation deletion
-  and whitespace splitting in the same single pass.
-- :func:`forced_counts` computes, for each (reference, hypothesis) pair of word-code
-  sequences, the Levenshtein distance — and from it the S/D/I/hits split *wherever the
-  distance forces it*. Every minimum-cost alignment has ``S + D + I = dist`` and
-  ``D - I = len(ref) - len(hyp)``, so ``S + 2I = dist - Δ`` and ``S + 2D = dist + Δ``;
-  when either is 0 or 1 the split is unique and equals jiwer's. The remaining pairs
-  (several optimal alignments with different splits) are flagged, and the caller hands
-  them to rapidfuzz's Levenshtein backtrace — the one jiwer uses — so jiwer decides every
-  tie exactly as it would.
+  and whitespace splitting in the same single pass, which also hashes each word into a
+  table of the distinct words seen so far (equal words, equal codes).
+- :func:`aligned_counts` computes, for each (reference, hypothesis) pair of word-code
+  sequences, the S/D/I/hits split of the alignment ``jiwer.process_words`` reports. Every
+  minimum-cost alignment has ``S + D + I = dist`` and ``D - I = len(ref) - len(hyp)``, so
+  ``S + 2I = dist - Δ`` and ``S + 2D = dist + Δ``; when either is 0 or 1 the split is
+  unique. The other pairs (several optimal alignments with different splits) are traced
+  back through the edit-distance matrix by the rule rapidfuzz's ``Levenshtein.editops``
+  follows — the backtrace jiwer calls — so every tie breaks as jiwer breaks it. Pairs
+  whose reference, less the common prefix and suffix, is longer than 64 words (where
+  rapidfuzz changes algorithm) are flagged for rapidfuzz itself.
 
-The word-to-code step between the two is Arrow's ``dictionary_encode``.
+:func:`split_words` and :func:`code_points` serve character-level scoring (CER).
 """
 
 from __future__ import annotations
@@ -32,8 +34,15 @@ from wergap._jit import compiled
 #: Byte classes in a byte table: a kept byte is its (possibly lowered) value, 0..255.
 BOUNDARY = -1
 DELETE = -2
-# Pairs whose remaining DP matrix is larger than this go to rapidfuzz (bit-parallel there).
+# Pairs whose reference middle is longer than this are flagged for rapidfuzz: its editops
+# traces back through one 64-bit word per column up to here (Hyyrö's bit-parallel
+# matrix), and through banded blocks or Hirschberg's split beyond.
+MAX_TRACED_REF = 64
+# Of the flagged pairs, those with at most this many DP cells get their distance here
+# (most are then forced and never reach rapidfuzz).
 MAX_DP_CELLS = 4096
+_FNV_OFFSET = np.uint64(14695981039346656037)
+_FNV_PRIME = np.uint64(1099511628211)
 
 # Bytes Python's str.split() and Arrow's ascii_split_whitespace treat as whitespace, plus
 # U+001C..U+001F, which str.isspace() accepts too.
@@ -100,21 +109,176 @@ def split_words(offsets: np.ndarray, data: np.ndarray, table: np.ndarray) -> tup
     return out[:w], word_start[: words + 1].copy(), row_start
 
 
+def encode_words(
+    offsets: np.ndarray, data: np.ndarray, table: np.ndarray, *more: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Integer word codes of each row of a string column, split and mapped through ``table``.
+
+    ``offsets`` (int64, rows + 1) and ``data`` (uint8) are an Arrow large_string array's
+    buffers; ``more`` are further ``(offsets, data)`` columns whose rows follow (one code
+    space for references and hypotheses without concatenating their text). Returns every
+    row's word codes back to back (int32; equal words, equal codes, numbered in order of
+    first appearance), each row's first word (int64, rows + 1) and the number of distinct
+    words. Empty words (a run of only deleted bytes) are never emitted. An FNV-1a hash of
+    each word picks its slot in an open-addressing table of the distinct words so far,
+    compared byte for byte; the table doubles (between rows) before it is half full. The
+    compiled loop never reallocates: numba then keeps the arrays in registers, which made
+    it twice as fast as a loop that grew them in place.
+    """
+    parts = [(offsets, data), *more]
+    n = sum(len(o) - 1 for o, _ in parts)
+    total = sum(int(o[-1] - o[0]) for o, _ in parts)
+    # A word takes at least one byte and words are separated by at least one byte.
+    codes = np.empty((total + n) // 2 + 2, np.int32)
+    row_start = np.empty(n + 1, np.int64)
+    kept = np.empty(total, np.uint8)  # distinct words' bytes; a repeat's bytes are overwritten
+    cap = 1 << 15
+    slot_code = np.full(cap, -1, np.int64)
+    slot_hash = np.zeros(cap, np.uint64)
+    first = np.empty(cap // 2 + 2, np.int64)  # distinct word k is kept[first[k]:first[k + 1]]
+    state = np.zeros(3, np.int64)  # bytes kept, distinct words, words
+    base = 0
+    for off, raw in parts:
+        rows = len(off) - 1
+        r = 0
+        while True:
+            r = _encode_rows(off, raw, table, r, base, codes, row_start, kept, first, slot_code, slot_hash, state)
+            if r == rows:
+                break
+            need = 2 * (int(state[1]) + (int(off[r + 1] - off[r]) + 1) // 2)
+            while cap < need or cap < 2 * len(slot_code):
+                cap *= 2
+            slot_code, slot_hash = _rehashed(slot_code, slot_hash, cap)
+            grown = np.empty(cap // 2 + 2, np.int64)
+            grown[: int(state[1]) + 1] = first[: int(state[1]) + 1]
+            first = grown
+        base += rows
+    row_start[n] = state[2]
+    return codes[: int(state[2])].copy(), row_start, int(state[1])
+
+
 @compiled
-def forced_counts(
+def _encode_rows(
+    offsets: np.ndarray,
+    data: np.ndarray,
+    table: np.ndarray,
+    r0: int,
+    base: int,
+    codes: np.ndarray,
+    row_start: np.ndarray,
+    kept: np.ndarray,
+    first: np.ndarray,
+    slot_code: np.ndarray,
+    slot_hash: np.ndarray,
+    state: np.ndarray,
+) -> int:
+    """:func:`encode_words`' loop from row ``r0`` of one column; returns the row it stopped at.
+
+    The column's row ``r`` is row ``base + r`` of the output. Stops before a row whose
+    words could fill the hash table past half (returns the number of rows when done).
+    """
+    n = offsets.shape[0] - 1
+    cap = slot_code.shape[0]
+    w = state[0]
+    distinct = state[1]
+    words = state[2]
+    r = r0
+    while r < n:
+        end = offsets[r + 1]
+        if 2 * (distinct + (end - offsets[r] + 1) // 2) > cap:
+            break
+        row_start[base + r] = words
+        in_word = False
+        start = 0
+        h = _FNV_OFFSET
+        for i in range(offsets[r], end + 1):
+            c = BOUNDARY if i == end else table[data[i]]
+            if c >= 0:
+                if not in_word:
+                    in_word = True
+                    start = w
+                    h = _FNV_OFFSET
+                kept[w] = c
+                w += 1
+                h = (h ^ np.uint64(c)) * _FNV_PRIME
+            elif c == BOUNDARY and in_word:
+                in_word = False
+                length = w - start
+                slot = np.int64((h ^ (h >> np.uint64(29))) & np.uint64(cap - 1))
+                code = -1
+                while True:
+                    k = slot_code[slot]
+                    if k < 0:
+                        break
+                    if slot_hash[slot] == h and first[k + 1] - first[k] == length:
+                        a = first[k]
+                        same = True
+                        for t in range(length):
+                            if kept[a + t] != kept[start + t]:
+                                same = False
+                                break
+                        if same:
+                            code = k
+                            break
+                    slot = (slot + 1) & (cap - 1)
+                if code >= 0:
+                    w = start  # a repeat: its bytes are not kept
+                else:
+                    code = distinct
+                    slot_code[slot] = code
+                    slot_hash[slot] = h
+                    first[distinct] = start
+                    first[distinct + 1] = w
+                    distinct += 1
+                codes[words] = code
+                words += 1
+            # DELETE: the byte goes, the word goes on ("o'clock" -> "oclock")
+        r += 1
+    state[0] = w
+    state[1] = distinct
+    state[2] = words
+    return r
+
+
+@compiled
+def _rehashed(slot_code: np.ndarray, slot_hash: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """The hash table of :func:`_encode_rows` moved into ``cap`` slots (a power of two)."""
+    new_code = np.full(cap, -1, np.int64)
+    new_hash = np.zeros(cap, np.uint64)
+    for old in range(slot_code.shape[0]):
+        k = slot_code[old]
+        if k >= 0:
+            h = slot_hash[old]
+            slot = np.int64((h ^ (h >> np.uint64(29))) & np.uint64(cap - 1))
+            while new_code[slot] >= 0:
+                slot = (slot + 1) & (cap - 1)
+            new_code[slot] = k
+            new_hash[slot] = h
+    return new_code, new_hash
+
+
+@compiled
+def aligned_counts(
     codes: np.ndarray, row_start: np.ndarray, ref_rows: np.ndarray, hyp_rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """S, D, I, hits per pair where the edit distance forces them; flags the other pairs.
+    """S, D, I, hits per pair, as ``jiwer.process_words`` counts them; flags pairs left to rapidfuzz.
 
     ``codes`` holds every row's word codes back to back, row ``r`` at
     ``codes[row_start[r]:row_start[r + 1]]``; pair ``k`` aligns row ``ref_rows[k]``
-    against row ``hyp_rows[k]``. Returns ``(counts, ambiguous)``: an (n, 4) int64 array
-    and a bool mask of the pairs left for the backtrace (their counts rows are zero).
+    against row ``hyp_rows[k]``. Returns ``(counts, flagged)``: an (n, 4) int64 array
+    and a bool mask of the pairs whose reference middle exceeds :data:`MAX_TRACED_REF`
+    words and whose split the distance does not force (their counts rows are zero).
+
+    The backtrace is rapidfuzz's: from the matrix's far corner, a deletion when the cell
+    is one more than the cell above it (reference side), else an insertion when, one
+    hypothesis word back, the cell is one less than the cell above it, else the diagonal
+    (a substitution where the words differ); leftover words are deletions, then insertions.
     """
     n = ref_rows.shape[0]
     out = np.zeros((n, 4), np.int64)
-    ambiguous = np.zeros(n, np.bool_)
+    flagged = np.zeros(n, np.bool_)
     row = np.empty(64, np.int64)
+    dp = np.empty(64 * 64, np.int64)
     for k in range(n):
         a0 = row_start[ref_rows[k]]
         a1 = row_start[ref_rows[k] + 1]
@@ -122,7 +286,7 @@ def forced_counts(
         b1 = row_start[hyp_rows[k] + 1]
         n_ref = a1 - a0
         delta = n_ref - (b1 - b0)
-        # A common prefix or suffix never changes the distance.
+        # A common prefix or suffix never changes the distance, nor rapidfuzz's backtrace.
         while a0 < a1 and b0 < b1 and codes[a0] == codes[b0]:
             a0 += 1
             b0 += 1
@@ -131,44 +295,87 @@ def forced_counts(
             b1 -= 1
         m = a1 - a0
         q = b1 - b0
+        traced = False
         if m == 0 or q == 0:
             dist = m + q
-        elif m * q > MAX_DP_CELLS:
-            ambiguous[k] = True
-            continue
-        else:
+        elif m <= MAX_TRACED_REF:
+            # The whole matrix, d[j * (q + 1) + i]: reference prefix j against hypothesis prefix i.
+            width = q + 1
+            if dp.shape[0] < (m + 1) * width:
+                dp = np.empty(2 * (m + 1) * width, np.int64)
+            for i in range(width):
+                dp[i] = i
+            for j in range(1, m + 1):
+                base = j * width
+                above = base - width
+                dp[base] = j
+                word = codes[a0 + j - 1]
+                for i in range(1, width):
+                    cost = dp[above + i - 1] if codes[b0 + i - 1] == word else dp[above + i - 1] + 1
+                    if dp[above + i] + 1 < cost:
+                        cost = dp[above + i] + 1
+                    if dp[base + i - 1] + 1 < cost:
+                        cost = dp[base + i - 1] + 1
+                    dp[base + i] = cost
+            dist = dp[m * width + q]
+            traced = True
+        elif m * q <= MAX_DP_CELLS:
             if row.shape[0] < q + 1:
                 row = np.empty(2 * (q + 1), np.int64)
-            for j in range(q + 1):
-                row[j] = j
-            for i in range(1, m + 1):
+            for i in range(q + 1):
+                row[i] = i
+            for j in range(1, m + 1):
                 diag = row[0]
-                row[0] = i
-                word = codes[a0 + i - 1]
-                for j in range(1, q + 1):
-                    up = row[j]
-                    cost = diag if codes[b0 + j - 1] == word else diag + 1
+                row[0] = j
+                word = codes[a0 + j - 1]
+                for i in range(1, q + 1):
+                    up = row[i]
+                    cost = diag if codes[b0 + i - 1] == word else diag + 1
                     if up + 1 < cost:
                         cost = up + 1
-                    if row[j - 1] + 1 < cost:
-                        cost = row[j - 1] + 1
+                    if row[i - 1] + 1 < cost:
+                        cost = row[i - 1] + 1
                     diag = up
-                    row[j] = cost
+                    row[i] = cost
             dist = row[q]
+        else:
+            flagged[k] = True
+            continue
         x = dist - delta  # = S + 2I
         y = dist + delta  # = S + 2D
         if x <= 1:
             s, d, i_ = x, delta, 0
         elif y <= 1:
             s, d, i_ = y, 0, -delta
+        elif traced:
+            width = q + 1
+            s = 0
+            d = 0
+            i_ = 0
+            col = m  # reference words left
+            rw = q  # hypothesis words left
+            while rw > 0 and col > 0:
+                if dp[col * width + rw] - dp[(col - 1) * width + rw] == 1:
+                    d += 1
+                    col -= 1
+                else:
+                    rw -= 1
+                    if rw > 0 and dp[col * width + rw] - dp[(col - 1) * width + rw] == -1:
+                        i_ += 1
+                    else:
+                        col -= 1
+                        if codes[a0 + col] != codes[b0 + rw]:
+                            s += 1
+            d += col
+            i_ += rw
         else:
-            ambiguous[k] = True
+            flagged[k] = True
             continue
         out[k, 0] = s
         out[k, 1] = d
         out[k, 2] = i_
         out[k, 3] = n_ref - s - d
-    return out, ambiguous
+    return out, flagged
 
 
 @compiled

@@ -114,8 +114,9 @@ def forced_counts(
 ) -> tuple[np.ndarray, np.ndarray]:
     """S, D, I, hits per pair where the edit distance forces them; flags the other pairs.
 
-    The same contract as :func:`wergap.scoring_kernels.forced_counts`, on the rows as
-    strings (:func:`code_strings`): ``(counts, ambiguous)``, counts rows of flagged pairs zero.
+    The forced rule of :func:`wergap.scoring_kernels.aligned_counts`, on the rows as
+    strings (:func:`code_strings`): ``(counts, ambiguous)``, counts rows of flagged pairs
+    zero; the caller hands the flagged pairs to rapidfuzz's backtrace.
     """
     from rapidfuzz.distance import Levenshtein
     from rapidfuzz.process import cpdist

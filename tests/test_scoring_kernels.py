@@ -1,0 +1,95 @@
+"""The compiled kernels on their own: word codes and the jiwer (rapidfuzz) backtrace.
+
+``aligned_counts`` traces ties back itself instead of handing them to rapidfuzz, so it is
+checked here against ``rapidfuzz.distance.Levenshtein.editops`` — what jiwer calls — on
+random sequences over tiny alphabets, where most pairs have several optimal alignments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from rapidfuzz.distance import Levenshtein
+
+from wergap import scoring_kernels as kern
+from wergap.scoring import _buffers
+
+
+def editops_counts(a: str, b: str) -> tuple[int, int, int, int]:
+    s = d = i = 0
+    for tag, _, _ in Levenshtein.editops(a, b).as_list():
+        if tag == "replace":
+            s += 1
+        elif tag == "delete":
+            d += 1
+        else:
+            i += 1
+    return s, d, i, len(a) - s - d
+
+
+def random_pairs(rng: np.random.Generator, pairs: int, alphabet: int, longest: int):
+    lengths = rng.integers(0, longest + 1, size=2 * pairs)
+    rows = [rng.integers(0, alphabet, size=k) for k in lengths]
+    codes = np.concatenate(rows).astype(np.int32)
+    row_start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    return rows, codes, row_start
+
+
+@pytest.mark.parametrize(
+    ("pairs", "alphabet", "longest"),
+    [(20_000, 2, 8), (20_000, 3, 14), (5_000, 4, 40), (1_000, 5, 64), (600, 3, 100)],
+)
+def test_backtrace_breaks_ties_as_rapidfuzz_editops(pairs, alphabet, longest):
+    rng = np.random.default_rng(alphabet * 1000 + longest)
+    rows, codes, row_start = random_pairs(rng, pairs, alphabet, longest)
+    ref_rows = np.arange(pairs, dtype=np.int64)
+    hyp_rows = ref_rows + pairs
+    counts, flagged = kern.aligned_counts(codes, row_start, ref_rows, hyp_rows)
+    ties = 0
+    for k in range(pairs):
+        a = "".join(chr(65 + c) for c in rows[k])
+        b = "".join(chr(65 + c) for c in rows[pairs + k])
+        if flagged[k]:  # reference middle > 64 words, split not forced: rapidfuzz's own job
+            assert len(a) > kern.MAX_TRACED_REF and tuple(counts[k]) == (0, 0, 0, 0)
+            continue
+        assert tuple(counts[k]) == editops_counts(a, b), (a, b)
+        dist = Levenshtein.distance(a, b)
+        ties += min(dist - (len(a) - len(b)), dist + (len(a) - len(b))) > 1
+    assert ties > pairs // 10  # the backtrace, not only the forced rule, was exercised
+    if longest > 64:
+        assert flagged.any()
+
+
+def column(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    return _buffers(pa.array(texts, type=pa.large_string()))
+
+
+def decode(codes: np.ndarray, row_start: np.ndarray) -> list[list[int]]:
+    return [codes[a:b].tolist() for a, b in zip(row_start[:-1], row_start[1:])]
+
+
+def test_word_codes_follow_the_byte_table_across_columns():
+    table = kern.default_table()
+    refs = ["Hello, world", "  o'clock  HELLO\tworld ", "", "--- !!"]
+    hyps = ["world hello", "oclock"]
+    codes, row_start, distinct = kern.encode_words(*column(refs), table, column(hyps))
+    rows = decode(codes, row_start)
+    assert len(rows) == 6 and distinct == 3
+    hello, world, oclock = rows[0][0], rows[0][1], rows[1][0]
+    assert rows == [[hello, world], [oclock, hello, world], [], [], [world, hello], [oclock]]
+
+
+def test_word_codes_survive_the_hash_table_growing():
+    """Far more distinct words than the first table holds: equal words keep equal codes."""
+    rng = np.random.default_rng(0)
+    vocabulary = np.array([f"w{i:06d}" for i in range(200_000)])
+    picks = rng.integers(0, len(vocabulary), size=(20_000, 30))
+    picks[:, 0] = 7  # one word in every row
+    texts = [" ".join(vocabulary[p]) for p in picks]
+    codes, row_start, distinct = kern.encode_words(*column(texts), kern.space_table())
+    assert distinct == len(np.unique(picks))
+    assert (codes[row_start[:-1]] == codes[0]).all()
+    # Codes are a one-to-one relabelling of the words.
+    pairs = np.unique(np.stack([picks.ravel(), codes.astype(np.int64)]), axis=1)
+    assert len(np.unique(pairs[0])) == pairs.shape[1] == len(np.unique(pairs[1]))
