@@ -259,7 +259,8 @@ def test_long_character_sequences_match_jiwer_process_characters():
 
 
 def test_word_codes_past_the_unicode_range_fall_back_to_int_lists():
-    from wergap.scoring import _align, _sequences
+    from wergap.scoring import _align
+    from wergap.scoring_numpy import code_strings as _sequences
 
     codes = np.array([5, 0xD800, 7, 5, 9], dtype=np.int32)
     row_start = np.array([0, 3, 5])

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from rapidfuzz.distance import Levenshtein
 
 from wergap import normalization as norm
+from wergap import scoring_numpy
 from wergap._strings import text_array
 from wergap.errors import InputError
 from wergap.provenance import carry, provenance
@@ -235,7 +236,9 @@ def _compiled_counts(
     counts, flagged = kern.aligned_counts(codes, row_start, ref_rows, hyp_rows)
     if flagged.any():
         pick = np.flatnonzero(flagged)
-        seqs = _sequences(codes, row_start, np.concatenate([ref_rows[pick], hyp_rows[pick]]), vocabulary)
+        seqs = scoring_numpy.code_strings(
+            codes, row_start, np.concatenate([ref_rows[pick], hyp_rows[pick]]), vocabulary
+        )
         counts[pick] = _align((seqs[: len(pick)], seqs[len(pick) :]))
     return counts
 
@@ -243,22 +246,28 @@ def _compiled_counts(
 def _uncompiled_counts(
     offsets: np.ndarray, data: np.ndarray, table: np.ndarray, ref_rows: np.ndarray, hyp_rows: np.ndarray
 ) -> np.ndarray | None:
-    """:func:`_compiled_counts`' word-level counts without numba; ``None`` where it cannot (NUL bytes, huge vocabularies)."""
-    from wergap import scoring_numpy
-
+    """:func:`_compiled_counts`' word-level counts without numba; ``None`` where it cannot (NUL bytes)."""
     words = scoring_numpy.word_codes(offsets, data, table)
     if words is None:
         return None
-    codes, row_start, vocabulary = words
-    strings = scoring_numpy.code_strings(codes, row_start, vocabulary)
-    if strings is None:
-        return None
-    counts, ambiguous = scoring_numpy.forced_counts(strings, row_start, ref_rows, hyp_rows)
+    codes, row_start, vocabulary, normalized = words
+    n = len(ref_rows)
+    # Pairs whose normalised text is identical are all hits: no string, no distance.
+    if n and len(normalized) == 2 * n and ref_rows[0] == 0 and hyp_rows[0] == n:  # rows are [refs, hyps]
+        same = pc.equal(normalized.slice(0, n), normalized.slice(n, n)).to_numpy(zero_copy_only=False)
+    else:  # rows are the distinct strings: equal strings share a row
+        same = ref_rows == hyp_rows
+    n_ref = row_start[ref_rows + 1] - row_start[ref_rows]
+    counts = np.zeros((n, 4), np.int64)
+    counts[same, 3] = n_ref[same]
+    todo = np.flatnonzero(~same)
+    strings = scoring_numpy.code_strings(codes, row_start, np.concatenate([ref_rows[todo], hyp_rows[todo]]), vocabulary)
+    refs, hyps = strings[: len(todo)], strings[len(todo) :]
+    part, ambiguous = scoring_numpy.forced_counts(refs, hyps, n_ref[todo])
     if ambiguous.any():
         pick = np.flatnonzero(ambiguous)
-        counts[pick] = _align(
-            ([strings[r] for r in ref_rows[pick].tolist()], [strings[r] for r in hyp_rows[pick].tolist()])
-        )
+        part[pick] = _align(([refs[k] for k in pick.tolist()], [hyps[k] for k in pick.tolist()]))
+    counts[todo] = part
     return counts
 
 
@@ -300,30 +309,6 @@ def _preload_kernels() -> None:
     if _PRELOAD.acquire(blocking=False):  # never released: one preload per process
         _LOADER = threading.Thread(target=load_kernels, name="wergap-kernels", daemon=True)
         _LOADER.start()
-
-
-def _sequences(codes: np.ndarray, row_start: np.ndarray, rows: np.ndarray, vocabulary: int | None) -> list:
-    """The given rows' word codes as sequences for rapidfuzz: one code point per word.
-
-    rapidfuzz's backtrace depends only on which words are equal, so any one-to-one
-    word code gives jiwer's alignment; a str aligns fastest. Codes skip the surrogate
-    block (not valid code points); past U+10FFFF they fall back to lists of ints,
-    which is what jiwer itself passes. ``vocabulary=None``: the codes are already
-    code points (``unit="char"``), used as they are.
-    """
-    starts = row_start[rows]
-    lengths = row_start[rows + 1] - starts
-    bounds = np.concatenate([[0], np.cumsum(lengths)])
-    gather = np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1])
-    picked = codes[gather].astype(np.int64)
-    edges = bounds.tolist()
-    if vocabulary is not None and vocabulary > 0x110000 - 0x800:
-        return [picked[a:b].tolist() for a, b in zip(edges[:-1], edges[1:])]
-    points = picked.astype(np.uint32)
-    if vocabulary is not None:
-        points[points >= 0xD800] += 0x800
-    text = points.tobytes().decode("utf-32-le")
-    return [text[a:b] for a, b in zip(edges[:-1], edges[1:])]
 
 
 def _align(pairs: tuple[list, list]) -> np.ndarray:

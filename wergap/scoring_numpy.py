@@ -29,7 +29,9 @@ _ARROW_SPACES = np.array([9, 10, 11, 12, 13], np.uint8)
 _DELETED = 0  # placeholder byte of a deleted byte (a log holding NUL bytes takes the compiled path)
 
 
-def word_codes(offsets: np.ndarray, data: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
+def word_codes(
+    offsets: np.ndarray, data: np.ndarray, table: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int, pa.LargeStringArray] | None:
     """Integer word codes of each row of a string column, split and mapped through ``table``.
 
     Parameters
@@ -42,14 +44,17 @@ def word_codes(offsets: np.ndarray, data: np.ndarray, table: np.ndarray) -> tupl
 
     Returns
     -------
-    (codes, row_start, vocabulary) or None
+    (codes, row_start, vocabulary, normalized) or None
         Word codes back to back (equal words, equal codes), each row's first word (rows +
-        1) and the number of distinct codes; ``None`` when the text holds NUL bytes (the
-        caller then uses the compiled splitter).
+        1), the number of distinct codes and the rows' text after the table (equal text,
+        equal words); ``None`` when the text holds NUL bytes (the caller then uses the
+        compiled splitter).
     """
     lut = np.where(table >= 0, table, np.where(table == BOUNDARY, _SPACE, _DELETED)).astype(np.uint8)
     base, stop = int(offsets[0]), int(offsets[-1])
-    text = lut[data[base:stop]]
+    # bytes.translate maps a byte table over the text three times faster than numpy's
+    # fancy indexing (14 ms against 42 ms for 16 MB).
+    text = np.frombuffer(data[base:stop].tobytes().translate(lut.tobytes()), np.uint8)
     off = offsets - base
     if text.size and not text.all():  # some byte maps to the placeholder
         if not data[base:stop].all():
@@ -59,19 +64,19 @@ def word_codes(offsets: np.ndarray, data: np.ndarray, table: np.ndarray) -> tupl
         deleted = np.flatnonzero(text == _DELETED)
         off = off - np.searchsorted(deleted, off)
         text = np.delete(text, deleted)
+    normalized = pa.LargeStringArray.from_buffers(off.size - 1, pa.py_buffer(off), pa.py_buffer(text))
     if np.isin(lut, _ARROW_SPACES).any():  # a kept byte Arrow would split on: split here instead
-        return _split_in_numpy(text, off)
+        return (*_split_in_numpy(text, off), normalized)
     # Arrow splits every row at runs of spaces in C++; it keeps an empty token where a row
     # starts or ends with a space (and for an empty row), which are dropped here.
-    lists = pc.ascii_split_whitespace(
-        pa.LargeStringArray.from_buffers(off.size - 1, pa.py_buffer(off), pa.py_buffer(text))
-    )
+    lists = pc.ascii_split_whitespace(normalized)
     words = lists.flatten()
     keep = np.asarray(pc.binary_length(words)) > 0
     starts = np.asarray(lists.offsets, dtype=np.int64)
     row_start = starts - np.searchsorted(np.flatnonzero(~keep), starts)  # empty words are few
     encoded = pc.dictionary_encode(words.filter(pa.array(keep)))
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), row_start, len(encoded.dictionary)
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, row_start, len(encoded.dictionary), normalized
 
 
 def _split_in_numpy(text: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -94,42 +99,54 @@ def _split_in_numpy(text: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.n
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), row_start, len(encoded.dictionary)
 
 
-def code_strings(codes: np.ndarray, row_start: np.ndarray, vocabulary: int) -> list | None:
-    """Each row's word codes as a str, one code point per word (what rapidfuzz compares fastest).
+def code_strings(codes: np.ndarray, row_start: np.ndarray, rows: np.ndarray, vocabulary: int | None) -> list:
+    """The given rows' word codes as sequences for rapidfuzz: one code point per word.
 
-    Codes skip the surrogate block; ``None`` past the code-point range (the caller falls
-    back to the compiled path).
+    rapidfuzz's backtrace depends only on which words are equal, so any one-to-one word
+    code gives jiwer's alignment; a str aligns fastest. Codes skip the surrogate block
+    (not valid code points); past U+10FFFF they fall back to lists of ints, which is what
+    jiwer itself passes. ``vocabulary=None``: the codes are already code points
+    (``unit="char"``), used as they are.
     """
-    if vocabulary > 0x110000 - 0x800:
-        return None
-    points = codes.astype(np.uint32)
-    points[points >= 0xD800] += 0x800
+    lengths = row_start[rows + 1] - row_start[rows]
+    bounds = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum(lengths, out=bounds[1:])
+    if len(rows) < 2 or bool((rows[1:] > rows[:-1]).all()):
+        # Rows in order (references, then hypotheses): select their words with a mask,
+        # without building an index per word (three times faster on 1.5M words).
+        chosen = np.zeros(len(row_start) - 1, bool)
+        chosen[rows] = True
+        picked = codes[np.repeat(chosen, np.diff(row_start))]
+    else:
+        gather = np.repeat(row_start[rows] - bounds[:-1], lengths) + np.arange(bounds[-1])
+        picked = codes[gather]
+    edges = bounds.tolist()
+    if vocabulary is not None and vocabulary > 0x110000 - 0x800:
+        return [picked[a:b].tolist() for a, b in zip(edges[:-1], edges[1:])]
+    points = picked.astype(np.uint32, copy=False)
+    if vocabulary is not None:
+        points[points >= 0xD800] += 0x800
     text = points.tobytes().decode("utf-32-le")
-    edges = row_start.tolist()
     return [text[a:b] for a, b in zip(edges[:-1], edges[1:])]
 
 
-def forced_counts(
-    strings: list, row_start: np.ndarray, ref_rows: np.ndarray, hyp_rows: np.ndarray, n_jobs: int = 1
-) -> tuple[np.ndarray, np.ndarray]:
+def forced_counts(refs: list, hyps: list, n_ref: np.ndarray, n_jobs: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """S, D, I, hits per pair where the edit distance forces them; flags the other pairs.
 
-    The forced rule of :func:`wergap.scoring_kernels.aligned_counts`, on the rows as
-    strings (:func:`code_strings`): ``(counts, ambiguous)``, counts rows of flagged pairs
-    zero; the caller hands the flagged pairs to rapidfuzz's backtrace.
+    The forced rule of :func:`wergap.scoring_kernels.aligned_counts`, on pairs of rows as
+    strings (:func:`code_strings`) of ``n_ref`` and ``len(hyps[k])`` words:
+    ``(counts, ambiguous)``, counts rows of flagged pairs zero; the caller hands the
+    flagged pairs to rapidfuzz's backtrace.
     """
     from rapidfuzz.distance import Levenshtein
     from rapidfuzz.process import cpdist
 
-    refs = [strings[r] for r in ref_rows.tolist()]
-    hyps = [strings[r] for r in hyp_rows.tolist()]
     n = len(refs)
     out = np.zeros((n, 4), np.int64)
     if n == 0:
         return out, np.zeros(0, bool)
     dist = cpdist(refs, hyps, scorer=Levenshtein.distance, workers=n_jobs, dtype=np.int64).astype(np.int64)
-    n_ref = row_start[ref_rows + 1] - row_start[ref_rows]
-    delta = n_ref - (row_start[hyp_rows + 1] - row_start[hyp_rows])
+    delta = n_ref - np.fromiter(map(len, hyps), np.int64, count=n)
     x = dist - delta  # = S + 2I
     y = dist + delta  # = S + 2D
     by_x = x <= 1

@@ -267,9 +267,8 @@ def _events(
     """
     from rapidfuzz.distance import Levenshtein
 
-    strings = code_strings(codes, starts, len(vocabulary))
-    if strings is None:  # more words than code points: lists of codes, as jiwer passes them
-        strings = [codes[a:b].tolist() for a, b in zip(starts[:-1].tolist(), starts[1:].tolist())]
+    # More words than code points: lists of codes, as jiwer passes them.
+    strings = code_strings(codes, starts, np.arange(len(starts) - 1), len(vocabulary))
     word_start = starts.tolist()
     editops = Levenshtein.editops
     kind: list[int] = []  # 0 missed, 1 substitution, 2 insertion
