@@ -73,11 +73,13 @@ def test_word_codes_follow_the_byte_table_across_columns():
     table = kern.default_table()
     refs = ["Hello, world", "  o'clock  HELLO\tworld ", "", "--- !!"]
     hyps = ["world hello", "oclock"]
-    codes, row_start, distinct = kern.encode_words(*column(refs), table, column(hyps))
+    codes, row_start, distinct, (offsets, raw) = kern.encode_words(*column(refs), table, column(hyps))
     rows = decode(codes, row_start)
     assert len(rows) == 6 and distinct == 3
     hello, world, oclock = rows[0][0], rows[0][1], rows[1][0]
     assert rows == [[hello, world], [oclock, hello, world], [], [], [world, hello], [oclock]]
+    words = [bytes(raw[offsets[c] : offsets[c + 1]]).decode() for c in range(distinct)]
+    assert [words[hello], words[world], words[oclock]] == ["hello", "world", "oclock"]
 
 
 def test_word_codes_survive_the_hash_table_growing():
@@ -87,9 +89,47 @@ def test_word_codes_survive_the_hash_table_growing():
     picks = rng.integers(0, len(vocabulary), size=(20_000, 30))
     picks[:, 0] = 7  # one word in every row
     texts = [" ".join(vocabulary[p]) for p in picks]
-    codes, row_start, distinct = kern.encode_words(*column(texts), kern.space_table())
+    codes, row_start, distinct, _ = kern.encode_words(*column(texts), kern.space_table())
     assert distinct == len(np.unique(picks))
     assert (codes[row_start[:-1]] == codes[0]).all()
     # Codes are a one-to-one relabelling of the words.
     pairs = np.unique(np.stack([picks.ravel(), codes.astype(np.int64)]), axis=1)
     assert len(np.unique(pairs[0])) == pairs.shape[1] == len(np.unique(pairs[1]))
+
+
+@pytest.mark.parametrize(("alphabet", "longest"), [(2, 8), (3, 14), (4, 40), (3, 100)])
+def test_alignment_events_are_rapidfuzz_editops(alphabet, longest):
+    """Every event, in order, is an editops operation (a substitution: missed + pair)."""
+    pairs = 3_000
+    rng = np.random.default_rng(alphabet + longest)
+    rows, codes, row_start = random_pairs(rng, pairs, alphabet, longest)
+    ref_rows = np.arange(pairs, dtype=np.int64)
+    hyp_rows = ref_rows + pairs
+    counts, flagged = kern.aligned_counts(codes, row_start, ref_rows, hyp_rows)
+    sizes = np.where(flagged, 0, 2 * counts[:, 0] + counts[:, 1] + counts[:, 2])
+    slots = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    kind, ref_pos, hyp_pos, skipped = kern.alignment_events(codes, row_start, ref_rows, hyp_rows, slots)
+    for k in range(pairs):
+        if sizes[k] == 0 or skipped[k]:
+            continue
+        a = "".join(chr(65 + c) for c in rows[k])
+        b = "".join(chr(65 + c) for c in rows[pairs + k])
+        expected = []
+        for op in Levenshtein.editops(a, b):
+            src, dest = row_start[k] + op.src_pos, row_start[pairs + k] + op.dest_pos
+            if op.tag == "replace":
+                expected += [(0, src, -1), (1, src, dest)]
+            elif op.tag == "delete":
+                expected.append((0, src, -1))
+            else:
+                expected.append((2, -1, dest))
+        got = list(
+            zip(
+                kind[slots[k] : slots[k + 1]].tolist(),
+                ref_pos[slots[k] : slots[k + 1]].tolist(),
+                hyp_pos[slots[k] : slots[k + 1]].tolist(),
+            )
+        )
+        assert got == expected, (a, b)
+    if longest > 64:
+        assert skipped.any()

@@ -94,27 +94,50 @@ def normalize(texts: Iterable[str], normalization: str = "default") -> list[str]
 
 
 def encoded_words(
-    texts: Iterable[str], normalization: str = "default"
+    texts: Iterable[str] | pa.Array, normalization: str = "default"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array]:
     """Each text's normalised words as integer codes (the words :func:`score` aligns).
 
-    Returns ``(text_of, starts, codes, vocabulary)``: input ``i`` is distinct text
-    ``text_of[i]``, whose words are ``codes[starts[t]:starts[t + 1]]``, and word code ``c``
-    is the string ``vocabulary[c]``. Each distinct text is normalised once and nothing is
-    made a Python string per word, so a whole log can be re-aligned (the error profile).
+    Returns ``(text_of, starts, codes, vocabulary)``: input ``i`` is text ``text_of[i]``,
+    whose words are ``codes[starts[t]:starts[t + 1]]``, and word code ``c`` is the string
+    ``vocabulary[c]``. The text passes through the same normalisation as :func:`score`,
+    and nothing is made a Python string per word, so a whole log can be re-aligned (the
+    error profile). The conventions normalised in Python (``none``, ``whisper``,
+    ``basic``) normalise each distinct text once (equal texts share ``text_of``); the
+    others run on every text in compiled code, where finding the distinct texts would
+    cost more than it saves. Missing texts count as empty.
     """
+    texts = _as_text(texts if isinstance(texts, (pa.Array, pd.Series, np.ndarray, list, tuple)) else list(texts))
+    return encoded_columns([texts], normalization)
+
+
+def encoded_columns(
+    columns: list[pa.Array], normalization: str = "default"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array]:
+    """:func:`encoded_words` of text columns (Arrow string arrays) whose rows follow one another.
+
+    References and hypotheses are given as two columns and encoded into one code space
+    without concatenating them (a copy of the whole log's text).
+    """
+    from wergap import scoring_kernels as kern
+
     _normalizer(normalization)
-    text_of, uniques = pd.factorize(pd.Series(list(texts), dtype=object).fillna(""), use_na_sentinel=False)
-    if len(uniques) == 0:
-        return text_of.astype(np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64), pa.array([], pa.large_string())
-    lists = _normalized_tokens(np.asarray(uniques, dtype=object), normalization)
-    flat = lists.flatten()
-    keep = np.asarray(pc.binary_length(flat)) > 0  # Arrow's split keeps an empty word at a space-edged end
-    offsets = np.asarray(lists.offsets, dtype=np.int64) - int(lists.offsets[0].as_py())
-    starts = offsets - np.searchsorted(np.flatnonzero(~keep), offsets)  # empty words are few
-    encoded = pc.dictionary_encode(flat.filter(pa.array(keep)))
-    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return text_of.astype(np.int64), starts, codes, encoded.dictionary
+    columns = [c.cast(pa.large_string()).fill_null("") for c in columns]
+    if normalization in ("default", "kaldi"):
+        text_of = np.arange(sum(len(c) for c in columns), dtype=np.int64)
+        if normalization == "default":
+            rows, table = [_prenormalize_non_ascii(c) for c in columns], kern.default_table()
+        else:
+            rows, table = [norm.kaldi_normalized(c).cast(pa.large_string()) for c in columns], kern.space_table()
+    else:
+        distinct = pc.dictionary_encode(columns[0] if len(columns) == 1 else pa.concat_arrays(columns))
+        text_of = distinct.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        rows = [norm.normalized_text(distinct.dictionary.to_numpy(zero_copy_only=False), normalization)]
+        table = kern.space_table()
+    offsets, data = _buffers(rows[0])
+    codes, starts, count, (word_offsets, word_bytes) = kern.encode_words(offsets, data, table, *map(_buffers, rows[1:]))
+    vocabulary = pa.LargeStringArray.from_buffers(count, pa.py_buffer(word_offsets), pa.py_buffer(word_bytes))
+    return text_of, starts, codes.astype(np.int64), vocabulary
 
 
 def normalized_words(texts: Iterable[str], normalization: str = "default") -> list[list[str]]:
@@ -232,7 +255,7 @@ def _compiled_counts(
         vocabulary = None  # already code points
     else:
         offsets, data = _buffers(columns[0])
-        codes, row_start, vocabulary = kern.encode_words(offsets, data, table, *map(_buffers, columns[1:]))
+        codes, row_start, vocabulary, _ = kern.encode_words(offsets, data, table, *map(_buffers, columns[1:]))
     counts, flagged = kern.aligned_counts(codes, row_start, ref_rows, hyp_rows)
     if flagged.any():
         pick = np.flatnonzero(flagged)
@@ -296,7 +319,7 @@ def load_kernels() -> None:
     global _KERNELS_LOADED
     from wergap import scoring_kernels as kern
 
-    codes, bounds, _ = kern.encode_words(
+    codes, bounds, _, _ = kern.encode_words(
         np.array([0, 1, 2], np.int64), np.frombuffer(b"ab", np.uint8), kern.default_table()
     )
     kern.aligned_counts(codes, bounds, np.array([0], np.int64), np.array([1], np.int64))

@@ -111,15 +111,16 @@ def split_words(offsets: np.ndarray, data: np.ndarray, table: np.ndarray) -> tup
 
 def encode_words(
     offsets: np.ndarray, data: np.ndarray, table: np.ndarray, *more: tuple[np.ndarray, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, int]:
+) -> tuple[np.ndarray, np.ndarray, int, tuple[np.ndarray, np.ndarray]]:
     """Integer word codes of each row of a string column, split and mapped through ``table``.
 
     ``offsets`` (int64, rows + 1) and ``data`` (uint8) are an Arrow large_string array's
     buffers; ``more`` are further ``(offsets, data)`` columns whose rows follow (one code
     space for references and hypotheses without concatenating their text). Returns every
     row's word codes back to back (int32; equal words, equal codes, numbered in order of
-    first appearance), each row's first word (int64, rows + 1) and the number of distinct
-    words. Empty words (a run of only deleted bytes) are never emitted. An FNV-1a hash of
+    first appearance), each row's first word (int64, rows + 1), the number of distinct
+    words and the distinct words themselves as the offsets (int64, words + 1) and UTF-8
+    bytes of a string array (word ``c`` is ``bytes[offsets[c]:offsets[c + 1]]``). Empty words (a run of only deleted bytes) are never emitted. An FNV-1a hash of
     each word picks its slot in an open-addressing table of the distinct words so far,
     compared byte for byte; the table doubles (between rows) before it is half full. The
     compiled loop never reallocates: numba then keeps the arrays in registers, which made
@@ -154,7 +155,8 @@ def encode_words(
             first = grown
         base += rows
     row_start[n] = state[2]
-    return codes[: int(state[2])].copy(), row_start, int(state[1])
+    distinct = int(state[1])
+    return codes[: int(state[2])].copy(), row_start, distinct, (first[: distinct + 1], kept[: int(state[0])])
 
 
 @compiled
@@ -376,6 +378,98 @@ def aligned_counts(
         out[k, 2] = i_
         out[k, 3] = n_ref - s - d
     return out, flagged
+
+
+@compiled
+def alignment_events(
+    codes: np.ndarray, row_start: np.ndarray, ref_rows: np.ndarray, hyp_rows: np.ndarray, slots: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The word error events of each pair's jiwer (rapidfuzz editops) alignment.
+
+    Pair ``k`` aligns row ``ref_rows[k]`` against row ``hyp_rows[k]`` (rows as in
+    :func:`aligned_counts`) and owns event slots ``slots[k]:slots[k + 1]``, which must
+    number ``2 S + D + I`` of its counts: a substitution is two events (the reference word
+    missed, then the pair), a deletion one (missed), an insertion one. Returns ``(kind,
+    ref_pos, hyp_pos, skipped)``: kind 0 missed, 1 substitution, 2 insertion; positions
+    index ``codes`` (-1: none), in the order editops lists the operations. Pairs whose
+    reference middle exceeds :data:`MAX_TRACED_REF` words are ``skipped`` (slots untouched)
+    for rapidfuzz itself.
+    """
+    n = ref_rows.shape[0]
+    total = slots[n]
+    kind = np.zeros(total, np.int8)
+    ref_pos = np.full(total, -1, np.int64)
+    hyp_pos = np.full(total, -1, np.int64)
+    skipped = np.zeros(n, np.bool_)
+    dp = np.empty(64 * 64, np.int64)
+    for k in range(n):
+        if slots[k + 1] == slots[k]:
+            continue
+        a0 = row_start[ref_rows[k]]
+        a1 = row_start[ref_rows[k] + 1]
+        b0 = row_start[hyp_rows[k]]
+        b1 = row_start[hyp_rows[k] + 1]
+        while a0 < a1 and b0 < b1 and codes[a0] == codes[b0]:
+            a0 += 1
+            b0 += 1
+        while a0 < a1 and b0 < b1 and codes[a1 - 1] == codes[b1 - 1]:
+            a1 -= 1
+            b1 -= 1
+        m = a1 - a0
+        q = b1 - b0
+        if m > MAX_TRACED_REF:
+            skipped[k] = True
+            continue
+        width = q + 1
+        if m > 0 and q > 0:
+            if dp.shape[0] < (m + 1) * width:
+                dp = np.empty(2 * (m + 1) * width, np.int64)
+            for i in range(width):
+                dp[i] = i
+            for j in range(1, m + 1):
+                base = j * width
+                above = base - width
+                dp[base] = j
+                word = codes[a0 + j - 1]
+                for i in range(1, width):
+                    cost = dp[above + i - 1] if codes[b0 + i - 1] == word else dp[above + i - 1] + 1
+                    if dp[above + i] + 1 < cost:
+                        cost = dp[above + i] + 1
+                    if dp[base + i - 1] + 1 < cost:
+                        cost = dp[base + i - 1] + 1
+                    dp[base + i] = cost
+        p = slots[k + 1]  # filled from the end: the backtrace walks from the far corner
+        col = m
+        rw = q
+        while rw > 0 and col > 0:
+            if dp[col * width + rw] - dp[(col - 1) * width + rw] == 1:
+                col -= 1
+                p -= 1
+                ref_pos[p] = a0 + col
+            else:
+                rw -= 1
+                if rw > 0 and dp[col * width + rw] - dp[(col - 1) * width + rw] == -1:
+                    p -= 1
+                    kind[p] = 2
+                    hyp_pos[p] = b0 + rw
+                else:
+                    col -= 1
+                    if codes[a0 + col] != codes[b0 + rw]:
+                        p -= 2
+                        ref_pos[p] = a0 + col
+                        kind[p + 1] = 1
+                        ref_pos[p + 1] = a0 + col
+                        hyp_pos[p + 1] = b0 + rw
+        while col > 0:
+            col -= 1
+            p -= 1
+            ref_pos[p] = a0 + col
+        while rw > 0:
+            rw -= 1
+            p -= 1
+            kind[p] = 2
+            hyp_pos[p] = b0 + rw
+    return kind, ref_pos, hyp_pos, skipped
 
 
 @compiled

@@ -34,12 +34,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from wergap._strings import text_array
 from wergap.cohorts._target import in_cohort
 from wergap.cohorts.partition import Partition
 from wergap.errors import InputError
 from wergap.provenance import provenance
-from wergap.scoring import NORMALIZATIONS, encoded_words
+from wergap.scoring import NORMALIZATIONS, encoded_columns
 from wergap.scoring_numpy import code_strings
 
 #: Event kinds, in the order the profile lists ties.
@@ -136,8 +138,9 @@ def word_errors(scored: pd.DataFrame, *, normalization: str | None = None) -> Wo
     if meta.get("unit", "word") == "char":
         return WordErrors(empty, None, normalization, reason=CHAR_UNIT)
     n = len(scored)
-    both = np.concatenate([scored["ref"].to_numpy(dtype=object), scored["hyp"].to_numpy(dtype=object)])
-    text_of, starts, codes, vocabulary = encoded_words(both, normalization)
+    text_of, starts, codes, vocabulary = encoded_columns(
+        [text_array(scored["ref"]), text_array(scored["hyp"])], normalization
+    )
     errors = scored["errors"].to_numpy() if "errors" in scored.columns else None
     events, realigned, mismatches = _events(text_of[:n], text_of[n:], starts, codes, vocabulary, errors)
     return WordErrors(events, RefWords(text_of[:n], starts, codes, vocabulary), normalization, realigned, mismatches)
@@ -256,74 +259,104 @@ def _events(
     hyp_text: np.ndarray,
     starts: np.ndarray,
     codes: np.ndarray,
-    vocabulary: Any,
+    vocabulary: pa.Array,
     errors: np.ndarray | None,
 ) -> tuple[pd.DataFrame, int, int]:
     """One row per error event (row, kind, ref_word, hyp_word); utterances re-aligned; count mismatches.
 
-    Each distinct text becomes one string with a code point per word (what rapidfuzz
-    compares fastest, and its backtrace depends only on which words are equal, so the
-    alignment is jiwer's); events carry word codes until the end.
+    Each utterance with errors is aligned again, on word codes, by the compiled kernels of
+    :mod:`wergap.scoring_kernels`: the counts, then each operation of rapidfuzz's editops
+    backtrace (jiwer's alignment) as events. References of more than 64 words past their
+    common prefix and suffix go to rapidfuzz's editops itself. Events carry word codes
+    until the words are looked up in Arrow at the end.
     """
-    from rapidfuzz.distance import Levenshtein
+    from wergap import scoring_kernels as kern
 
-    # More words than code points: lists of codes, as jiwer passes them.
-    strings = code_strings(codes, starts, np.arange(len(starts) - 1), len(vocabulary))
-    word_start = starts.tolist()
-    editops = Levenshtein.editops
-    kind: list[int] = []  # 0 missed, 1 substitution, 2 insertion
-    ref_pos: list[int] = []  # index into codes, or -1
-    hyp_pos: list[int] = []
-    where: list[int] = []
-    realigned = mismatches = 0
-    candidates = range(len(ref_text)) if errors is None else np.flatnonzero(errors != 0).tolist()
-    for k in candidates:
-        rt, ht = int(ref_text[k]), int(hyp_text[k])
-        if rt == ht:
-            continue
-        r, h = strings[rt], strings[ht]
-        realigned += 1
-        ops = editops(r, h)
-        if errors is not None and len(ops) != errors[k]:
-            mismatches += 1
-        r0, h0 = word_start[rt], word_start[ht]
-        for op in ops:
-            tag = op.tag
-            if tag == "replace":
-                a, b = r0 + op.src_pos, h0 + op.dest_pos
-                kind += (0, 1)
-                ref_pos += (a, a)
-                hyp_pos += (-1, b)
-                where += (k, k)
-            elif tag == "delete":
-                kind.append(0)
-                ref_pos.append(r0 + op.src_pos)
-                hyp_pos.append(-1)
-                where.append(k)
-            else:
-                kind.append(2)
-                ref_pos.append(-1)
-                hyp_pos.append(h0 + op.dest_pos)
-                where.append(k)
-    words = np.asarray(vocabulary.to_pylist(), dtype=object)
-    names = np.asarray(KINDS_BY_CODE, dtype=object)
+    if errors is None:
+        candidates = np.flatnonzero(ref_text != hyp_text)
+    else:
+        candidates = np.flatnonzero((errors != 0) & (ref_text != hyp_text))
+    ref_rows, hyp_rows = ref_text[candidates], hyp_text[candidates]
+    counts, flagged = kern.aligned_counts(codes, starts, ref_rows, hyp_rows)
+    sizes = np.where(flagged, 0, 2 * counts[:, 0] + counts[:, 1] + counts[:, 2])
+    slots = np.zeros(len(candidates) + 1, np.int64)
+    np.cumsum(sizes, out=slots[1:])
+    kind, ref_pos, hyp_pos, skipped = kern.alignment_events(codes, starts, ref_rows, hyp_rows, slots)
+    owner = np.repeat(candidates, sizes)
+    keep = ~np.repeat(skipped, sizes)
+    kind, ref_pos, hyp_pos, owner = kind[keep], ref_pos[keep], hyp_pos[keep], owner[keep]
+    total = counts[:, 0] + counts[:, 1] + counts[:, 2]
+    rest = np.flatnonzero(flagged | skipped)
+    if len(rest):  # long references: rapidfuzz's own editops, pair by pair
+        more_kind, more_ref, more_hyp, more_owner = _editops_events(
+            codes, starts, len(vocabulary), ref_rows[rest], hyp_rows[rest], candidates[rest], total, rest
+        )
+        kind = np.concatenate([kind, more_kind])
+        ref_pos = np.concatenate([ref_pos, more_ref])
+        hyp_pos = np.concatenate([hyp_pos, more_hyp])
+        owner = np.concatenate([owner, more_owner])
+    mismatches = 0 if errors is None else int((total != errors[candidates]).sum())
+    names = pa.array(KINDS_BY_CODE, pa.string()).take(pa.array(kind.astype(np.int64)))
 
-    def word(pos: list[int]) -> pd.Series:
-        at = np.asarray(pos, dtype=np.int64)
-        out = np.full(at.size, None, dtype=object)
-        hit = at >= 0
-        out[hit] = words[codes[at[hit]]]
-        return pd.Series(out, dtype="str")
+    def word(pos: np.ndarray) -> pd.Series:
+        at = pa.array(np.where(pos >= 0, codes[np.maximum(pos, 0)], 0), mask=pos < 0)
+        return pd.Series(vocabulary.take(at).cast(pa.string()).to_pandas(types_mapper=pd.ArrowDtype), dtype="str")
 
     events = pd.DataFrame(
         {
-            "row": np.asarray(where, dtype=np.int64),
-            "kind": pd.Series(names[np.asarray(kind, dtype=np.int64)], dtype="str"),
+            "row": owner.astype(np.int64),
+            "kind": pd.Series(names.to_pandas(), dtype="str"),
             "ref_word": word(ref_pos),
             "hyp_word": word(hyp_pos),
         }
     )
-    return events, realigned, mismatches
+    return events, len(candidates), mismatches
+
+
+def _editops_events(
+    codes: np.ndarray,
+    starts: np.ndarray,
+    vocabulary_size: int,
+    ref_rows: np.ndarray,
+    hyp_rows: np.ndarray,
+    rows: np.ndarray,
+    total: np.ndarray,
+    at: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_events`' events for pairs the kernels leave to rapidfuzz (writes their ``total``)."""
+    from rapidfuzz.distance import Levenshtein
+
+    seqs = code_strings(codes, starts, np.concatenate([ref_rows, hyp_rows]), vocabulary_size)
+    kind: list[int] = []
+    ref_pos: list[int] = []
+    hyp_pos: list[int] = []
+    owner: list[int] = []
+    for k in range(len(rows)):
+        ops = Levenshtein.editops(seqs[k], seqs[len(rows) + k])
+        total[at[k]] = len(ops)
+        r0, h0, row = int(starts[ref_rows[k]]), int(starts[hyp_rows[k]]), int(rows[k])
+        for op in ops:
+            if op.tag == "replace":
+                kind += (0, 1)
+                ref_pos += (r0 + op.src_pos, r0 + op.src_pos)
+                hyp_pos += (-1, h0 + op.dest_pos)
+                owner += (row, row)
+            elif op.tag == "delete":
+                kind.append(0)
+                ref_pos.append(r0 + op.src_pos)
+                hyp_pos.append(-1)
+                owner.append(row)
+            else:
+                kind.append(2)
+                ref_pos.append(-1)
+                hyp_pos.append(h0 + op.dest_pos)
+                owner.append(row)
+    return (
+        np.asarray(kind, np.int8),
+        np.asarray(ref_pos, np.int64),
+        np.asarray(hyp_pos, np.int64),
+        np.asarray(owner, np.int64),
+    )
 
 
 def _log_odds(events: pd.DataFrame, prior_scale: float) -> pd.DataFrame:
