@@ -228,6 +228,9 @@ def _reader(text: str, sep: str, quoted: bool) -> Reader:
 
 
 def _header(text: str, sep: str, quoted: bool, file: str) -> list[str]:
+    first = text.find("\n")
+    if first >= 0 and '"' not in text[:first]:
+        text = text[: first + 1]  # an unquoted header ends at the first line break: parse just it
     try:
         return next(_reader(text, sep, quoted))
     except (csv.Error, StopIteration) as err:
