@@ -20,7 +20,9 @@ two compiled loops instead, both without the GIL (threads score chunks side by s
   whose reference, less the common prefix and suffix, is longer than 64 words (where
   rapidfuzz changes algorithm) are flagged for rapidfuzz itself.
 
-:func:`split_words` and :func:`code_points` serve character-level scoring (CER).
+:func:`alignment_events` walks the same backtrace and lists each operation's words, for
+the error profile. :func:`split_words` and :func:`code_points` serve character-level
+scoring (CER).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ MAX_TRACED_REF = 64
 # Of the flagged pairs, those with at most this many DP cells get their distance here
 # (most are then forced and never reach rapidfuzz).
 MAX_DP_CELLS = 4096
+_NO_SLOTS = np.zeros(1, np.int64)
 _FNV_OFFSET = np.uint64(14695981039346656037)
 _FNV_PRIME = np.uint64(1099511628211)
 
@@ -259,7 +262,6 @@ def _rehashed(slot_code: np.ndarray, slot_hash: np.ndarray, cap: int) -> tuple[n
     return new_code, new_hash
 
 
-@compiled
 def aligned_counts(
     codes: np.ndarray, row_start: np.ndarray, ref_rows: np.ndarray, hyp_rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -276,12 +278,48 @@ def aligned_counts(
     hypothesis word back, the cell is one less than the cell above it, else the diagonal
     (a substitution where the words differ); leftover words are deletions, then insertions.
     """
+    counts, flagged, _, _, _ = _alignments(codes, row_start, ref_rows, hyp_rows, _NO_SLOTS, False)
+    return counts, flagged
+
+
+def alignment_events(
+    codes: np.ndarray, row_start: np.ndarray, ref_rows: np.ndarray, hyp_rows: np.ndarray, slots: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The word error events of each pair's jiwer (rapidfuzz editops) alignment.
+
+    Pairs as in :func:`aligned_counts`; pair ``k`` owns event slots
+    ``slots[k]:slots[k + 1]``, which must number ``2 S + D + I`` of its counts: a
+    substitution is two events (the reference word missed, then the pair), a deletion one
+    (missed), an insertion one. Returns ``(kind, ref_pos, hyp_pos, skipped)``: kind 0
+    missed, 1 substitution, 2 insertion; positions index ``codes`` (-1: none), in the
+    order editops lists the operations. Pairs whose reference middle exceeds
+    :data:`MAX_TRACED_REF` words are ``skipped`` (slots untouched) for rapidfuzz itself.
+    """
+    _, skipped, kind, ref_pos, hyp_pos = _alignments(codes, row_start, ref_rows, hyp_rows, slots, True)
+    return kind, ref_pos, hyp_pos, skipped
+
+
+@compiled
+def _alignments(
+    codes: np.ndarray, row_start: np.ndarray, ref_rows: np.ndarray, hyp_rows: np.ndarray, slots: np.ndarray, emit: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`aligned_counts` (``emit`` false) and :func:`alignment_events` (true) in one loop.
+
+    Counting, a split the distance forces is taken as it is; emitting, every pair with
+    slots is traced back, since the positions of its operations are wanted too.
+    """
     n = ref_rows.shape[0]
     out = np.zeros((n, 4), np.int64)
     flagged = np.zeros(n, np.bool_)
+    total = slots[n] if emit else 0
+    kind = np.zeros(total, np.int8)
+    ref_pos = np.full(total, -1, np.int64)
+    hyp_pos = np.full(total, -1, np.int64)
     row = np.empty(64, np.int64)
     dp = np.empty(64 * 64, np.int64)
     for k in range(n):
+        if emit and slots[k + 1] == slots[k]:
+            continue
         a0 = row_start[ref_rows[k]]
         a1 = row_start[ref_rows[k] + 1]
         b0 = row_start[hyp_rows[k]]
@@ -297,12 +335,12 @@ def aligned_counts(
             b1 -= 1
         m = a1 - a0
         q = b1 - b0
-        traced = False
+        width = q + 1
+        traced = True
         if m == 0 or q == 0:
             dist = m + q
         elif m <= MAX_TRACED_REF:
-            # The whole matrix, d[j * (q + 1) + i]: reference prefix j against hypothesis prefix i.
-            width = q + 1
+            # The whole matrix, dp[j * width + i]: reference prefix j against hypothesis prefix i.
             if dp.shape[0] < (m + 1) * width:
                 dp = np.empty(2 * (m + 1) * width, np.int64)
             for i in range(width):
@@ -320,17 +358,17 @@ def aligned_counts(
                         cost = dp[base + i - 1] + 1
                     dp[base + i] = cost
             dist = dp[m * width + q]
-            traced = True
-        elif m * q <= MAX_DP_CELLS:
-            if row.shape[0] < q + 1:
-                row = np.empty(2 * (q + 1), np.int64)
-            for i in range(q + 1):
+        elif not emit and m * q <= MAX_DP_CELLS:
+            traced = False
+            if row.shape[0] < width:
+                row = np.empty(2 * width, np.int64)
+            for i in range(width):
                 row[i] = i
             for j in range(1, m + 1):
                 diag = row[0]
                 row[0] = j
                 word = codes[a0 + j - 1]
-                for i in range(1, q + 1):
+                for i in range(1, width):
                     up = row[i]
                     cost = diag if codes[b0 + i - 1] == word else diag + 1
                     if up + 1 < cost:
@@ -345,31 +383,54 @@ def aligned_counts(
             continue
         x = dist - delta  # = S + 2I
         y = dist + delta  # = S + 2D
-        if x <= 1:
+        if not emit and x <= 1:
             s, d, i_ = x, delta, 0
-        elif y <= 1:
+        elif not emit and y <= 1:
             s, d, i_ = y, 0, -delta
         elif traced:
-            width = q + 1
             s = 0
             d = 0
             i_ = 0
+            p = slots[k + 1] if emit else 0  # events are filled from the end: the walk starts at the far corner
             col = m  # reference words left
             rw = q  # hypothesis words left
             while rw > 0 and col > 0:
                 if dp[col * width + rw] - dp[(col - 1) * width + rw] == 1:
-                    d += 1
                     col -= 1
+                    d += 1
+                    if emit:
+                        p -= 1
+                        ref_pos[p] = a0 + col
                 else:
                     rw -= 1
                     if rw > 0 and dp[col * width + rw] - dp[(col - 1) * width + rw] == -1:
                         i_ += 1
+                        if emit:
+                            p -= 1
+                            kind[p] = 2
+                            hyp_pos[p] = b0 + rw
                     else:
                         col -= 1
                         if codes[a0 + col] != codes[b0 + rw]:
                             s += 1
+                            if emit:
+                                p -= 2
+                                ref_pos[p] = a0 + col
+                                kind[p + 1] = 1
+                                ref_pos[p + 1] = a0 + col
+                                hyp_pos[p + 1] = b0 + rw
             d += col
             i_ += rw
+            if emit:
+                while col > 0:
+                    col -= 1
+                    p -= 1
+                    ref_pos[p] = a0 + col
+                while rw > 0:
+                    rw -= 1
+                    p -= 1
+                    kind[p] = 2
+                    hyp_pos[p] = b0 + rw
         else:
             flagged[k] = True
             continue
@@ -377,99 +438,7 @@ def aligned_counts(
         out[k, 1] = d
         out[k, 2] = i_
         out[k, 3] = n_ref - s - d
-    return out, flagged
-
-
-@compiled
-def alignment_events(
-    codes: np.ndarray, row_start: np.ndarray, ref_rows: np.ndarray, hyp_rows: np.ndarray, slots: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The word error events of each pair's jiwer (rapidfuzz editops) alignment.
-
-    Pair ``k`` aligns row ``ref_rows[k]`` against row ``hyp_rows[k]`` (rows as in
-    :func:`aligned_counts`) and owns event slots ``slots[k]:slots[k + 1]``, which must
-    number ``2 S + D + I`` of its counts: a substitution is two events (the reference word
-    missed, then the pair), a deletion one (missed), an insertion one. Returns ``(kind,
-    ref_pos, hyp_pos, skipped)``: kind 0 missed, 1 substitution, 2 insertion; positions
-    index ``codes`` (-1: none), in the order editops lists the operations. Pairs whose
-    reference middle exceeds :data:`MAX_TRACED_REF` words are ``skipped`` (slots untouched)
-    for rapidfuzz itself.
-    """
-    n = ref_rows.shape[0]
-    total = slots[n]
-    kind = np.zeros(total, np.int8)
-    ref_pos = np.full(total, -1, np.int64)
-    hyp_pos = np.full(total, -1, np.int64)
-    skipped = np.zeros(n, np.bool_)
-    dp = np.empty(64 * 64, np.int64)
-    for k in range(n):
-        if slots[k + 1] == slots[k]:
-            continue
-        a0 = row_start[ref_rows[k]]
-        a1 = row_start[ref_rows[k] + 1]
-        b0 = row_start[hyp_rows[k]]
-        b1 = row_start[hyp_rows[k] + 1]
-        while a0 < a1 and b0 < b1 and codes[a0] == codes[b0]:
-            a0 += 1
-            b0 += 1
-        while a0 < a1 and b0 < b1 and codes[a1 - 1] == codes[b1 - 1]:
-            a1 -= 1
-            b1 -= 1
-        m = a1 - a0
-        q = b1 - b0
-        if m > MAX_TRACED_REF:
-            skipped[k] = True
-            continue
-        width = q + 1
-        if m > 0 and q > 0:
-            if dp.shape[0] < (m + 1) * width:
-                dp = np.empty(2 * (m + 1) * width, np.int64)
-            for i in range(width):
-                dp[i] = i
-            for j in range(1, m + 1):
-                base = j * width
-                above = base - width
-                dp[base] = j
-                word = codes[a0 + j - 1]
-                for i in range(1, width):
-                    cost = dp[above + i - 1] if codes[b0 + i - 1] == word else dp[above + i - 1] + 1
-                    if dp[above + i] + 1 < cost:
-                        cost = dp[above + i] + 1
-                    if dp[base + i - 1] + 1 < cost:
-                        cost = dp[base + i - 1] + 1
-                    dp[base + i] = cost
-        p = slots[k + 1]  # filled from the end: the backtrace walks from the far corner
-        col = m
-        rw = q
-        while rw > 0 and col > 0:
-            if dp[col * width + rw] - dp[(col - 1) * width + rw] == 1:
-                col -= 1
-                p -= 1
-                ref_pos[p] = a0 + col
-            else:
-                rw -= 1
-                if rw > 0 and dp[col * width + rw] - dp[(col - 1) * width + rw] == -1:
-                    p -= 1
-                    kind[p] = 2
-                    hyp_pos[p] = b0 + rw
-                else:
-                    col -= 1
-                    if codes[a0 + col] != codes[b0 + rw]:
-                        p -= 2
-                        ref_pos[p] = a0 + col
-                        kind[p + 1] = 1
-                        ref_pos[p + 1] = a0 + col
-                        hyp_pos[p + 1] = b0 + rw
-        while col > 0:
-            col -= 1
-            p -= 1
-            ref_pos[p] = a0 + col
-        while rw > 0:
-            rw -= 1
-            p -= 1
-            kind[p] = 2
-            hyp_pos[p] = b0 + rw
-    return kind, ref_pos, hyp_pos, skipped
+    return out, flagged, kind, ref_pos, hyp_pos
 
 
 @compiled
