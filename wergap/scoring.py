@@ -323,6 +323,7 @@ def load_kernels() -> None:
         np.array([0, 1, 2], np.int64), np.frombuffer(b"ab", np.uint8), kern.default_table()
     )
     kern.aligned_counts(codes, bounds, np.array([0], np.int64), np.array([1], np.int64))
+    kern.warm_up()
     _KERNELS_LOADED = True
 
 

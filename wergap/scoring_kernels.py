@@ -245,6 +245,17 @@ def _encode_rows(
     return r
 
 
+def warm_up() -> None:
+    """Load the kernels a large vocabulary or the error profile reach only later (the
+    word table's growth, the event walk), so that no timed call pays their load."""
+    slot_code = np.full(2, -1, np.int64)
+    _rehashed(slot_code, np.zeros(2, np.uint64), 4)
+    codes = np.zeros(2, np.int32)
+    _alignments(
+        codes, np.array([0, 1, 2], np.int64), np.zeros(1, np.int64), np.ones(1, np.int64), np.array([0, 0]), True
+    )
+
+
 @compiled
 def _rehashed(slot_code: np.ndarray, slot_hash: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
     """The hash table of :func:`_encode_rows` moved into ``cap`` slots (a power of two)."""
