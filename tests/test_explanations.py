@@ -104,3 +104,31 @@ def test_cli_no_explain_leaves_the_explanations_out(tmp_path):
     assert main([*args, "--n-boot", "20", "--no-explain"]) == 0
     data = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert not data["explanations"]
+
+
+def test_reference_word_counts_agree_per_row_and_per_distinct_text():
+    """Counting the chosen rows' reference words directly (texts encoded per row) equals
+    weighting every distinct text by how many chosen rows hold it."""
+    from wergap.cohorts.error_profile import RefWords
+
+    rng = np.random.default_rng(0)
+    n = 400
+    lengths = rng.integers(0, 12, 2 * n)
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    codes = rng.integers(0, 50, starts[-1])
+    rows = np.union1d(np.flatnonzero(rng.random(n) < 0.4), [1])
+    per_row = RefWords(np.arange(n), starts, codes, np.arange(50), per_row=True).counts(rows)
+    assert np.array_equal(per_row, RefWords(np.arange(n), starts, codes, np.arange(50)).counts(rows))
+    # The same references, the first row's text shared by row 1 (a repeated prompt).
+    shared = np.arange(n)
+    shared[1] = 0
+    as_distinct = RefWords(shared, starts, codes, np.arange(50)).counts(rows)
+    expected = np.zeros(50)
+    for r in rows:
+        t = shared[r]
+        np.add.at(expected, codes[starts[t] : starts[t + 1]], 1)
+    assert np.array_equal(as_distinct, expected)
+    expected_rows = np.zeros(50)
+    for r in rows:
+        np.add.at(expected_rows, codes[starts[r] : starts[r + 1]], 1)
+    assert np.array_equal(per_row, expected_rows)

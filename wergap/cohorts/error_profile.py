@@ -83,9 +83,18 @@ class RefWords:
     starts: np.ndarray
     codes: np.ndarray
     vocabulary: Any
+    #: Row ``i``'s reference is text ``i`` (texts encoded per row, references first).
+    per_row: bool = False
 
     def counts(self, rows: np.ndarray) -> np.ndarray:
-        """How often each word code occurs in the references of the rows flagged in ``rows``."""
+        """How often each word code occurs in the references of the rows ``rows`` (indices)."""
+        n = len(self.text_of)
+        if self.per_row:
+            # Count the chosen rows' words directly instead of weighting every word of the log.
+            chosen = np.zeros(n, bool)
+            chosen[rows] = True
+            words = self.codes[: self.starts[n]][np.repeat(chosen, np.diff(self.starts[: n + 1]))]
+            return np.bincount(words, minlength=len(self.vocabulary)).astype(np.float64)
         per_text = np.bincount(self.text_of[rows], minlength=len(self.starts) - 1)
         lengths = np.diff(self.starts)
         weights = np.repeat(per_text, lengths).astype(np.float64)
@@ -143,7 +152,9 @@ def word_errors(scored: pd.DataFrame, *, normalization: str | None = None) -> Wo
     )
     errors = scored["errors"].to_numpy() if "errors" in scored.columns else None
     events, realigned, mismatches = _events(text_of[:n], text_of[n:], starts, codes, vocabulary, errors)
-    return WordErrors(events, RefWords(text_of[:n], starts, codes, vocabulary), normalization, realigned, mismatches)
+    per_row = bool(len(text_of) == 2 * n and (text_of == np.arange(2 * n)).all())
+    refs = RefWords(text_of[:n], starts, codes, vocabulary, per_row)
+    return WordErrors(events, refs, normalization, realigned, mismatches)
 
 
 def error_profile(
