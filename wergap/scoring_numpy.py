@@ -71,12 +71,17 @@ def word_codes(
     # starts or ends with a space (and for an empty row), which are dropped here.
     lists = pc.ascii_split_whitespace(normalized)
     words = lists.flatten()
-    keep = np.asarray(pc.binary_length(words)) > 0
-    starts = np.asarray(lists.offsets, dtype=np.int64)
-    row_start = starts - np.searchsorted(np.flatnonzero(~keep), starts)  # empty words are few
-    encoded = pc.dictionary_encode(words.filter(pa.array(keep)))
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    return codes, row_start, len(encoded.dictionary), normalized
+    row_start = np.asarray(lists.offsets, dtype=np.int64)
+    empty = np.flatnonzero(np.asarray(pc.binary_length(words)) == 0)
+    if len(empty):  # empty words are few: each row start moves back by those before it
+        row_start = row_start - np.searchsorted(empty, row_start)
+        keep = np.ones(len(words), bool)
+        keep[empty] = False
+        words = words.filter(pa.array(keep))
+    encoded = pc.dictionary_encode(words)
+    # int32 codes, as Arrow gives them: a first call's time is much the kernel's page
+    # faults on fresh memory, so no copy is made that is not needed.
+    return encoded.indices.to_numpy(zero_copy_only=False), row_start, len(encoded.dictionary), normalized
 
 
 def _split_in_numpy(text: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
