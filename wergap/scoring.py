@@ -220,9 +220,10 @@ def _compiled_counts(
     codes (:func:`wergap.scoring_kernels.encode_words`) — or, for ``unit="char"``, the
     text's code points with single spaces between words; the distance fixes most pairs'
     counts and a backtrace by rapidfuzz's rule settles the rest (rapidfuzz itself for
-    references of more than 64 words past their common prefix and suffix). ``compiled=False`` splits, encodes and
-    measures the distance with numpy, Arrow and rapidfuzz (:mod:`wergap.scoring_numpy`)
-    instead of the numba kernels, whose loading a small log does not repay.
+    references of more than 64 words past their common prefix and suffix).
+    ``compiled=False`` splits, encodes and measures the distance with numpy, Arrow and
+    rapidfuzz (:mod:`wergap.scoring_numpy`) instead of the numba kernels, whose loading
+    a small log does not repay.
     """
     from wergap import scoring_kernels as kern
 
