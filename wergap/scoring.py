@@ -51,6 +51,11 @@ CHUNK = 100_000
 # Logs shorter than twice this are not split between threads (a thread's start and a
 # chunk's Arrow set-up are not repaid below it).
 MIN_SHARE = 5_000
+# The uncompiled path works in smaller chunks: its temporaries (Python bytes, Arrow lists)
+# are then reused from chunk to chunk instead of page-faulted afresh; a fresh process's
+# first 180k pairs took 0.31-0.44 s in 90k chunks (29k page faults, 0.07-0.36 s of it in
+# the kernel) and 0.24-0.27 s in 8k-12.5k chunks (6-7k faults).
+UNCOMPILED_CHUNK = 10_000
 # From this many pairs on, a process's first score() loads the numba kernels (~0.5 s once)
 # rather than taking the uncompiled numpy/Arrow/rapidfuzz path (benchmarks/bench_startup.py).
 COMPILED_FROM = 500_000
@@ -384,11 +389,10 @@ def _counts(
     n = len(refs)
     # Chunks of at most CHUNK pairs, and at least one per thread: 180k pairs on 2 threads
     # are 2 x 90k, not 100k + 80k (the longer chunk sets the wall time).
-    size = min(CHUNK, max(MIN_SHARE, -(-n // max(1, n_jobs))))
+    compiled = _use_compiled(n)
+    size = min(CHUNK if compiled else UNCOMPILED_CHUNK, max(MIN_SHARE, -(-n // max(1, n_jobs))))
     edges = list(range(0, n, size)) + [n]
     bounds = list(zip(edges[:-1], edges[1:])) or [(0, 0)]
-
-    compiled = _use_compiled(n)
 
     def chunk(b: tuple[int, int]) -> np.ndarray:
         return _counts_serial(refs[b[0] : b[1]], hyps[b[0] : b[1]], normalization, unit, compiled)
