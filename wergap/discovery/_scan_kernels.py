@@ -82,21 +82,9 @@ def scan_max(
     total_w: float,
     min_n: int,
 ) -> float:
-    """The largest LLR over all circles."""
-    best = 0.0
-    for centre in range(ptr.shape[0] - 1):
-        c = 0.0
-        w = 0.0
-        n = 0
-        for j in range(ptr[centre], ptr[centre + 1]):
-            loc = idx[j]
-            c += loc_e[loc]
-            w += loc_w[loc]
-            n += loc_n[loc]
-            if n >= min_n:
-                llr = _llr(c, w, total_c, total_w)
-                best = max(best, llr)
-    return best
+    """The largest LLR over all circles (0 when none is above the rest)."""
+    best, _ = _best(loc_e, loc_w, loc_n, ptr, idx, total_c, total_w, min_n)
+    return best.max() if best.shape[0] else 0.0
 
 
 def replicate_maxima(
@@ -151,6 +139,7 @@ def replicate_maxima(
 
 # Names the compiled functions call each other by; rebound to compiled versions in kernels().
 _llr = circle_llr
+_best = best_per_centre
 _scan = scan_max
 
 
@@ -159,12 +148,13 @@ def kernels() -> SimpleNamespace:
     """The loops above compiled with numba (cached on disk), as one namespace."""
     from wergap._jit import dispatcher
 
-    global _llr, _scan
+    global _llr, _best, _scan
     _llr = dispatcher(circle_llr)  # numba dispatchers: the loops below call them in compiled code
+    _best = dispatcher(best_per_centre)
     _scan = dispatcher(scan_max)
     return SimpleNamespace(
         llr=_llr,
         scan_max=_scan,
-        best_per_centre=dispatcher(best_per_centre),
+        best_per_centre=_best,
         replicate_maxima=dispatcher(replicate_maxima),
     )
