@@ -144,12 +144,13 @@ def test_bad_input(mutate, message, column):
 
 
 def test_resample_jackknife_variance_matches_numpy():
-    from wergap.cohorts.bootstrap import _row_jackknife
+    from wergap.cohorts.bootstrap import _row_jackknife, _row_sums
 
     rng = np.random.default_rng(3)
     errors, words = rng.integers(0, 20, 12).astype(float), rng.integers(5, 60, 12).astype(float)
     draws = rng.integers(0, 12, (5, 12)).astype(np.int32)
-    e_sum, w_sum, variance = _row_jackknife(draws, errors, words)
+    e_sum, w_sum = _row_sums(draws, errors, words)
+    variance = _row_jackknife(draws, errors, words, e_sum, w_sum)
     for i, row in enumerate(draws):
         e, w = errors[row], words[row]
         leave_out = (e.sum() - e) / (w.sum() - w)

@@ -86,40 +86,28 @@ def stratified_totals(
         for start in range(0, n_boot, step):
             stop = min(n_boot, start + step)
             draws = rng.integers(0, size, size=(stop - start, size), dtype=np.int32)
+            sums = _gather_sums()(draws, member_errors, member_words)
+            errors_boot[start:stop, s], words_boot[start:stop, s] = sums
             if jackknife:
-                errors_boot[start:stop, s], words_boot[start:stop, s], variance_boot[start:stop, s] = (
-                    _gather_jackknife()(draws, member_errors, member_words)
-                )
-            else:
-                errors_boot[start:stop, s], words_boot[start:stop, s] = _gather_sums()(
-                    draws, member_errors, member_words
-                )
+                variance_boot[start:stop, s] = _gather_jackknife()(draws, member_errors, member_words, *sums)
     if jackknife:
         return errors_boot, words_boot, variance_boot
     return errors_boot, words_boot
 
 
 def _row_jackknife(
-    draws: np.ndarray, errors: np.ndarray, words: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row of ``draws``: error and word sums, and the jackknife variance of their ratio.
+    draws: np.ndarray, errors: np.ndarray, words: np.ndarray, error_sums: np.ndarray, word_sums: np.ndarray
+) -> np.ndarray:
+    """Per row of ``draws`` (its sums from :func:`_row_sums`): the jackknife variance of its WER.
 
     Leaving draw ``j`` out gives ``(E − e_j) / (W − w_j)``; the jackknife variance is
     ``(m − 1)/m Σ (R_(j) − mean)²`` over the ``m`` draws whose removal leaves words.
     """
     n = draws.shape[0]
-    errors_out = np.zeros(n)
-    words_out = np.zeros(n)
     variance_out = np.full(n, np.nan)
     for i in range(n):
-        e = 0.0
-        w = 0.0
-        for j in range(draws.shape[1]):
-            k = draws[i, j]
-            e += errors[k]
-            w += words[k]
-        errors_out[i] = e
-        words_out[i] = w
+        e = error_sums[i]
+        w = word_sums[i]
         s1 = 0.0
         s2 = 0.0
         m = 0
@@ -133,7 +121,7 @@ def _row_jackknife(
                 m += 1
         if m > 1:
             variance_out[i] = max((m - 1) / m * (s2 - s1 * s1 / m), 0.0)
-    return errors_out, words_out, variance_out
+    return variance_out
 
 
 @cache
