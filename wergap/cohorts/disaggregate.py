@@ -24,7 +24,7 @@ from wergap.cohorts.bootstrap import (
     stratified_totals,
     studentized_intervals,
 )
-from wergap.cohorts.stats import BAD_COUNT, MISSING_COLUMN, check_options
+from wergap.cohorts.stats import BAD_COUNT, MISSING_COLUMN, WER_COLUMNS, check_options
 from wergap.defaults import MIN_GROUP_SPEAKERS
 from wergap.errors import InputError
 from wergap.provenance import add_drops, carry
@@ -42,13 +42,7 @@ DISAGGREGATE_COLUMNS = [
     "attribute",
     "value",
     "definition",
-    "speakers",
-    "utterances",
-    "ref_words",
-    "errors",
-    "wer",
-    "wer_ci_low",
-    "wer_ci_high",
+    *WER_COLUMNS,
     "gap_vs_best_pct",
     "gap_vs_best_ci_low",
     "gap_vs_best_ci_high",

@@ -61,17 +61,15 @@ BOTTOM_TOO_BIG = (
 ZERO_TOP = "the top cohort {top!r} has WER 0, so the relative gap is infinite; reported as NaN"
 ZERO_REST = "everyone outside the bottom cohort has WER 0, so the gap vs the rest is infinite; reported as NaN"
 
+#: A group's size, totals and word-weighted WER with its interval: the columns every
+#: per-group table shares (cohorts, known-attribute values, systems).
+WER_COLUMNS = ["speakers", "utterances", "ref_words", "errors", "wer", "wer_ci_low", "wer_ci_high"]
+
 #: Columns of :func:`cohort_table`, in order.
 COHORT_TABLE_COLUMNS = [
     "cohort",
     "definition",
-    "speakers",
-    "utterances",
-    "ref_words",
-    "errors",
-    "wer",
-    "wer_ci_low",
-    "wer_ci_high",
+    *WER_COLUMNS,
     "gap_vs_rest_pct",
     "gap_vs_rest_ci_low",
     "gap_vs_rest_ci_high",

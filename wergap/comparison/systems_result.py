@@ -11,6 +11,7 @@ import pandas as pd
 
 from wergap._format import num
 from wergap._json import jsonable
+from wergap.cohorts.stats import WER_COLUMNS
 
 #: Columns of :meth:`SystemsComparison.cohorts`: one row per system × method × cohort.
 SYSTEM_COHORT_COLUMNS = [
@@ -19,13 +20,7 @@ SYSTEM_COHORT_COLUMNS = [
     "cohort",
     "definition",
     "role",
-    "speakers",
-    "utterances",
-    "ref_words",
-    "errors",
-    "wer",
-    "wer_ci_low",
-    "wer_ci_high",
+    *WER_COLUMNS,
 ]
 #: Columns of :meth:`SystemsComparison.gaps`: one row per system × method, held-out gap first.
 SYSTEM_GAP_COLUMNS = [
@@ -81,13 +76,7 @@ SYSTEM_COHORT_CHANGE_COLUMNS = [
 #: Columns of :attr:`SystemsComparison.overall`.
 SYSTEM_OVERALL_COLUMNS = [
     "system",
-    "speakers",
-    "utterances",
-    "ref_words",
-    "errors",
-    "wer",
-    "wer_ci_low",
-    "wer_ci_high",
+    *WER_COLUMNS,
     "change_pts",
     "change_ci_low",
     "change_ci_high",
