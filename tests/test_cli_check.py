@@ -292,3 +292,19 @@ def test_compare_three_logs_table_verdicts_and_outdir(files, tmp_path, capsys):
     assert (tmp_path / "r.html").read_text().count("data:image/png;base64,") >= 2
     assert main(["compare", log, *paths, "--names", "a", "b"]) == 2
     assert "--names gives 2 names for 3 systems" in capsys.readouterr().err
+
+
+def test_compare_honours_every_discovery_option(files, tmp_path, capsys):
+    """--max-bottom-share reaches compare as it reaches audit (it was accepted and ignored)."""
+    log, census = files(1.0)
+    base = pd.read_csv(log, sep="\t", dtype={"zip": str})
+    other = tmp_path / "other.tsv"
+    base.assign(errors=np.random.default_rng(7).binomial(base["ref_words"], 0.1)).to_csv(other, sep="\t", index=False)
+    bottoms = []
+    for extra in ([], ["--max-bottom-share", "0.05"]):
+        outdir = tmp_path / f"out{len(extra)}"
+        args = ["compare", log, str(other), "--census", census, "--methods", "census_splits", "--n-boot", "50"]
+        assert main([*args, "--outdir", str(outdir), *extra]) == 0
+        bottoms.append(pd.read_csv(outdir / "gaps.csv")["bottom"].iloc[0])
+    capsys.readouterr()
+    assert bottoms[0] != bottoms[1]

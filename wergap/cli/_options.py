@@ -396,6 +396,23 @@ def run_audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[
     return result
 
 
+def discovery_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of :func:`add_discovery_arguments` as keyword arguments of
+    :func:`wergap.audit` and :func:`wergap.compare` (the census is read by the caller)."""
+    return {
+        "embeddings": args.embeddings,
+        "min_speakers": args.min_speakers,
+        "seed": args.seed,
+        "n_boot": args.n_boot,
+        "max_regions": args.max_regions,
+        "geo_prune": args.geo_prune,
+        "n_clusters": args.n_clusters,
+        "bottom_share": args.bottom_share,
+        "max_bottom_share": getattr(args, "max_bottom_share", MAX_BOTTOM_SHARE),
+        "min_group_speakers": getattr(args, "min_group_speakers", MIN_GROUP_SPEAKERS),
+    }
+
+
 def _audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[str] | None) -> Any:
     from wergap.audit import audit
     from wergap.data_schemas.census import read_census
@@ -403,17 +420,8 @@ def _audit(args: argparse.Namespace, scored: pd.DataFrame, methods: Sequence[str
     return audit(
         scored,
         census=read_census(args.census) if args.census else None,
-        embeddings=args.embeddings,
         methods=methods,
-        min_speakers=args.min_speakers,
-        seed=args.seed,
-        n_boot=args.n_boot,
-        max_regions=args.max_regions,
-        geo_prune=args.geo_prune,
-        n_clusters=args.n_clusters,
-        bottom_share=args.bottom_share,
-        max_bottom_share=getattr(args, "max_bottom_share", MAX_BOTTOM_SHARE),
-        min_group_speakers=getattr(args, "min_group_speakers", MIN_GROUP_SPEAKERS),
+        **discovery_options(args),
         adjust_for=adjust_for_list(getattr(args, "adjust_for", None)),
         # check, compare and export-weights show no explanation
         explain=args.command == "audit" and not getattr(args, "no_explain", False),
