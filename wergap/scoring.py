@@ -126,23 +126,38 @@ def encoded_columns(
     """
     from wergap import scoring_kernels as kern
 
-    _normalizer(normalization)
-    columns = [c.cast(pa.large_string()).fill_null("") for c in columns]
-    if normalization in ("default", "kaldi"):
-        text_of = np.arange(sum(len(c) for c in columns), dtype=np.int64)
-        if normalization == "default":
-            rows, table = [_prenormalize_non_ascii(c) for c in columns], kern.default_table()
-        else:
-            rows, table = [norm.kaldi_normalized(c).cast(pa.large_string()) for c in columns], kern.space_table()
-    else:
-        distinct = pc.dictionary_encode(columns[0] if len(columns) == 1 else pa.concat_arrays(columns))
-        text_of = distinct.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        rows = [norm.normalized_text(distinct.dictionary.to_numpy(zero_copy_only=False), normalization)]
-        table = kern.space_table()
+    text_of, rows, table = _normalized_rows(columns, normalization)
     offsets, data = _buffers(rows[0])
     codes, starts, count, (word_offsets, word_bytes) = kern.encode_words(offsets, data, table, *map(_buffers, rows[1:]))
     vocabulary = pa.LargeStringArray.from_buffers(count, pa.py_buffer(word_offsets), pa.py_buffer(word_bytes))
     return text_of, starts, codes.astype(np.int64), vocabulary
+
+
+def _normalized_rows(
+    columns: list[pa.Array], normalization: str
+) -> tuple[np.ndarray, list[pa.LargeStringArray], np.ndarray]:
+    """Text columns (rows following one another) normalised for word splitting.
+
+    Returns ``(text_of, rows, table)``: input text ``i`` is row ``text_of[i]`` of the
+    normalised columns ``rows`` (rows following one another), which the byte ``table`` of
+    :mod:`wergap.scoring_kernels` splits into words. ``default`` (rows with non-ASCII text
+    normalised by Arrow first, the rest by the table) and ``kaldi`` (Arrow) run on every
+    row, columns kept apart; the conventions normalised in Python normalise each distinct
+    text once. Missing text counts as empty.
+    """
+    from wergap import scoring_kernels as kern
+
+    _normalizer(normalization)
+    columns = [c.cast(pa.large_string()).fill_null("") for c in columns]
+    if normalization == "default":
+        rows, table = [_prenormalize_non_ascii(c) for c in columns], kern.default_table()
+    elif normalization == "kaldi":
+        rows, table = [norm.kaldi_normalized(c).cast(pa.large_string()) for c in columns], kern.space_table()
+    else:
+        distinct = pc.dictionary_encode(columns[0] if len(columns) == 1 else pa.concat_arrays(columns))
+        text = norm.normalized_text(distinct.dictionary.to_numpy(zero_copy_only=False), normalization)
+        return distinct.indices.to_numpy(zero_copy_only=False).astype(np.int64), [text], kern.space_table()
+    return np.arange(sum(len(c) for c in columns), dtype=np.int64), rows, table
 
 
 def normalized_words(texts: Iterable[str], normalization: str = "default") -> list[list[str]]:
@@ -219,9 +234,9 @@ def _compiled_counts(
 ) -> np.ndarray:
     """S, D, I, H per (ref, hyp) pair of texts: jiwer.process_words' (or process_characters') counts.
 
-    ``default`` runs on every row in the compiled splitter (rows with non-ASCII text are
-    first normalised by Arrow); the other conventions normalise each distinct string once
-    (:mod:`wergap.normalization`) and split on single spaces, as jiwer does. Words become integer
+    The text is normalised by :func:`_normalized_rows` (``default`` by the compiled
+    splitter's byte table, rows with non-ASCII text first by Arrow; the other conventions
+    by :mod:`wergap.normalization`, split on single spaces as jiwer does). Words become integer
     codes (:func:`wergap.scoring_kernels.encode_words`) — or, for ``unit="char"``, the
     text's code points with single spaces between words; the distance fixes most pairs'
     counts and a backtrace by rapidfuzz's rule settles the rest (rapidfuzz itself for
@@ -233,20 +248,10 @@ def _compiled_counts(
     from wergap import scoring_kernels as kern
 
     n = len(refs)
-    if normalization == "default":
-        # References and hypotheses stay two columns: the encoder reads both into one
-        # code space, so their text is never concatenated (a copy per chunk).
-        columns = [_prenormalize_non_ascii(refs), _prenormalize_non_ascii(hyps)]
-        table = kern.default_table()
-        ref_rows = np.arange(n, dtype=np.int64)
-        hyp_rows = np.arange(n, 2 * n, dtype=np.int64)
-    else:
-        both = pa.concat_arrays([refs, hyps]).to_numpy(zero_copy_only=False)
-        which, uniques = pd.factorize(both, use_na_sentinel=False)
-        columns = [norm.normalized_text(uniques, _normalizer(normalization))]
-        table = kern.space_table()
-        ref_rows = which[:n].astype(np.int64)
-        hyp_rows = which[n:].astype(np.int64)
+    # References and hypotheses stay two columns where they are normalised row by row: the
+    # encoder reads both into one code space, so their text is never concatenated.
+    text_of, columns, table = _normalized_rows([refs, hyps], normalization)
+    ref_rows, hyp_rows = text_of[:n], text_of[n:]
     if not compiled and unit == "word":
         offsets, data = _buffers(columns[0] if len(columns) == 1 else pa.concat_arrays(columns))
         counts = _uncompiled_counts(offsets, data, table, ref_rows, hyp_rows)
