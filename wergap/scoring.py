@@ -130,7 +130,7 @@ def encoded_columns(
     offsets, data = _buffers(rows[0])
     codes, starts, count, (word_offsets, word_bytes) = kern.encode_words(offsets, data, table, *map(_buffers, rows[1:]))
     vocabulary = pa.LargeStringArray.from_buffers(count, pa.py_buffer(word_offsets), pa.py_buffer(word_bytes))
-    return text_of, starts, codes.astype(np.int64), vocabulary
+    return text_of, starts, codes, vocabulary
 
 
 def _normalized_rows(
@@ -330,10 +330,6 @@ def load_kernels() -> None:
     global _KERNELS_LOADED
     from wergap import scoring_kernels as kern
 
-    codes, bounds, _, _ = kern.encode_words(
-        np.array([0, 1, 2], np.int64), np.frombuffer(b"ab", np.uint8), kern.default_table()
-    )
-    kern.aligned_counts(codes, bounds, np.array([0], np.int64), np.array([1], np.int64))
     kern.warm_up()
     _KERNELS_LOADED = True
 

@@ -246,14 +246,12 @@ def _encode_rows(
 
 
 def warm_up() -> None:
-    """Load the kernels a large vocabulary or the error profile reach only later (the
-    word table's growth, the event walk), so that no timed call pays their load."""
-    slot_code = np.full(2, -1, np.int64)
-    _rehashed(slot_code, np.zeros(2, np.uint64), 4)
-    codes = np.zeros(2, np.int32)
-    _alignments(
-        codes, np.array([0, 1, 2], np.int64), np.zeros(1, np.int64), np.ones(1, np.int64), np.array([0, 0]), True
-    )
+    """Load every kernel scoring and the error profile call (from numba's cache, or
+    compiled on a first run), the table's growth and the event walk included, so that no
+    timed call pays a load. Word codes are int32 everywhere, so one version of each serves."""
+    codes, bounds, _, _ = encode_words(np.array([0, 1, 2], np.int64), np.frombuffer(b"ab", np.uint8), default_table())
+    _alignments(codes, bounds, np.zeros(1, np.int64), np.ones(1, np.int64), np.array([0, 0]), False)
+    _rehashed(np.full(2, -1, np.int64), np.zeros(2, np.uint64), 4)
 
 
 @compiled
