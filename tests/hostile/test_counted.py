@@ -86,6 +86,16 @@ def _zero_vectors(frame, tmp):
     return ["--embeddings", "emb.parquet", "--n-clusters", "2"], "embedding_kmeans", "zero embedding vector", 6
 
 
+def _audit_with_every_input(tmp_path: Path, frame: pd.DataFrame, *, n_clusters: int, min_speakers: int):
+    """``wergap audit`` of ``frame`` with a census, embeddings, the report and every export."""
+    write_log(tmp_path / "log.tsv", frame)
+    write_census(tmp_path / "census.csv")
+    write_embeddings(tmp_path / "emb.parquet", _speakers(frame))
+    args = ["audit", "log.tsv", "-o", "report.html", "--outdir", "out", "--census", "census.csv"]
+    args += ["--embeddings", "emb.parquet", "--n-clusters", str(n_clusters), "--min-speakers", str(min_speakers)]
+    return run_cli([*args, *FAST], tmp_path)
+
+
 def _speakers_without_embedding(frame, tmp):
     write_embeddings(tmp / "emb.parquet", _speakers(frame)[8:])
     return ["--embeddings", "emb.parquet", "--n-clusters", "2"], "embeddings", "without an embedding", 8
@@ -134,29 +144,7 @@ def test_transcript_columns_never_reach_any_output(tmp_path, column):
     # few distinct values, as a column of a log with few speakers would have: the old
     # "2 to 12 values" rule took such a column as a known attribute and printed it
     frame[column] = [f"{SECRET} {i % 3}" for i in range(len(frame))]
-    write_log(tmp_path / "log.tsv", frame)
-    write_census(tmp_path / "census.csv")
-    write_embeddings(tmp_path / "emb.parquet", _speakers(frame))
-    run = run_cli(
-        [
-            "audit",
-            "log.tsv",
-            "-o",
-            "report.html",
-            "--outdir",
-            "out",
-            "--census",
-            "census.csv",
-            "--embeddings",
-            "emb.parquet",
-            "--n-clusters",
-            "2",
-            "--min-speakers",
-            "10",
-            *FAST,
-        ],
-        tmp_path,
-    )
+    run = _audit_with_every_input(tmp_path, frame, n_clusters=2, min_speakers=10)
     assert run.code == 0, run.err
     assert SECRET not in _outputs_text(tmp_path, run)
     left_out = summary_json(tmp_path / "out")["attributes_left_out"]
@@ -171,29 +159,7 @@ def test_transcript_columns_never_reach_any_output(tmp_path, column):
 @pytest.mark.parametrize("min_speakers", [10, 25, 40])
 def test_no_output_shows_a_statistic_of_fewer_than_min_speakers(tmp_path, min_speakers):
     frame = log_frame(120)
-    write_log(tmp_path / "log.tsv", frame)
-    write_census(tmp_path / "census.csv")
-    write_embeddings(tmp_path / "emb.parquet", _speakers(frame))
-    run = run_cli(
-        [
-            "audit",
-            "log.tsv",
-            "-o",
-            "report.html",
-            "--outdir",
-            "out",
-            "--census",
-            "census.csv",
-            "--embeddings",
-            "emb.parquet",
-            "--n-clusters",
-            "4",
-            "--min-speakers",
-            str(min_speakers),
-            *FAST,
-        ],
-        tmp_path,
-    )
+    run = _audit_with_every_input(tmp_path, frame, n_clusters=4, min_speakers=min_speakers)
     assert run.code == 0, run.err
     data = summary_json(tmp_path / "out")
     for method, folds in data["held_out_folds"].items():
