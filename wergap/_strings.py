@@ -7,12 +7,16 @@ id joins of the cohort statistics and of ``compare`` go through Arrow's ``is_in`
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def text_array(values: Iterable[object]) -> pa.LargeStringArray:
@@ -22,13 +26,16 @@ def text_array(values: Iterable[object]) -> pa.LargeStringArray:
     ``ArrowException``) for values that are not text; a column with no value at all
     counts as text (all null).
     """
-    if isinstance(values, (pd.Series, pd.Index)):
+    pandas = sys.modules.get("pandas")  # a pandas object exists only once pandas is imported
+    if pandas is not None and isinstance(values, (pandas.Series, pandas.Index)):
         values = values.array
     if isinstance(values, (set, frozenset)):
         values = list(values)
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         arr = values
-    elif isinstance(values, (pd.api.extensions.ExtensionArray, np.ndarray, list, tuple)):
+    elif isinstance(values, (np.ndarray, list, tuple)) or (
+        pandas is not None and isinstance(values, pandas.api.extensions.ExtensionArray)
+    ):
         arr = pa.array(values, from_pandas=True)
     else:
         arr = pa.array(list(values), from_pandas=True)
@@ -49,5 +56,7 @@ def isin(values: pd.Series | pd.Index | np.ndarray, candidates: Iterable[object]
     try:
         left, right = text_array(values), text_array(candidates)
     except pa.ArrowException:
+        import pandas as pd
+
         return np.asarray(pd.Index(np.asarray(values, dtype=object)).isin(list(candidates)), dtype=bool)
     return pc.is_in(left, value_set=right).to_numpy(zero_copy_only=False).astype(bool)

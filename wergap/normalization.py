@@ -47,7 +47,6 @@ from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -219,8 +218,9 @@ def drop_matching_tokens(arr: pa.Array, pattern: str) -> tuple[pa.Array, int]:
         rx = re.compile(pattern)
     except re.error as exc:
         raise InputError(BAD_DROP_PATTERN.format(pattern=pattern, error=exc)) from None
-    values = arr.to_numpy(zero_copy_only=False)
-    which, uniques = pd.factorize(values, use_na_sentinel=False)
+    distinct = pc.dictionary_encode(arr, null_encoding="encode")
+    which = distinct.indices.to_numpy(zero_copy_only=False)
+    uniques = distinct.dictionary.to_pylist()
     dropped = np.zeros(len(uniques), dtype=np.int64)
     out = [u if isinstance(u, str) else None for u in uniques]
     match = rx.fullmatch

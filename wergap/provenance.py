@@ -9,9 +9,10 @@ by ``to_parquet``). Functions that derive a new table copy it forward with
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 KEY = "wergap"
 

@@ -18,9 +18,9 @@ import sys
 import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz.distance import Levenshtein
@@ -30,6 +30,9 @@ from wergap import scoring_numpy
 from wergap._strings import text_array
 from wergap.errors import InputError
 from wergap.provenance import carry, provenance
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: the command line's Arrow path needs none
+    import pandas as pd
 
 NORMALIZATIONS = tuple(norm.CONVENTIONS)
 UNITS = ("word", "char")
@@ -112,7 +115,9 @@ def encoded_words(
     others run on every text in compiled code, where finding the distinct texts would
     cost more than it saves. Missing texts count as empty.
     """
-    texts = _as_text(texts if isinstance(texts, (pa.Array, pd.Series, np.ndarray, list, tuple)) else list(texts))
+    if not isinstance(texts, (pa.Array, np.ndarray, list, tuple)) and type(texts).__module__.split(".")[0] != "pandas":
+        texts = list(texts)
+    texts = _as_text(texts)
     return encoded_columns([texts], normalization)
 
 
@@ -453,27 +458,82 @@ def align_counts(
     _normalizer(normalization)
     ref_arr = _as_text(refs, "ref")
     hyp_arr = _as_text(hyps, "hyp")
-    if len(ref_arr) != len(hyp_arr):
-        raise InputError(f"{len(ref_arr)} references but {len(hyp_arr)} hypotheses")
     if drop_tokens:
         ref_arr, _ = norm.drop_matching_tokens(ref_arr, drop_tokens)
         hyp_arr, _ = norm.drop_matching_tokens(hyp_arr, drop_tokens)
+    import pandas as pd
+
+    return pd.DataFrame(_count_columns(ref_arr, hyp_arr, normalization, unit, n_jobs, progress))
+
+
+def _count_columns(
+    ref_arr: pa.LargeStringArray,
+    hyp_arr: pa.LargeStringArray,
+    normalization: str,
+    unit: str,
+    n_jobs: int | None,
+    progress: bool,
+) -> dict[str, np.ndarray]:
+    """:data:`COUNT_COLUMNS` of each (ref, hyp) pair of text, as int64 arrays."""
+    if unit not in UNITS:
+        raise InputError(UNKNOWN_UNIT.format(name=unit, choices=", ".join(UNITS)))
+    _normalizer(normalization)
+    if len(ref_arr) != len(hyp_arr):
+        raise InputError(f"{len(ref_arr)} references but {len(hyp_arr)} hypotheses")
     jobs = _resolve_jobs(n_jobs)
     if normalization in _PYTHON_NORMALIZERS and len(ref_arr):
         ref_arr, hyp_arr = norm.prenormalized(ref_arr, hyp_arr, normalization)
         normalization = norm.PRENORMALIZED
     sdih = _counts(ref_arr, hyp_arr, normalization, unit, jobs, progress)
     s, d, i, h = sdih.T
-    return pd.DataFrame(
-        {
-            "substitutions": s,
-            "deletions": d,
-            "insertions": i,
-            "hits": h,
-            "ref_words": s + d + h,
-            "errors": s + d + i,
-        }
-    )
+    return {
+        "substitutions": s,
+        "deletions": d,
+        "insertions": i,
+        "hits": h,
+        "ref_words": s + d + h,
+        "errors": s + d + i,
+    }
+
+
+def text_counts(
+    refs: Iterable[object],
+    hyps: Iterable[object],
+    *,
+    normalization: str = "default",
+    unit: str = "word",
+    n_jobs: int | None = None,
+    progress: bool = False,
+    drop_tokens: str | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """:func:`score`'s work on a text log's two columns, with no table around them.
+
+    Returns the :data:`COUNT_COLUMNS` (int64 arrays, one row per utterance) and the
+    provenance entries :func:`score` records. The command line scores a clean CSV with
+    this straight from Arrow, without loading pandas; :func:`score` builds its table
+    from the same two results, so both give the same numbers and the same provenance.
+    """
+    ref_arr = _as_text(refs, "ref")
+    if ref_arr.null_count:
+        row = int(np.flatnonzero(pc.is_null(ref_arr).to_numpy(zero_copy_only=False))[0])
+        raise InputError(MISSING_REF, row=row, column="ref")
+    _normalizer(normalization)
+    hyp_arr = _as_text(hyps, "hyp")
+    dropped = {}
+    if drop_tokens:
+        ref_arr, dropped["ref"] = norm.drop_matching_tokens(ref_arr, drop_tokens)
+        hyp_arr, dropped["hyp"] = norm.drop_matching_tokens(hyp_arr, drop_tokens)
+    columns = _count_columns(ref_arr, hyp_arr, normalization, unit, n_jobs, progress and len(ref_arr) > CHUNK)
+    updates: dict[str, Any] = {
+        "normalization": normalization,
+        "normalization_detail": norm.CONVENTIONS[normalization],
+        "unit": unit,
+        "aligner": ALIGNER,
+        "empty_references": int(np.count_nonzero(columns["ref_words"] == 0)),
+    }
+    if drop_tokens:
+        updates.update(drop_tokens=drop_tokens, dropped_tokens=dropped)
+    return columns, updates
 
 
 def score(
@@ -516,40 +576,23 @@ def score(
         with ``drop_tokens`` the pattern and the tokens dropped from each side.
     """
     if {"ref", "hyp"}.issubset(log.columns):
-        refs = _as_text(log["ref"], "ref")
-        if refs.null_count:
-            row = int(np.flatnonzero(pc.is_null(refs).to_numpy(zero_copy_only=False))[0])
-            raise InputError(MISSING_REF, row=row, column="ref")
-        _normalizer(normalization)
-        hyps = _as_text(log["hyp"], "hyp")
-        dropped = {}
-        if drop_tokens:
-            refs, dropped["ref"] = norm.drop_matching_tokens(refs, drop_tokens)
-            hyps, dropped["hyp"] = norm.drop_matching_tokens(hyps, drop_tokens)
-        counts = align_counts(
-            refs,
-            hyps,
+        columns, updates = text_counts(
+            log["ref"],
+            log["hyp"],
             normalization=normalization,
             unit=unit,
             n_jobs=n_jobs,
-            progress=progress and len(refs) > CHUNK,
+            progress=progress,
+            drop_tokens=drop_tokens,
         )
         # No copy of the log: pandas' copy-on-write keeps ``log`` itself unchanged.
         out = log.drop(columns=[c for c in COUNT_COLUMNS if c in log.columns])
         for col in COUNT_COLUMNS:
-            out[col] = counts[col].to_numpy()
-        empty = int((counts["ref_words"] == 0).sum())
-        return carry(
-            log,
-            out,
-            normalization=normalization,
-            normalization_detail=norm.CONVENTIONS[normalization],
-            unit=unit,
-            aligner=ALIGNER,
-            empty_references=empty,
-            **({"drop_tokens": drop_tokens, "dropped_tokens": dropped} if drop_tokens else {}),
-        )
+            out[col] = columns[col]
+        return carry(log, out, **updates)
     if {"errors", "ref_words"}.issubset(log.columns):
+        import pandas as pd
+
         out = log.copy()
         for col in ("errors", "ref_words"):
             out[col] = out[col].astype("int64")

@@ -43,6 +43,36 @@ def check_file(path: Path, *, is_directory: str = IS_DIRECTORY, empty: str = EMP
         raise InputError(empty, file=str(path))
 
 
+#: File suffix (past a compression suffix such as ``.gz``) → the log format it names.
+LOG_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".trn": "trn",
+}
+
+
+def format_from_name(path: str | Path) -> str | None:
+    """The log format a file's name says, or ``None``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file name; a compression suffix is skipped (``log.csv.gz`` is ``"csv"``).
+
+    Returns
+    -------
+    str or None
+        A value of :data:`LOG_EXTENSIONS` (``"csv"``, ``"tsv"``, ``"jsonl"``,
+        ``"parquet"``, ``"trn"``), ``None`` for any other suffix.
+    """
+    return LOG_EXTENSIONS.get(format_suffix(Path(path)))
+
+
 def format_suffix(path: Path) -> str:
     """The lower-case suffix that names the format, past a compression suffix (``log.csv.gz`` -> ``.csv``)."""
     suffixes = [x.lower() for x in path.suffixes]

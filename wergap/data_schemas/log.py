@@ -39,7 +39,7 @@ from wergap.data_schemas._tables import (
     read_jsonl,
     read_parquet,
 )
-from wergap.data_schemas._text import check_file, format_suffix, read_text
+from wergap.data_schemas._text import LOG_EXTENSIONS, check_file, format_from_name, format_suffix, read_text
 from wergap.data_schemas.zips import normalize_zip
 from wergap.errors import InputError
 from wergap.provenance import provenance
@@ -124,17 +124,6 @@ INVALID_COUNTS = "invalid counts"
 INVALID_TEXT = "transcript not text"
 INVALID_COORDINATES = "invalid coordinates"
 
-#: File suffix (past a compression suffix such as ``.gz``) → the log format it names.
-LOG_EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".jsonl": "jsonl",
-    ".json": "jsonl",
-    ".ndjson": "jsonl",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".trn": "trn",
-}
 _NEMO_FIELDS = {"audio_filepath", "text", "pred_text"}
 _SCLITE = "sclite"
 _COORDINATES = {"lat": (-90.0, 90.0), "lon": (-180.0, 180.0)}
@@ -270,23 +259,6 @@ def validate_frame(
     else:
         raw = Raw(frame, [source], format or "parquet", len(frame), lambda pos: (source, None), {}, source)
     return _Validator(raw, columns, pattern, speaker_pattern, drop_invalid, row_offset=first_row).run()
-
-
-def format_from_name(path: str | Path) -> str | None:
-    """The log format a file's name says, or ``None``.
-
-    Parameters
-    ----------
-    path : str or Path
-        A file name; a compression suffix is skipped (``log.csv.gz`` is ``"csv"``).
-
-    Returns
-    -------
-    str or None
-        A value of :data:`LOG_EXTENSIONS` (``"csv"``, ``"tsv"``, ``"jsonl"``,
-        ``"parquet"``, ``"trn"``), ``None`` for any other suffix.
-    """
-    return LOG_EXTENSIONS.get(format_suffix(Path(path)))
 
 
 # --------------------------------------------------------------------------- reading
