@@ -15,6 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "wergap"
 #: modules and any floor below; nothing above.
 FLOORS: list[tuple[str, ...]] = [
     (
+        "wergap._arrow",
         "wergap._io",
         "wergap._json",
         "wergap._jit",

@@ -18,6 +18,11 @@ import pyarrow.compute as pc
 if TYPE_CHECKING:
     import pandas as pd
 
+#: Every character ``str.isspace()`` accepts beyond ASCII's space, \t, \n, \v, \f, \r (RE2 syntax).
+NON_ASCII_WHITESPACE = r"[\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
+#: A string whose first character is whitespace to ``str.isspace()`` (RE2 syntax).
+STARTS_WITH_WHITESPACE = r"^(?:[\t-\r ]|" + NON_ASCII_WHITESPACE + ")"
+
 
 def text_array(values: Iterable[object]) -> pa.LargeStringArray:
     """``values`` as one Arrow large_string array (zero-copy for pandas' ``str`` dtype).
@@ -45,6 +50,12 @@ def text_array(values: Iterable[object]) -> pa.LargeStringArray:
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or arr.null_count == len(arr)):
         raise pa.ArrowTypeError(f"got {kind} values")
     return arr.cast(pa.large_string())
+
+
+def filled(values: pa.Array) -> pa.Array:
+    """``values`` with missing strings as ``""``; the array itself when none is missing
+    (``fill_null`` builds a scalar, and pyarrow imports pandas to build one)."""
+    return values.fill_null("") if values.null_count else values
 
 
 def isin(values: pd.Series | pd.Index | np.ndarray, candidates: Iterable[object]) -> np.ndarray:

@@ -50,6 +50,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from wergap._strings import filled
 from wergap.errors import InputError
 from wergap.whisper_english import WHISPER_MISSING, WhisperEnglish
 
@@ -198,7 +199,7 @@ def prenormalized(refs: pa.Array, hyps: pa.Array, name: str) -> tuple[pa.Array, 
     distinct strings of both columns; missing text counts as empty.
     """
     n = len(refs)
-    both = pc.dictionary_encode(pa.concat_arrays([refs.fill_null(""), hyps.fill_null("")]))
+    both = pc.dictionary_encode(pa.concat_arrays([filled(refs), filled(hyps)]))
     text = normalized_text(both.dictionary.to_pylist(), name).take(both.indices)
     return text[:n], text[n:]
 

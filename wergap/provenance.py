@@ -32,13 +32,40 @@ def provenance(df: pd.DataFrame) -> dict[str, Any]:
     return meta
 
 
+def read_provenance(
+    sources: list[str],
+    format: str,  # noqa: A002 - as read_log's format=
+    rows_read: int,
+    dropped: dict[str, int],
+    renamed: dict[str, str],
+    notes: dict[str, Any],
+) -> dict[str, Any]:
+    """The provenance entries of a log as read: its files, format, rows read, rows dropped
+    by reason (reasons with 0 rows left out), the columns renamed, and the readers' notes."""
+    meta: dict[str, Any] = {
+        "sources": list(sources),
+        "format": format,
+        "rows_read": int(rows_read),
+        "dropped": {reason: int(n) for reason, n in dropped.items() if n},
+    }
+    if renamed:
+        meta["renamed"] = dict(renamed)
+    meta.update(notes)
+    return meta
+
+
 def carry(src: pd.DataFrame, dst: pd.DataFrame, **updates: Any) -> pd.DataFrame:
     """Copy ``src``'s provenance onto ``dst`` (deep copy), apply ``updates``, return ``dst``."""
-    meta = copy.deepcopy(src.attrs.get(KEY, {})) if isinstance(src.attrs.get(KEY), dict) else {}
-    meta.setdefault("dropped", {})
-    meta.update(updates)
-    dst.attrs[KEY] = meta
+    dst.attrs[KEY] = carried(src.attrs.get(KEY), **updates)
     return dst
+
+
+def carried(meta: dict[str, Any] | None, **updates: Any) -> dict[str, Any]:
+    """A deep copy of the provenance ``meta`` (``None``: none yet) with ``updates`` applied."""
+    out = copy.deepcopy(meta) if isinstance(meta, dict) else {}
+    out.setdefault("dropped", {})
+    out.update(updates)
+    return out
 
 
 def add_drops(df: pd.DataFrame, reason: str, rows: int) -> None:

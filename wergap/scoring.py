@@ -27,9 +27,10 @@ from rapidfuzz.distance import Levenshtein
 
 from wergap import normalization as norm
 from wergap import scoring_numpy
-from wergap._strings import text_array
+from wergap._arrow import as_numpy, from_numpy
+from wergap._strings import NON_ASCII_WHITESPACE, filled, text_array
 from wergap.errors import InputError
-from wergap.provenance import carry, provenance
+from wergap.provenance import carried, carry, provenance
 
 if TYPE_CHECKING:  # pandas is imported where a table is built: the command line's Arrow path needs none
     import pandas as pd
@@ -66,9 +67,6 @@ COMPILED_FROM = 500_000
 # for the calls after it (a log this size is seldom scored only once in a session).
 PRELOAD_FROM = 50_000
 _KERNELS_LOADED = False
-
-# Every character str.isspace() accepts beyond ASCII's space, \t, \n, \v, \f, \r (RE2 syntax).
-_NON_ASCII_WHITESPACE = r"[\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
 
 
 _NORMALIZERS = {name: name for name in NORMALIZATIONS}
@@ -153,7 +151,7 @@ def _normalized_rows(
     from wergap import scoring_kernels as kern
 
     _normalizer(normalization)
-    columns = [c.cast(pa.large_string()).fill_null("") for c in columns]
+    columns = [filled(c.cast(pa.large_string())) for c in columns]
     if normalization == "default":
         rows, table = [_prenormalize_non_ascii(c) for c in columns], kern.default_table()
     elif normalization == "kaldi":
@@ -223,7 +221,7 @@ def _unicode_normalized(arr: pa.Array) -> pa.Array:
     # Arrow's utf8_split_whitespace gave run-to-run different tokens on strings ending
     # in multi-byte whitespace (pyarrow 26); map Unicode whitespace to a space and
     # split on ASCII whitespace instead (same boundaries as Python's str.split()).
-    return pc.replace_substring_regex(text, pattern=_NON_ASCII_WHITESPACE, replacement=" ")
+    return pc.replace_substring_regex(text, pattern=NON_ASCII_WHITESPACE, replacement=" ")
 
 
 def _buffers(arr: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
@@ -293,7 +291,7 @@ def _uncompiled_counts(
     n = len(ref_rows)
     # Pairs whose normalised text is identical are all hits: no string, no distance.
     if n and len(normalized) == 2 * n and ref_rows[0] == 0 and hyp_rows[0] == n:  # rows are [refs, hyps]
-        same = pc.equal(normalized.slice(0, n), normalized.slice(n, n)).to_numpy(zero_copy_only=False)
+        same = as_numpy(pc.equal(normalized.slice(0, n), normalized.slice(n, n)))
     else:  # rows are the distinct strings: equal strings share a row
         same = ref_rows == hyp_rows
     n_ref = row_start[ref_rows + 1] - row_start[ref_rows]
@@ -373,8 +371,8 @@ def _counts_serial(
     refs: pa.LargeStringArray, hyps: pa.LargeStringArray, normalization: str, unit: str, compiled: bool = True
 ) -> np.ndarray:
     """S, D, I, H for each pair of one chunk."""
-    refs = refs.fill_null("")
-    hyps = hyps.fill_null("")
+    refs = filled(refs)
+    hyps = filled(hyps)
     return _compiled_counts(refs, hyps, normalization, unit, compiled)
 
 
@@ -610,6 +608,38 @@ def score(
             empty_references=int((out["ref_words"] == 0).sum()),
         )
     raise InputError(NO_TEXT_OR_COUNTS)
+
+
+def score_table(
+    table: pa.Table,
+    meta: dict[str, Any],
+    *,
+    normalization: str = "default",
+    unit: str = "word",
+    n_jobs: int | None = None,
+    progress: bool = False,
+    drop_tokens: str | None = None,
+) -> tuple[pa.Table, dict[str, Any]]:
+    """:func:`score` for a text log held as an Arrow table with its provenance ``meta``.
+
+    The command line scores a clean CSV this way without loading pandas
+    (:mod:`wergap.data_schemas.arrow_log`). Returns the table with the
+    :data:`COUNT_COLUMNS` (int64) in place of any it had, and the provenance :func:`score`
+    would carry; ``meta`` is not changed.
+    """
+    columns, updates = text_counts(
+        table["ref"],
+        table["hyp"],
+        normalization=normalization,
+        unit=unit,
+        n_jobs=n_jobs,
+        progress=progress,
+        drop_tokens=drop_tokens,
+    )
+    out = table.drop_columns([c for c in COUNT_COLUMNS if c in table.column_names])
+    for col in COUNT_COLUMNS:
+        out = out.append_column(col, from_numpy(columns[col].astype(np.int64)))
+    return out, carried(meta, **updates)
 
 
 def corpus_wer(scored: pd.DataFrame) -> float:

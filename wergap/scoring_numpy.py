@@ -21,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from wergap._arrow import as_numpy, from_numpy
+
 BOUNDARY = -1  # the byte-table classes of wergap.scoring_kernels
 DELETE = -2
 _SPACE = 32
@@ -71,17 +73,17 @@ def word_codes(
     # starts or ends with a space (and for an empty row), which are dropped here.
     lists = pc.ascii_split_whitespace(normalized)
     words = lists.flatten()
-    row_start = np.asarray(lists.offsets, dtype=np.int64)
-    empty = np.flatnonzero(np.asarray(pc.binary_length(words)) == 0)
+    row_start = as_numpy(lists.offsets).astype(np.int64)
+    empty = np.flatnonzero(as_numpy(pc.binary_length(words)) == 0)
     if len(empty):  # empty words are few: each row start moves back by those before it
         row_start = row_start - np.searchsorted(empty, row_start)
         keep = np.ones(len(words), bool)
         keep[empty] = False
-        words = words.filter(pa.array(keep))
+        words = words.filter(from_numpy(keep))
     encoded = pc.dictionary_encode(words)
     # int32 codes, as Arrow gives them: a first call's time is much the kernel's page
     # faults on fresh memory, so no copy is made that is not needed.
-    return encoded.indices.to_numpy(zero_copy_only=False), row_start, len(encoded.dictionary), normalized
+    return as_numpy(encoded.indices), row_start, len(encoded.dictionary), normalized
 
 
 def _split_in_numpy(text: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -101,7 +103,7 @@ def _split_in_numpy(text: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.n
     np.cumsum(ends - starts, out=word_offsets[1:])
     words = pa.LargeStringArray.from_buffers(starts.size, pa.py_buffer(word_offsets), pa.py_buffer(text[word[1:-1]]))
     encoded = pc.dictionary_encode(words)
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), row_start, len(encoded.dictionary)
+    return as_numpy(encoded.indices).astype(np.int64), row_start, len(encoded.dictionary)
 
 
 def code_strings(codes: np.ndarray, row_start: np.ndarray, rows: np.ndarray, vocabulary: int | None) -> list:

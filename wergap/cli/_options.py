@@ -19,6 +19,7 @@ from wergap.discovery import registry
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl"}
 BAD_OUTPUT = "cannot write {path}: choose an output ending in {choices}"
@@ -83,6 +84,21 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
             df.to_csv(tmp, sep="\t", index=False)
         else:
             df.to_json(tmp, orient="records", lines=True, force_ascii=False)
+
+
+def write_parquet_table(table: pa.Table, meta: dict[str, Any], path: str | Path) -> None:
+    """Write an Arrow table as Parquet, atomically, as :func:`write_table` writes a DataFrame:
+    its provenance goes where pandas' ``to_parquet`` puts ``attrs`` (``pd.read_parquet`` reads it back)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from wergap._io import atomic_path
+    from wergap.provenance import KEY
+
+    table = table.replace_schema_metadata({"PANDAS_ATTRS": json.dumps({KEY: meta})})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="snappy")
 
 
 def write_json(data: object, path: str | Path) -> None:
@@ -256,19 +272,26 @@ def is_speaker_table(table: pd.DataFrame) -> bool:
 def summary_lines(scored: pd.DataFrame) -> list[str]:
     """The short summary every subcommand prints after reading a log."""
     from wergap.data_schemas import provenance
-    from wergap.scoring import corpus_wer
 
-    meta = provenance(scored)
-    words = int(scored["ref_words"].sum())
+    return summary_text(
+        provenance(scored),
+        utterances=int(scored["utterances"].sum()) if is_speaker_table(scored) else len(scored),
+        speakers=scored["speaker_id"].nunique(),
+        words=int(scored["ref_words"].sum()),
+        errors=int(scored["errors"].sum()),
+    )
+
+
+def summary_text(meta: dict[str, Any], *, utterances: int, speakers: int, words: int, errors: int) -> list[str]:
+    """:func:`summary_lines` from a table's provenance and its totals (the Arrow path has no DataFrame)."""
     unit = "characters" if meta.get("unit") == "char" else "words"
-    n_utt = int(scored["utterances"].sum()) if is_speaker_table(scored) else len(scored)
+    wer = errors / words if words else float("nan")
     lines = [
         f"read        {', '.join(map(str, meta.get('sources', [])))} ({meta.get('format', '?')})",
-        f"utterances  {n_utt:,} of {int(meta.get('rows_read', len(scored))):,} rows read",
-        f"speakers    {scored['speaker_id'].nunique():,}",
-        f"{unit:<11} {words:,} reference, {int(scored['errors'].sum()):,} errors",
-        f"{'CER' if unit == 'characters' else 'WER':<11} {100 * corpus_wer(scored):.2f} % "
-        f"(normalisation: {meta.get('normalization')})",
+        f"utterances  {utterances:,} of {int(meta.get('rows_read', utterances)):,} rows read",
+        f"speakers    {speakers:,}",
+        f"{unit:<11} {words:,} reference, {errors:,} errors",
+        f"{'CER' if unit == 'characters' else 'WER':<11} {100 * wer:.2f} % (normalisation: {meta.get('normalization')})",
     ]
     if meta.get("normalization_detail"):
         lines.append(f"normalised  {meta['normalization']}: {meta['normalization_detail']}")

@@ -42,7 +42,7 @@ from wergap.data_schemas._tables import (
 from wergap.data_schemas._text import LOG_EXTENSIONS, check_file, format_from_name, format_suffix, read_text
 from wergap.data_schemas.zips import normalize_zip
 from wergap.errors import InputError
-from wergap.provenance import provenance
+from wergap.provenance import provenance, read_provenance
 
 __all__ = [
     "FORMATS",
@@ -402,16 +402,9 @@ class _Validator:
         self._coordinates()
         self._strings()
         out = df.loc[self.keep].reset_index(drop=True) if not self.keep.all() else df
-        meta = provenance(out)
-        meta.update(
-            sources=list(raw.sources),
-            format=raw.format,
-            rows_read=int(raw.rows_read),
-            dropped={reason: int(n) for reason, n in self.dropped.items() if n},
+        provenance(out).update(
+            read_provenance(raw.sources, raw.format, raw.rows_read, self.dropped, renames, self.notes)
         )
-        if renames:
-            meta["renamed"] = dict(renames)
-        meta.update(self.notes)
         return out
 
     # -- helpers
