@@ -159,7 +159,7 @@ def encode_words(
         base += rows
     row_start[n] = state[2]
     distinct = int(state[1])
-    return codes[: int(state[2])].copy(), row_start, distinct, (first[: distinct + 1], kept[: int(state[0])])
+    return codes[: int(state[2])], row_start, distinct, (first[: distinct + 1], kept[: int(state[0])])
 
 
 @compiled
