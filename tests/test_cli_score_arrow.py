@@ -21,13 +21,13 @@ from wergap.scoring import score
 ROOT = Path(__file__).resolve().parents[1]
 
 LOG = (
-    "utt_id,speaker_id,ref,hyp,accent,age,lat,lon\n"
-    'a-1,a,"Hello, world! <noise>",hello word,southern,34,40.1,-75\n'
-    "a-2,a,It's five o'clock.,its five oclock [laugh],southern,34,40.1,-75\n"
-    "b-1,b,Ünïcödé straße,unicode strasse,new england,61,42.4,-71.1\n"
-    "b-2,b,!!!,uh,new england,61,42.4,-71.1\n"
-    "c-1,c,the cat sat on the mat,the cat sat on a mat mat,midland,25,39.1,-94.6\n"
-    "c-2,c,Mr. Smith's 2 dogs,mister smiths two dogs,midland,25,39.1,-94.6\n"
+    "utt_id,speaker_id,ref,hyp,accent,age,lat,lon,zip\n"
+    'a-1,a,"Hello, world! <noise>",hello word,southern,34,40.1,-75,19104\n'
+    "a-2,a,It's five o'clock.,its five oclock [laugh],southern,34,40.1,-75,19104\n"
+    "b-1,b,Ünïcödé straße,unicode strasse,new england,61,42.4,-71.1,02139\n"
+    "b-2,b,!!!,uh,new england,61,42.4,-71.1,02139\n"
+    "c-1,c,the cat sat on the mat,the cat sat on a mat mat,midland,25,39.1,-94.6,64108\n"
+    "c-2,c,Mr. Smith's 2 dogs,mister smiths two dogs,midland,25,39.1,-94.6,64108\n"
 )
 
 OPTIONS = [

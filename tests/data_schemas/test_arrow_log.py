@@ -34,6 +34,11 @@ CLEAN = {
         'x1\ts1\tsay "hi"\tsay hi\t34\t0.5\ttrue\tsouthern\t40\t-75.5\n'
         "x2\ts2\tno\tnope\t61\t1.25\tfalse\tnew england\t-33\t151\n"
     ),
+    "zips.csv": (
+        "utt_id,speaker_id,ref,hyp,zip,lat,lon\n"
+        "u1,s1,hello there,hello,02139,42.36,-71.09\n"
+        "u2,s2,good morning,good morning,94110,37.75,-122.42\n"
+    ),
     "extras.csv": (
         "utt_id,speaker_id,ref,hyp,audio,system,hits,device\n"
         "u1,s1,a b c,a b,/d/u1.wav,sysA,9,phone\n"
@@ -91,6 +96,9 @@ NOT_CLEAN = {
     "counts beside the text": HEADER + ",errors,ref_words\nu1,s1,a,a,0,1\nu2,s1,b,c,1,1\n",
     "published wer": HEADER + ",wer\nu1,s1,a,a,0\nu2,s1,b,c,1\n",
     "zip codes": HEADER + ",zip\nu1,s1,a,a,02139\nu2,s1,b,c,2139\n",
+    "zip missing": HEADER + ",zip\nu1,s1,a,a,02139\nu2,s1,b,c,\n",
+    "zip 00000": HEADER + ",zip\nu1,s1,a,a,02139\nu2,s1,b,c,00000\n",
+    "zip+4": HEADER + ",zip\nu1,s1,a,a,02139-1234\nu2,s1,b,c,02139\n",
     "latitude out of range": HEADER + ",lat\nu1,s1,a,a,95\nu2,s1,b,c,40\n",
     "latitude missing": HEADER + ",lat\nu1,s1,a,a,\nu2,s1,b,c,40\n",
     "latitude as text": HEADER + ",lat\nu1,s1,a,a,north\nu2,s1,b,c,40\n",
@@ -157,7 +165,7 @@ ODD_ID = st.tuples(
 )
 CELLS = st.one_of(
     st.sampled_from(["1", "2.5", "-7", "40", "-75.5", "true", "False", "x"]),
-    st.sampled_from(["", "nan", "inf", "95", "-181", "2020-01-02"]),
+    st.sampled_from(["", "nan", "inf", "95", "-181", "2020-01-02", "02139", "00000", "2139", "02139-1234"]),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=6),
 )
 
@@ -166,7 +174,9 @@ CELLS = st.one_of(
 @given(
     st.lists(st.tuples(WORDS, WORDS, CELLS, CELLS), min_size=1, max_size=5),
     st.one_of(st.none(), ODD_ID),
-    st.sampled_from([("lat", "lon"), ("age", "accent"), ("lon", "score"), ("device", "age"), ("accent", "score")]),
+    st.sampled_from(
+        [("lat", "lon"), ("age", "accent"), ("lon", "score"), ("device", "age"), ("accent", "score"), ("zip", "age")]
+    ),
     st.sampled_from(["csv", "tsv"]),
 )
 def test_whenever_the_arrow_reader_takes_a_log_it_equals_read_log(tmp_path_factory, rows, odd, extra, fmt):

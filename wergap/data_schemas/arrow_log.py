@@ -6,8 +6,8 @@ they have an id, a speaker, a reference and a hypothesis on every row, and read_
 every row as read. :func:`read_clean_log` reads such a file with the same Arrow reader
 and, by checks that can only err on the side of caution, tells whether read_log would
 keep it unchanged; the command line then scores the Arrow table itself. Anything else
-(a blank or repeated id, a count or ZIP column to convert, a speaker taken from the id,
-a number column with gaps) returns ``None``, and the caller goes through read_log, which
+(a blank or repeated id, a count column or a ZIP code to convert, a speaker taken from
+the id, a number column with gaps) returns ``None``, and the caller goes through read_log, which
 names the bad row or drops and counts it. ``tests/data_schemas/test_arrow_log.py`` holds the two
 paths to the same table, provenance included.
 """
@@ -32,8 +32,10 @@ from wergap.provenance import read_provenance
 
 #: The columns every clean row fills: read_log's contract for a text log.
 REQUIRED = ("utt_id", "speaker_id", "ref", "hyp")
-#: Columns read_log converts (counts, ZIP codes): their logs go through read_log.
-CONVERTED = (*COUNT_COLUMNS, "wer", "zip")
+#: Columns read_log converts (counts, published WER): their logs go through read_log.
+CONVERTED = (*COUNT_COLUMNS, "wer")
+#: A ZIP code read_log keeps as written (:func:`~wergap.data_schemas.normalize_zip`).
+FIVE_DIGITS = r"^\d{5}$"
 #: Coordinate columns and their valid range: kept when every value is a number in range.
 COORDINATES = {"lat": (-90.0, 90.0), "lon": (-180.0, 180.0)}
 #: Arrow types a CSV column can have that pandas holds as they are (no nulls).
@@ -102,6 +104,8 @@ def read_clean_log(
             column = _in_range(column, *COORDINATES[name])
             if column is None:
                 return None
+        elif name == "zip" and not _five_digits(column):
+            return None
         elif not any(is_type(column.type) for is_type in _PLAIN) or column.null_count:
             return None
         elif pa.types.is_floating(column.type) and pc.any(pc.is_nan(column)).as_py():
@@ -111,7 +115,10 @@ def read_clean_log(
         kept.append(column)
     table = pa.table(kept, names=table.column_names)
     meta: dict[str, Any] = {"dropped": {}}
-    meta.update(read_provenance([read.file], read.format, table.num_rows, {}, renames, {"speaker_from": "column"}))
+    notes: dict[str, Any] = {"speaker_from": "column"}
+    if "zip" in names:
+        notes["invalid_zip"] = 0
+    meta.update(read_provenance([read.file], read.format, table.num_rows, {}, renames, notes))
     return CleanLog(table, meta)
 
 
@@ -121,6 +128,14 @@ def _filled(ids: pa.ChunkedArray) -> bool:
     if ids.null_count or pc.min(pc.binary_length(ids)).as_py() == 0:
         return False
     return not pc.any(pc.match_substring_regex(ids, STARTS_WITH_WHITESPACE)).as_py()
+
+
+def _five_digits(zips: pa.ChunkedArray) -> bool:
+    """Whether every ZIP code is five digits and not 00000, which normalize_zip keeps as written."""
+    if not pa.types.is_string(zips.type) or zips.null_count:
+        return False
+    five = pc.all(pc.match_substring_regex(zips, FIVE_DIGITS)).as_py()
+    return bool(five) and not pc.any(pc.match_substring_regex(zips, "^00000$")).as_py()
 
 
 def _in_range(column: pa.ChunkedArray, low: float, high: float) -> pa.ChunkedArray | None:
