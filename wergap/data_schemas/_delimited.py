@@ -54,17 +54,20 @@ class Delimited:
     locate: Callable[[int], tuple[str, int]]
 
 
-def read_delimited_table(path: Path, *, sep: str, columns: Mapping[str, str] | None, drop_invalid: bool) -> Delimited:
+def read_delimited_table(
+    path: Path, *, sep: str, columns: Mapping[str, str] | None, drop_invalid: bool, text: str | None = None
+) -> Delimited:
     """Read CSV (``sep=","``, RFC 4180 quoting) or TSV (``sep="\\t"``, no quoting: a quote
     character in a transcript is just a character, as in Kaldi/ESPnet/Common Voice TSVs)
     as an Arrow table, with the log's own column names.
 
     A malformed line raises (naming it), or with ``drop_invalid`` is skipped and counted
-    in ``invalid``; a quote left open raises either way."""
+    in ``invalid``; a quote left open raises either way. ``text``: the file's text, when
+    the caller has read it already."""
     file = str(path)
-    text = read_text(path)
+    text = read_text(path) if text is None else text
     quoted = sep != "\t"
-    header = _header(text, sep, quoted, file)
+    header = header_fields(text, sep, quoted, file)
     renames = rename_map(header, columns, file=file)
     strings = {name: pa.string() for name in header if renames.get(name, name) in STRING_COLUMNS}
 
@@ -219,7 +222,8 @@ def _reader(text: str, sep: str, quoted: bool) -> Reader:
     )
 
 
-def _header(text: str, sep: str, quoted: bool, file: str) -> list[str]:
+def header_fields(text: str, sep: str, quoted: bool, file: str) -> list[str]:
+    """The column names on the first line of a CSV (``quoted``) or TSV file's ``text``."""
     first = text.find("\n")
     if first >= 0 and '"' not in text[:first]:
         text = text[: first + 1]  # an unquoted header ends at the first line break: parse just it

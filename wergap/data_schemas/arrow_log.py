@@ -26,8 +26,8 @@ import pyarrow.compute as pc
 from wergap._arrow import as_numpy
 from wergap._strings import STARTS_WITH_WHITESPACE
 from wergap.data_schemas._columns import COUNT_COLUMNS, rename_map
-from wergap.data_schemas._delimited import read_delimited_table
-from wergap.data_schemas._text import check_file, format_from_name
+from wergap.data_schemas._delimited import header_fields, read_delimited_table
+from wergap.data_schemas._text import check_file, format_from_name, read_text
 from wergap.provenance import read_provenance
 
 #: The columns every clean row fills: read_log's contract for a text log.
@@ -84,15 +84,17 @@ def read_clean_log(
     if fmt not in ("csv", "tsv"):
         return None
     check_file(path)
-    read = read_delimited_table(path, sep="," if fmt == "csv" else "\t", columns=columns, drop_invalid=drop_invalid)
+    sep = "," if fmt == "csv" else "\t"
+    text = read_text(path)
+    header = header_fields(text, sep, sep != "\t", str(path))
+    renames = rename_map(header, columns, file=str(path))
+    names = {renames.get(name, name) for name in header}
+    if not set(REQUIRED) <= names or names & set(CONVERTED):
+        return None  # known from the header: the rows are parsed once, by read_log
+    read = read_delimited_table(path, sep=sep, columns=columns, drop_invalid=drop_invalid, text=text)
     if read.invalid:
         return None
-    table = read.table
-    renames = rename_map(table.column_names, columns, file=read.file)
-    table = table.rename_columns([renames.get(name, name) for name in table.column_names])
-    names = set(table.column_names)
-    if not set(REQUIRED) <= names or names & set(CONVERTED):
-        return None
+    table = read.table.rename_columns([renames.get(name, name) for name in read.table.column_names])
     for name in ("utt_id", "speaker_id"):
         if not _filled(table[name]):
             return None
