@@ -473,10 +473,8 @@ def _count_columns(
     n_jobs: int | None,
     progress: bool,
 ) -> dict[str, np.ndarray]:
-    """:data:`COUNT_COLUMNS` of each (ref, hyp) pair of text, as int64 arrays."""
-    if unit not in UNITS:
-        raise InputError(UNKNOWN_UNIT.format(name=unit, choices=", ".join(UNITS)))
-    _normalizer(normalization)
+    """:data:`COUNT_COLUMNS` of each (ref, hyp) pair of text, as int64 arrays (the unit and
+    normalisation checked by the caller)."""
     if len(ref_arr) != len(hyp_arr):
         raise InputError(f"{len(ref_arr)} references but {len(hyp_arr)} hypotheses")
     jobs = _resolve_jobs(n_jobs)
@@ -521,6 +519,8 @@ def text_counts(
     if drop_tokens:
         ref_arr, dropped["ref"] = norm.drop_matching_tokens(ref_arr, drop_tokens)
         hyp_arr, dropped["hyp"] = norm.drop_matching_tokens(hyp_arr, drop_tokens)
+    if unit not in UNITS:
+        raise InputError(UNKNOWN_UNIT.format(name=unit, choices=", ".join(UNITS)))
     columns = _count_columns(ref_arr, hyp_arr, normalization, unit, n_jobs, progress and len(ref_arr) > CHUNK)
     updates: dict[str, Any] = {
         "normalization": normalization,
