@@ -201,14 +201,18 @@ def load_scored(args: argparse.Namespace) -> pd.DataFrame:
     if notice and not getattr(args, "_noticed", False):
         print(f"note        {notice}", flush=True)
         args._noticed = True
-    return score(
-        log,
-        normalization=args.normalization,
-        unit=args.unit,
-        n_jobs=args.jobs,
-        progress=show_progress(args),
-        drop_tokens=getattr(args, "drop_tokens", None),
-    )
+    return score(log, **score_options(args))
+
+
+def score_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The scoring flags as :func:`wergap.scoring.score`'s (and ``score_table``'s) options."""
+    return {
+        "normalization": args.normalization,
+        "unit": args.unit,
+        "n_jobs": args.jobs,
+        "progress": show_progress(args),
+        "drop_tokens": getattr(args, "drop_tokens", None),
+    }
 
 
 def show_progress(args: argparse.Namespace) -> bool:

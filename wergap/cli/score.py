@@ -13,7 +13,7 @@ from wergap.cli._options import (
     is_speaker_table,
     load_scored,
     required,
-    show_progress,
+    score_options,
     summary_lines,
     summary_text,
     write_parquet_table,
@@ -78,15 +78,7 @@ def _score_in_arrow(args: argparse.Namespace) -> bool:
 
     from wergap.scoring import score_table
 
-    table, meta = score_table(
-        clean.table,
-        clean.provenance,
-        normalization=args.normalization,
-        unit=args.unit,
-        n_jobs=args.jobs,
-        progress=show_progress(args),
-        drop_tokens=args.drop_tokens,
-    )
+    table, meta = score_table(clean.table, clean.provenance, **score_options(args))
     totals = {name: int(pc.sum(table[name]).as_py() or 0) for name in ("ref_words", "errors")}
     speakers = int(pc.count_distinct(table["speaker_id"]).as_py())
     for line in summary_text(
