@@ -27,7 +27,7 @@ from wergap._arrow import as_numpy
 from wergap._strings import STARTS_WITH_WHITESPACE
 from wergap.data_schemas._columns import COUNT_COLUMNS, rename_map
 from wergap.data_schemas._delimited import header_fields, read_delimited_table
-from wergap.data_schemas._text import check_file, format_from_name, read_text
+from wergap.data_schemas._text import format_from_name, read_text
 from wergap.provenance import read_provenance
 
 #: The columns every clean row fills: read_log's contract for a text log.
@@ -83,7 +83,6 @@ def read_clean_log(
     fmt = format or format_from_name(path)
     if fmt not in ("csv", "tsv"):
         return None
-    check_file(path)
     sep = "," if fmt == "csv" else "\t"
     text = read_text(path)
     header = header_fields(text, sep, sep != "\t", str(path))
