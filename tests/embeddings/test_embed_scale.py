@@ -34,19 +34,9 @@ def _sibling(name: str):
 
 
 _base = _sibling("test_embed")
-_build_model, _stack, _tone, needs_embed = _base._build_model, _base._stack, _base._tone, _base.needs_embed
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _build_model(tmp_path_factory.mktemp("ecapa") / "tiny-ecapa")
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    monkeypatch.chdir(tmp_path)
+_stack, _tone, needs_embed = _base._stack, _base._tone, _base.needs_embed
+# the same fixtures: the tiny model (once per module) and no network, no ./pretrained_models
+model_dir, _offline = _base.model_dir, _base._offline
 
 
 # --------------------------------------------------------------------------- plan (no torch)
